@@ -1,0 +1,84 @@
+# knit - build, test, fuzz and benchmark.  `make deps` once, then `make test`.
+CC       ?= cc
+PKGS     := libarchive jansson libpcre2-8 zlib libcrypto
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null)
+WARN     := -Wall -Wextra -Werror
+OPT      ?= -O2 -g
+CFLAGS_ALL = -std=c11 -D_GNU_SOURCE $(WARN) $(OPT) $(PKG_CFLAGS) $(EXTRA_CFLAGS) $(CFLAGS)
+LDLIBS_ALL = $(PKG_LIBS) -lpthread -lm $(EXTRA_LDFLAGS)
+
+BUILD    ?= build
+LIB_SRC  := $(filter-out knit/main.c,$(wildcard knit/*.c))
+LIB_OBJ  := $(LIB_SRC:knit/%.c=$(BUILD)/obj/%.o)
+UNIT_SRC := $(wildcard tests/check_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/%.c=$(BUILD)/tests/%)
+TOOL_SRC := $(wildcard tests/tool_*.c)
+TOOL_BIN := $(TOOL_SRC:tests/%.c=$(BUILD)/tests/%)
+
+# Debian packages the project needs: compilers, -dev libraries, Check, OTP for the tests.
+DEB_PKGS := build-essential pkg-config clang libclang-rt-14-dev libarchive-dev \
+	libjansson-dev libpcre2-dev zlib1g-dev libssl-dev check hyperfine \
+	erlang-base erlang-dev erlang-src erlang-tools erlang-reltool erlang-nox
+
+.PHONY: all deps test unit-test asan-test asan fuzz bench demo clean
+# The binary is build/knit: ./knit is the source directory.
+all: $(BUILD)/knit
+
+$(BUILD)/obj/%.o: knit/%.c $(wildcard knit/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -c $< -o $@
+
+$(BUILD)/libknit.a: $(LIB_OBJ)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/knit: $(BUILD)/obj/main.o $(BUILD)/libknit.a
+	$(CC) $(CFLAGS_ALL) -o $@ $^ $(LDLIBS_ALL)
+
+$(BUILD)/tests/%: tests/%.c $(BUILD)/libknit.a $(wildcard tests/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -Iknit -o $@ $< $(BUILD)/libknit.a $(CHECK_LIBS) $(LDLIBS_ALL)
+
+# deps: install what is missing, do nothing when everything is present
+deps:
+	@missing=$$(for p in $(DEB_PKGS); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; \
+	done); \
+	if [ -n "$$missing" ]; then \
+		echo "make deps: installing" $$missing; \
+		SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+
+test: deps
+	$(MAKE) --no-print-directory unit-bins
+	KNIT_BUILD=$(BUILD) tests/run.sh
+
+unit-bins: $(BUILD)/knit $(UNIT_BIN) $(TOOL_BIN)
+
+ASAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+asan-test: deps
+	$(MAKE) --no-print-directory BUILD=build-asan OPT="-O1 -g" \
+		EXTRA_CFLAGS="$(ASAN_FLAGS)" EXTRA_LDFLAGS="$(ASAN_FLAGS)" unit-bins
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+		KNIT_BUILD=build-asan KNIT_SANITIZED=1 tests/run.sh
+
+FUZZ_S ?= 60
+FUZZ_FLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
+fuzz:
+	$(MAKE) --no-print-directory BUILD=build-fuzz CC=clang OPT="-O1 -g" \
+		EXTRA_CFLAGS="$(FUZZ_FLAGS)" EXTRA_LDFLAGS="-fsanitize=address,undefined" \
+		build-fuzz/libknit.a
+	FUZZ_S=$(FUZZ_S) tests/fuzz/run.sh
+
+bench: $(BUILD)/knit
+	bench/run.sh
+
+demo: $(BUILD)/knit
+	tests/demo.sh
+
+clean:
+	rm -rf build build-asan build-fuzz

@@ -1,0 +1,36 @@
+/* arena.h - bump allocator: everything allocated from an arena is freed at once */
+#ifndef KNIT_ARENA_H
+#define KNIT_ARENA_H
+
+#include <stddef.h>
+
+struct arena_block;
+
+struct arena {
+    struct arena_block *head;
+    size_t used;  /* bytes used in head */
+    size_t total; /* bytes handed out, for statistics */
+};
+
+/* arena_init - make an empty arena; never fails (blocks are allocated lazily) */
+void arena_init(struct arena *a);
+/* arena_reset - free every allocation made from A; A stays usable */
+void arena_reset(struct arena *a);
+/* arena_close - same as arena_reset; for symmetry with _open/_close pairs */
+void arena_close(struct arena *a);
+/* arena_alloc - N bytes aligned to 16, zeroed; aborts the process on out-of-memory */
+void *arena_alloc(struct arena *a, size_t n);
+/* arena_memdup - copy N bytes of P into A (plus a NUL byte after them) */
+void *arena_memdup(struct arena *a, const void *p, size_t n);
+/* arena_strdup - copy the NUL-terminated S into A */
+char *arena_strdup(struct arena *a, const char *s);
+/* arena_sprintf - printf into memory owned by A */
+char *arena_sprintf(struct arena *a, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* xmalloc/xrealloc/xcalloc - libc allocation that aborts with a message on OOM */
+void *xmalloc(size_t n);
+void *xrealloc(void *p, size_t n);
+void *xcalloc(size_t n, size_t m);
+
+#endif

@@ -1,0 +1,49 @@
+/* beam.h - read compiled .beam files without a VM: the facts beam_lib gives */
+#ifndef KNIT_BEAM_H
+#define KNIT_BEAM_H
+
+#include "term.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct beam_mfa {
+    const char *mod; /* NULL for exports and locals (the module itself) */
+    const char *fun;
+    unsigned arity;
+};
+
+/* Everything lives in the arena given to beam_read_*. */
+struct beam_info {
+    const char *module;
+    uint8_t md5[16];                /* = beam_lib:md5/1 */
+    const struct term *attributes;  /* = Mod:module_info(attributes), a proper list */
+    const struct term *compile_info; /* CInf chunk decoded, or [] */
+    const struct term *vsn;         /* the vsn attribute's value (a list), never NULL */
+    struct beam_mfa *exports;       /* in ExpT order, as beam_lib:chunks(F, [exports]) */
+    size_t nexports;
+    struct beam_mfa *imports;       /* ImpT order */
+    size_t nimports;
+    struct beam_mfa *locals;        /* LocT order */
+    size_t nlocals;
+    const char **behaviours;        /* from behaviour and behavior attributes, file order */
+    size_t nbehaviours;
+    size_t nfuns;                   /* entries in FunT (funs defined in the module) */
+    bool has_debug_info;            /* a Dbgi or Abst chunk is present */
+    const struct term *debug_info;  /* the decoded Dbgi/Abst term, NULL when absent or
+                                       encrypted */
+};
+
+/* beam_read_buf - parse the beam image DATA (plain IFF or gzip-compressed); NAME is used in
+ * messages. Returns 0, or -1 with a KERR_INPUT error naming NAME and what is wrong. */
+int beam_read_buf(struct arena *a, const char *name, const uint8_t *data, size_t len,
+                  struct beam_info *out);
+/* beam_read_file - read PATH and beam_read_buf it (KERR_IO when it cannot be read) */
+int beam_read_file(struct arena *a, const char *path, struct beam_info *out);
+/* beam_md5_hex - the md5 as 32 lower-case hex digits into HEX (33 bytes) */
+void beam_md5_hex(const struct beam_info *b, char hex[33]);
+/* beam_is_beam - whether DATA looks like a beam file (FOR1...BEAM or gzip) */
+bool beam_is_beam(const uint8_t *data, size_t len);
+
+#endif

@@ -1,0 +1,16 @@
+/* fsutil.h - file helpers: whole-file reads, write-beside-and-rename, directories */
+#ifndef KNIT_FSUTIL_H
+#define KNIT_FSUTIL_H
+
+#include "arena.h"
+
+#include <stddef.h>
+
+/* fs_read_file - the whole of PATH into A (NUL-terminated; *LEN without it);
+ * NULL with a KERR_IO error naming PATH */
+char *fs_read_file(struct arena *a, const char *path, size_t *len);
+/* fs_write_atomic - write DATA to PATH.tmp-PID beside it, fsync, rename into place;
+ * -1 with KERR_IO (and nothing left at PATH changed) on failure */
+int fs_write_atomic(const char *path, const void *data, size_t len, int mode);
+
+#endif

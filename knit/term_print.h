@@ -1,0 +1,19 @@
+/* term_print.h - write terms byte for byte as OTP's io_lib:format("~tp" / "~tw") does */
+#ifndef KNIT_TERM_PRINT_H
+#define KNIT_TERM_PRINT_H
+
+#include "buf.h"
+#include "term.h"
+
+/* term_print - append io_lib:format("~tp", [T]) (line width 80, start column 1) to OUT */
+void term_print(struct buf *out, const struct term *t);
+/* term_print_at - the same as if the term started at column COL (1-based) with line width
+ * WIDTH, as io_lib_pretty:print(T, Col, Width, ...) with the ~tp defaults */
+void term_print_at(struct buf *out, const struct term *t, int col, int width);
+/* term_write - append io_lib:format("~tw", [T]): one line, no pretty-printing */
+void term_write(struct buf *out, const struct term *t);
+/* term_print_file_terms - "%% coding: utf-8\n" followed by each element of the proper list
+ * TERMS as "~tp.~n": the way OTP's tools write relup, .rel, .script, .appup and RELEASES */
+void term_print_file_terms(struct buf *out, const struct term *terms);
+
+#endif
