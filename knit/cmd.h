@@ -19,5 +19,7 @@ struct knit_ctx {
 /* A command returns 0, or -1 with the error recorded (kerr); ARGV[0] is the command name
  * and holds only the command's own arguments after it. */
 int cmd_inspect(struct knit_ctx *ctx, int argc, char **argv);
+int cmd_make_script(struct knit_ctx *ctx, int argc, char **argv);
+int cmd_make_relup(struct knit_ctx *ctx, int argc, char **argv);
 
 #endif

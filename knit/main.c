@@ -19,6 +19,8 @@ struct command {
 
 static const struct command commands[] = {
     {"inspect", cmd_inspect, "inspect FILE...    beam facts, or the terms of any other file"},
+    {"make-script", cmd_make_script, "make-script REL.rel  = systools:make_script/2"},
+    {"make-relup", cmd_make_relup, "make-relup REL.rel --up OLD.rel...  = systools:make_relup/4"},
 };
 
 static const char usage_text[] =
@@ -72,7 +74,8 @@ static int run_main(void *p)
         const char *a = argv[i];
         if (options_done || a[0] != '-' || a[1] == 0) {
             /* name=value overrides go to every command; the first plain word is the command */
-            if (nrest > 0 && strcmp(rest[0], "inspect") != 0 && strchr(a, '=') && a[0] != '-' &&
+            if (nrest > 0 && strncmp(rest[0], "make-", 5) != 0 &&
+                strcmp(rest[0], "inspect") != 0 && strchr(a, '=') && a[0] != '-' &&
                 a[0] != '=') {
                 over[ctx.noverrides++] = argv[i];
                 continue;
@@ -136,8 +139,7 @@ static int run_main(void *p)
         if (strcmp(commands[k].name, name) == 0)
             cmd = &commands[k];
     if (!cmd) {
-        static const char *later[] = {"all", "release", "appup", "relup", "check",
-                                      "make-script", "make-relup"};
+        static const char *later[] = {"all", "release", "appup", "relup", "check"};
         for (size_t k = 0; k < sizeof later / sizeof later[0]; k++)
             if (strcmp(later[k], name) == 0) {
                 rc = kerr_set(KERR_UNSUPPORTED, NULL, 0, 0,
