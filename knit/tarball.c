@@ -1,0 +1,465 @@
+/* tarball.c - reproducible gzip'd tarballs (libarchive), and safe extraction of untrusted ones */
+#include "tarball.h"
+
+#include "arena.h"
+#include "kerr.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int tarball_opts_from_env(struct tarball_opts *o, bool force)
+{
+    o->force = force;
+    o->have_mtime = false;
+    o->mtime = 0;
+    const char *sde = getenv("SOURCE_DATE_EPOCH");
+    if (sde && *sde) {
+        char *end;
+        errno = 0;
+        long long v = strtoll(sde, &end, 10);
+        if (errno || *end || v < 0)
+            return kerr_set(KERR_INPUT, NULL, 0, 0,
+                            "SOURCE_DATE_EPOCH '%s' is not a non-negative integer", sde);
+        o->have_mtime = true;
+        o->mtime = v;
+    }
+    return 0;
+}
+
+/* A sorted list of relative names to pack. */
+struct names {
+    char **v;
+    size_t n, cap;
+};
+
+static void names_add(struct names *ns, const char *s)
+{
+    if (ns->n == ns->cap) {
+        ns->cap = ns->cap ? ns->cap * 2 : 64;
+        ns->v = xrealloc(ns->v, ns->cap * sizeof *ns->v);
+    }
+    ns->v[ns->n++] = strdup(s);
+    if (!ns->v[ns->n - 1])
+        abort();
+}
+
+static void names_free(struct names *ns)
+{
+    for (size_t i = 0; i < ns->n; i++)
+        free(ns->v[i]);
+    free(ns->v);
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* walk - add REL (relative to ROOT) and, for a real directory, everything below it */
+static int walk(const char *root, const char *rel, struct names *ns)
+{
+    char full[PATH_MAX];
+    if (snprintf(full, sizeof full, "%s/%s", root, rel) >= (int)sizeof full)
+        return kerr_set(KERR_IO, root, 0, 0, "path too long below it: '%s'", rel);
+    struct stat st;
+    if (lstat(full, &st) != 0)
+        return kerr_errno(full, "cannot stat");
+    names_add(ns, rel);
+    if (!S_ISDIR(st.st_mode))
+        return 0;
+    DIR *d = opendir(full);
+    if (!d)
+        return kerr_errno(full, "cannot open directory");
+    struct dirent *de;
+    int rc = 0;
+    while (rc == 0 && (de = readdir(d)) != NULL) {
+        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+            continue;
+        char sub[PATH_MAX];
+        if (snprintf(sub, sizeof sub, "%s/%s", rel, de->d_name) >= (int)sizeof sub) {
+            rc = kerr_set(KERR_IO, root, 0, 0, "path too long below it: '%s'", rel);
+            break;
+        }
+        rc = walk(root, sub, ns);
+    }
+    closedir(d);
+    return rc;
+}
+
+static int top_level(const char *root, struct names *ns)
+{
+    DIR *d = opendir(root);
+    if (!d)
+        return kerr_errno(root, "cannot open directory");
+    struct dirent *de;
+    int rc = 0;
+    while (rc == 0 && (de = readdir(d)) != NULL) {
+        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+            continue;
+        rc = walk(root, de->d_name, ns);
+    }
+    closedir(d);
+    return rc;
+}
+
+static int archive_fail(struct archive *a, const char *path, const char *what)
+{
+    const char *msg = archive_error_string(a);
+    return kerr_set(KERR_IO, path, 0, 0, "%s: %s", what, msg ? msg : "libarchive error");
+}
+
+static int add_entry(struct archive *a, struct archive_entry *e, const char *root,
+                     const char *rel, const struct tarball_opts *o, const char *out)
+{
+    char full[PATH_MAX];
+    snprintf(full, sizeof full, "%s/%s", root, rel);
+    struct stat st;
+    if (lstat(full, &st) != 0)
+        return kerr_errno(full, "cannot stat");
+    archive_entry_clear(e);
+    archive_entry_set_uid(e, 0);
+    archive_entry_set_gid(e, 0);
+    archive_entry_set_mtime(e, o->have_mtime ? (time_t)o->mtime : st.st_mtime, 0);
+    archive_entry_set_perm(e, st.st_mode & 07777);
+    if (S_ISDIR(st.st_mode)) {
+        char name[PATH_MAX + 1];
+        snprintf(name, sizeof name, "%s/", rel);
+        archive_entry_set_pathname(e, name);
+        archive_entry_set_filetype(e, AE_IFDIR);
+        archive_entry_set_size(e, 0);
+    } else if (S_ISLNK(st.st_mode)) {
+        char target[PATH_MAX];
+        ssize_t n = readlink(full, target, sizeof target - 1);
+        if (n < 0)
+            return kerr_errno(full, "cannot read link");
+        target[n] = 0;
+        archive_entry_set_pathname(e, rel);
+        archive_entry_set_filetype(e, AE_IFLNK);
+        archive_entry_set_symlink(e, target);
+        archive_entry_set_size(e, 0);
+    } else if (S_ISREG(st.st_mode)) {
+        archive_entry_set_pathname(e, rel);
+        archive_entry_set_filetype(e, AE_IFREG);
+        archive_entry_set_size(e, st.st_size);
+    } else {
+        return kerr_set(KERR_IO, full, 0, 0, "cannot pack: not a file, directory or symlink");
+    }
+    if (archive_write_header(a, e) != ARCHIVE_OK)
+        return archive_fail(a, out, "cannot write tar header");
+    if (!S_ISREG(st.st_mode))
+        return 0;
+    int fd = open(full, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return kerr_errno(full, "cannot open");
+    char buf[65536];
+    ssize_t r;
+    int rc = 0;
+    while ((r = read(fd, buf, sizeof buf)) > 0) {
+        if (archive_write_data(a, buf, (size_t)r) != r) {
+            rc = archive_fail(a, out, "cannot write");
+            break;
+        }
+    }
+    if (r < 0)
+        rc = kerr_errno(full, "cannot read");
+    close(fd);
+    return rc;
+}
+
+int tarball_pack(const char *path, const char *root, const char *const *paths, size_t npaths,
+                 const struct tarball_opts *o)
+{
+    struct names ns = {0};
+    struct archive *a = NULL;
+    struct archive_entry *e = NULL;
+    char tmp[PATH_MAX];
+    int rc = -1;
+    bool tmp_made = false;
+
+    if (!o->force && access(path, F_OK) == 0) {
+        kerr_set(KERR_IO, path, 0, 0, "already exists; use --force (or {force, true}) to replace it");
+        goto done;
+    }
+    if (paths) {
+        for (size_t i = 0; i < npaths; i++)
+            if (walk(root, paths[i], &ns) != 0)
+                goto done;
+    } else if (top_level(root, &ns) != 0) {
+        goto done;
+    }
+    qsort(ns.v, ns.n, sizeof *ns.v, cmp_names);
+    if (snprintf(tmp, sizeof tmp, "%s.tmp-%ld", path, (long)getpid()) >= (int)sizeof tmp) {
+        kerr_set(KERR_IO, path, 0, 0, "path too long");
+        goto done;
+    }
+    a = archive_write_new();
+    e = archive_entry_new();
+    if (!a || !e) {
+        kerr_set(KERR_IO, path, 0, 0, "out of memory");
+        goto done;
+    }
+    if (archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
+        archive_write_add_filter_gzip(a) != ARCHIVE_OK ||
+        archive_write_set_filter_option(a, "gzip", "timestamp", NULL) < ARCHIVE_WARN ||
+        archive_write_set_bytes_in_last_block(a, 1) != ARCHIVE_OK) {
+        archive_fail(a, path, "cannot set up the tarball");
+        goto done;
+    }
+    if (archive_write_open_filename(a, tmp) != ARCHIVE_OK) {
+        archive_fail(a, tmp, "cannot create");
+        goto done;
+    }
+    tmp_made = true;
+    for (size_t i = 0; i < ns.n; i++) {
+        if (i > 0 && strcmp(ns.v[i], ns.v[i - 1]) == 0)
+            continue;
+        if (add_entry(a, e, root, ns.v[i], o, path) != 0)
+            goto done;
+    }
+    if (archive_write_close(a) != ARCHIVE_OK) {
+        archive_fail(a, tmp, "cannot finish");
+        goto done;
+    }
+    if (rename(tmp, path) != 0) {
+        kerr_errno(path, "cannot rename into place");
+        goto done;
+    }
+    tmp_made = false;
+    rc = 0;
+done:
+    if (a)
+        archive_write_free(a);
+    if (e)
+        archive_entry_free(e);
+    if (tmp_made)
+        unlink(tmp);
+    names_free(&ns);
+    return rc;
+}
+
+/* bad_name - why the entry name NAME may not be extracted, or NULL when it is fine */
+static const char *bad_name(const char *name)
+{
+    if (name[0] == '/')
+        return "absolute path";
+    if (name[0] == 0)
+        return "empty name";
+    const char *p = name;
+    while (*p) {
+        size_t n = strcspn(p, "/");
+        if (n == 2 && p[0] == '.' && p[1] == '.')
+            return "'..' in path";
+        p += n;
+        while (*p == '/')
+            p++;
+    }
+    return NULL;
+}
+
+/* link_escapes - whether symlink NAME -> TARGET resolves outside the extraction root */
+static bool link_escapes(const char *name, const char *target)
+{
+    if (target[0] == '/' || target[0] == 0)
+        return true;
+    /* depth of the directory holding the link, then walk the target's components */
+    long depth = 0;
+    for (const char *p = name; *p;) {
+        size_t n = strcspn(p, "/");
+        if (p[n] == 0)
+            break; /* the last component is the link itself */
+        if (!(n == 1 && p[0] == '.') && n > 0)
+            depth++;
+        p += n;
+        while (*p == '/')
+            p++;
+    }
+    for (const char *p = target; *p;) {
+        size_t n = strcspn(p, "/");
+        if (n == 2 && p[0] == '.' && p[1] == '.') {
+            if (--depth < 0)
+                return true;
+        } else if (n > 0 && !(n == 1 && p[0] == '.')) {
+            depth++;
+        }
+        p += n;
+        while (*p == '/')
+            p++;
+    }
+    return false;
+}
+
+/* through_symlink - whether a parent directory of NAME below DEST is a symlink */
+static bool through_symlink(const char *dest, const char *name)
+{
+    char path[PATH_MAX];
+    size_t dl = strlen(dest);
+    if (dl + 1 + strlen(name) >= sizeof path)
+        return true;
+    memcpy(path, dest, dl);
+    path[dl] = '/';
+    const char *p = name;
+    size_t w = dl + 1;
+    while (*p) {
+        size_t n = strcspn(p, "/");
+        if (p[n] == 0)
+            break;
+        memcpy(path + w, p, n);
+        path[w + n] = 0;
+        struct stat st;
+        if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode))
+            return true;
+        w += n;
+        path[w++] = '/';
+        p += n;
+        while (*p == '/')
+            p++;
+    }
+    return false;
+}
+
+int tarball_extract(const char *path, const char *dest)
+{
+    struct archive *in = archive_read_new();
+    struct archive *out = archive_write_disk_new();
+    struct archive_entry *e;
+    int rc = -1;
+    char root[PATH_MAX];
+
+    if (!in || !out) {
+        kerr_set(KERR_IO, path, 0, 0, "out of memory");
+        goto done;
+    }
+    archive_read_support_filter_gzip(in);
+    archive_read_support_filter_none(in);
+    archive_read_support_format_tar(in);
+    archive_read_support_format_gnutar(in);
+    archive_write_disk_set_options(out, ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME |
+                                            ARCHIVE_EXTRACT_SECURE_SYMLINKS |
+                                            ARCHIVE_EXTRACT_SECURE_NODOTDOT |
+                                            ARCHIVE_EXTRACT_NO_OVERWRITE);
+    if (archive_read_open_filename(in, path, 65536) != ARCHIVE_OK) {
+        kerr_set(KERR_INPUT, path, 0, 0, "cannot read archive: %s", archive_error_string(in));
+        goto done;
+    }
+    if (!realpath(dest, root)) {
+        kerr_errno(dest, "cannot resolve directory");
+        goto done;
+    }
+    for (;;) {
+        int r = archive_read_next_header(in, &e);
+        if (r == ARCHIVE_EOF)
+            break;
+        if (r != ARCHIVE_OK) {
+            kerr_set(KERR_INPUT, path, 0, 0, "corrupt archive: %s", archive_error_string(in));
+            goto done;
+        }
+        const char *ename = archive_entry_pathname(e);
+        char name[PATH_MAX];
+        if (!ename || snprintf(name, sizeof name, "%s", ename) >= (int)sizeof name) {
+            kerr_set(KERR_INPUT, path, 0, 0, "entry without a usable name");
+            goto done;
+        }
+        const char *why = bad_name(name);
+        mode_t type = archive_entry_filetype(e);
+        if (!why && archive_entry_hardlink(e))
+            why = "hard link";
+        if (!why && type != AE_IFREG && type != AE_IFDIR && type != AE_IFLNK)
+            why = "not a regular file, directory or symlink";
+        if (!why && type == AE_IFLNK) {
+            const char *target = archive_entry_symlink(e);
+            if (!target || link_escapes(name, target))
+                why = "symlink pointing outside the archive";
+        }
+        if (!why && through_symlink(root, name))
+            why = "would be written through a symlink";
+        if (why) {
+            kerr_set(KERR_INPUT, path, 0, 0, "refusing entry '%s': %s", name, why);
+            goto done;
+        }
+        archive_entry_set_uid(e, getuid());
+        archive_entry_set_gid(e, getgid());
+        archive_entry_set_uname(e, NULL);
+        archive_entry_set_gname(e, NULL);
+        char full[PATH_MAX];
+        if (snprintf(full, sizeof full, "%s/%s", root, name) >= (int)sizeof full) {
+            kerr_set(KERR_INPUT, path, 0, 0, "refusing entry '%s': name too long", name);
+            goto done;
+        }
+        archive_entry_set_pathname(e, full);
+        if (archive_write_header(out, e) != ARCHIVE_OK) {
+            kerr_set(KERR_INPUT, path, 0, 0, "cannot extract '%s': %s", name,
+                     archive_error_string(out));
+            goto done;
+        }
+        const void *buf;
+        size_t size;
+        la_int64_t off;
+        while ((r = archive_read_data_block(in, &buf, &size, &off)) == ARCHIVE_OK) {
+            if (archive_write_data_block(out, buf, size, off) != ARCHIVE_OK) {
+                kerr_set(KERR_IO, path, 0, 0, "cannot write '%s': %s", name,
+                         archive_error_string(out));
+                goto done;
+            }
+        }
+        if (r != ARCHIVE_EOF) {
+            kerr_set(KERR_INPUT, path, 0, 0, "corrupt archive at '%s': %s", name,
+                     archive_error_string(in));
+            goto done;
+        }
+        if (archive_write_finish_entry(out) != ARCHIVE_OK) {
+            kerr_set(KERR_IO, path, 0, 0, "cannot finish '%s': %s", name,
+                     archive_error_string(out));
+            goto done;
+        }
+    }
+    rc = 0;
+done:
+    if (in)
+        archive_read_free(in);
+    if (out)
+        archive_write_free(out);
+    return rc;
+}
+
+char *tarball_release_root(const char *dest, const char *archive_name)
+{
+    char p[PATH_MAX];
+    struct stat st;
+    snprintf(p, sizeof p, "%s/releases", dest);
+    if (stat(p, &st) == 0 && S_ISDIR(st.st_mode))
+        return strdup(dest);
+    DIR *d = opendir(dest);
+    if (!d) {
+        kerr_errno(dest, "cannot open directory");
+        return NULL;
+    }
+    struct dirent *de;
+    char *found = NULL;
+    int count = 0;
+    while ((de = readdir(d)) != NULL) {
+        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+            continue;
+        count++;
+        snprintf(p, sizeof p, "%s/%s/releases", dest, de->d_name);
+        if (stat(p, &st) == 0 && S_ISDIR(st.st_mode) && !found) {
+            snprintf(p, sizeof p, "%s/%s", dest, de->d_name);
+            found = strdup(p);
+        }
+    }
+    closedir(d);
+    if (found && count == 1)
+        return found;
+    free(found);
+    kerr_set(KERR_INPUT, archive_name, 0, 0,
+             "not a release archive: no 'releases/' at the top or under one directory");
+    return NULL;
+}

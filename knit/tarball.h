@@ -1,0 +1,40 @@
+/* tarball.h - reproducible gzip'd tarballs (libarchive), and safe extraction of untrusted ones */
+#ifndef KNIT_TARBALL_H
+#define KNIT_TARBALL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct tarball_opts {
+    bool force;          /* replace an existing PATH; otherwise refuse with KERR_IO */
+    bool have_mtime;     /* use MTIME for every entry (SOURCE_DATE_EPOCH) */
+    long long mtime;
+};
+
+/* tarball_opts_from_env - force as given, mtime from SOURCE_DATE_EPOCH when it is set;
+ * -1 with KERR_INPUT when SOURCE_DATE_EPOCH is not a non-negative integer */
+int tarball_opts_from_env(struct tarball_opts *o, bool force);
+
+/* tarball_pack - write a gzip'd tar of the files below ROOT to PATH. PATHS (NPATHS
+ * entries, relative to ROOT; NULL for "everything below ROOT") name files or directories,
+ * taken recursively. Entries carry no leading directory, are sorted by name, owned by 0/0
+ * with no user/group names, keep their permission bits and symlinks, and have mtimes from
+ * O->mtime when set: the same tree gives byte-identical output. Written beside PATH and
+ * renamed into place; an existing PATH is kept (KERR_IO, "already exists") unless O->force.
+ * Returns 0, or -1 with the error recorded and nothing at PATH changed. */
+int tarball_pack(const char *path, const char *root, const char *const *paths, size_t npaths,
+                 const struct tarball_opts *o);
+
+/* tarball_extract - extract the untrusted gzip'd (or plain) tar PATH into the existing
+ * empty directory DEST. Refused (KERR_INPUT naming the archive and the entry, and nothing
+ * written outside DEST): absolute names, '..' components, entries other than regular
+ * files, directories and symlinks, hard links, symlinks whose target is absolute or leaves
+ * DEST, and any entry that would be written through a symlink. Returns 0 or -1. */
+int tarball_extract(const char *path, const char *dest);
+
+/* tarball_release_root - the directory inside DEST holding the release: DEST itself when
+ * DEST/releases exists, or DEST/NAME when the archive put everything under one NAME/
+ * directory (as the original knit did). Returns a malloc'd path, or NULL (KERR_INPUT). */
+char *tarball_release_root(const char *dest, const char *archive_name);
+
+#endif
