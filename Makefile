@@ -19,7 +19,7 @@ TOOL_BIN := $(TOOL_SRC:tests/%.c=$(BUILD)/tests/%)
 
 # Debian packages the project needs: compilers, -dev libraries, Check, OTP for the tests.
 DEB_PKGS := build-essential pkg-config clang libclang-rt-14-dev libarchive-dev \
-	libjansson-dev libpcre2-dev zlib1g-dev libssl-dev check hyperfine time \
+	libjansson-dev libpcre2-dev zlib1g-dev libssl-dev check hyperfine time git \
 	erlang-base erlang-dev erlang-src erlang-tools erlang-reltool erlang-nox
 
 .PHONY: all deps test unit-test asan-test asan fuzz bench demo clean
