@@ -1,0 +1,643 @@
+/* cfg.c - read reltool.config: reltool's {sys, ...} and knit's own options, with overrides */
+#include "cfg.h"
+
+#include "kerr.h"
+#include "log.h"
+#include "relfile.h"
+#include "term_parse.h"
+#include "term_print.h"
+#include "vsn.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Parsing context: the arena, the file (for messages) and the config being filled. */
+struct pc {
+    struct arena *a;
+    const char *file;
+    struct cfg *c;
+};
+
+static char *show(struct arena *a, const struct term *t)
+{
+    struct buf b = BUF_INIT;
+    term_write(&b, t);
+    if (b.len > 200) {
+        b.len = 200;
+        buf_adds(&b, "...");
+    }
+    char *s = arena_strdup(a, buf_cstr(&b));
+    buf_free(&b);
+    return s;
+}
+
+/* bad - a malformed option: names the option, the file, the line and the value */
+static int bad(struct pc *p, const struct term *at, const char *opt, const char *expected,
+               const struct term *value)
+{
+    return kerr_set(KERR_INPUT, p->file, at ? (int)at->line : 0, 0,
+                    "option '%s' must be %s, not %s", opt, expected, show(p->a, value));
+}
+
+/* get_string - a charlist or binary as text; NULL when T is neither */
+static const char *get_string(struct pc *p, const struct term *t)
+{
+    if (t->type == TERM_ATOM)
+        return NULL;
+    return term_text(p->a, t);
+}
+
+/* abs_path - PATH made absolute against the config's directory, normalised lexically */
+static const char *abs_path(struct pc *p, const char *path)
+{
+    const char *joined = path[0] == '/' ? path : arena_sprintf(p->a, "%s/%s", p->c->dir, path);
+    char *out = arena_alloc(p->a, strlen(joined) + 2);
+    size_t n = 0;
+    const char *s = joined;
+    while (*s) {
+        while (*s == '/')
+            s++;
+        size_t len = strcspn(s, "/");
+        if (len == 0)
+            break;
+        if (len == 1 && s[0] == '.') {
+            /* skip */
+        } else if (len == 2 && s[0] == '.' && s[1] == '.') {
+            while (n > 0 && out[n - 1] != '/')
+                n--;
+            if (n > 0)
+                n--;
+        } else {
+            out[n++] = '/';
+            memcpy(out + n, s, len);
+            n += len;
+        }
+        s += len;
+    }
+    if (n == 0)
+        out[n++] = '/';
+    out[n] = 0;
+    return out;
+}
+
+static int get_bool(struct pc *p, const struct term *at, const char *opt, const struct term *v,
+                    bool *out)
+{
+    if (term_is_atom(v, "true"))
+        *out = true;
+    else if (term_is_atom(v, "false"))
+        *out = false;
+    else
+        return bad(p, at, opt, "true or false", v);
+    return 0;
+}
+
+static int get_choice(struct pc *p, const struct term *at, const char *opt, const struct term *v,
+                      const char *const *choices, const char **out)
+{
+    if (v->type == TERM_ATOM)
+        for (size_t i = 0; choices[i]; i++)
+            if (strcmp(v->u.atom.name, choices[i]) == 0) {
+                *out = choices[i];
+                return 0;
+            }
+    char expected[256] = "one of";
+    for (size_t i = 0; choices[i]; i++)
+        snprintf(expected + strlen(expected), sizeof expected - strlen(expected), "%s %s",
+                 i ? "," : "", choices[i]);
+    return bad(p, at, opt, expected, v);
+}
+
+static const char *const incl_conds[] = {"include", "exclude", "derived", NULL};
+static const char *const mod_conds[] = {"all", "app", "ebin", "derived", "none", NULL};
+static const char *const app_files[] = {"keep", "strip", "all", NULL};
+static const char *const debug_infos[] = {"keep", "strip", NULL};
+static const char *const profiles[] = {"development", "standalone", "embedded", NULL};
+static const char *const app_types[] = {"permanent", "transient", "temporary", "load", "none",
+                                        NULL};
+
+/* get_filters - reltool regexps(): a list of strings, or {add, List} / {del, List} */
+static int get_filters(struct pc *p, const struct term *at, const char *opt, const struct term *v,
+                       const struct term **out)
+{
+    const struct term *list = v;
+    if (term_is_tagged(v, "add", 2) || term_is_tagged(v, "del", 2))
+        list = v->u.tuple.el[1];
+    size_t n;
+    const struct term *const *el = term_list_els(list, &n);
+    if (!term_is_list(list))
+        return bad(p, at, opt, "a list of regular expressions", v);
+    for (size_t i = 0; i < n; i++)
+        if (!get_string(p, el[i]))
+            return bad(p, at, opt, "a list of regular expressions", v);
+    *out = v;
+    return 0;
+}
+
+/* app_option - one option of {app, Name, Opts} or {erts, Opts} */
+static int app_option(struct pc *p, const char *what, const struct term *o, struct cfg_app *app)
+{
+    if (o->type != TERM_TUPLE || o->u.tuple.n < 2 || o->u.tuple.el[0]->type != TERM_ATOM)
+        return bad(p, o, what, "a list of {Key, Value} options", o);
+    const char *k = o->u.tuple.el[0]->u.atom.name;
+    const struct term *v = o->u.tuple.el[1];
+    char *opt = arena_sprintf(p->a, "%s %s", what, k);
+    if (!strcmp(k, "vsn")) {
+        if (!(app->vsn = get_string(p, v)))
+            return bad(p, o, opt, "a version string", v);
+    } else if (!strcmp(k, "lib_dir")) {
+        const char *d = get_string(p, v);
+        if (!d)
+            return bad(p, o, opt, "a directory name", v);
+        app->lib_dir = abs_path(p, d);
+    } else if (!strcmp(k, "incl_cond")) {
+        return get_choice(p, o, opt, v, incl_conds, &app->incl_cond);
+    } else if (!strcmp(k, "mod_cond")) {
+        return get_choice(p, o, opt, v, mod_conds, &app->mod_cond);
+    } else if (!strcmp(k, "app_file")) {
+        return get_choice(p, o, opt, v, app_files, &app->app_file);
+    } else if (!strcmp(k, "debug_info")) {
+        return get_choice(p, o, opt, v, debug_infos, &app->debug_info);
+    } else if (!strcmp(k, "incl_app_filters")) {
+        return get_filters(p, o, opt, v, &app->incl_app_filters);
+    } else if (!strcmp(k, "excl_app_filters")) {
+        return get_filters(p, o, opt, v, &app->excl_app_filters);
+    } else if (!strcmp(k, "incl_archive_filters")) {
+        return get_filters(p, o, opt, v, &app->incl_archive_filters);
+    } else if (!strcmp(k, "excl_archive_filters")) {
+        return get_filters(p, o, opt, v, &app->excl_archive_filters);
+    } else if (!strcmp(k, "mod")) {
+        app->mods = term_cons(p->a, o, app->mods ? app->mods : term_nil());
+    } else if (!strcmp(k, "archive_opts")) {
+        log_verbose("%s:%u: '%s' ignored: knit does not build archives", p->file, o->line, opt);
+    } else {
+        log_warn("%s:%u: unknown option '%s' ignored", p->file, o->line, opt);
+    }
+    return 0;
+}
+
+static int app_entry(struct pc *p, const struct term *e)
+{
+    /* {app, Name, Opts} */
+    if (!term_is_tuple(e, 3) || e->u.tuple.el[1]->type != TERM_ATOM ||
+        !term_is_list(e->u.tuple.el[2]))
+        return bad(p, e, "app", "{app, Name, [Option]}", e);
+    struct cfg *c = p->c;
+    c->apps = xrealloc(c->apps, (c->napps + 1) * sizeof *c->apps);
+    struct cfg_app *app = &c->apps[c->napps++];
+    memset(app, 0, sizeof *app);
+    app->name = e->u.tuple.el[1]->u.atom.name;
+    app->line = e->line;
+    size_t n;
+    const struct term *const *el = term_list_els(e->u.tuple.el[2], &n);
+    char *what = arena_sprintf(p->a, "app %s", app->name);
+    for (size_t i = 0; i < n; i++)
+        if (app_option(p, what, el[i], app) != 0)
+            return -1;
+    return 0;
+}
+
+static int rel_entry(struct pc *p, const struct term *e)
+{
+    /* {rel, Name, Vsn, Apps} or {rel, Name, Vsn, Apps, Opts} */
+    if (!(term_is_tuple(e, 4) || term_is_tuple(e, 5)))
+        return bad(p, e, "rel", "{rel, Name, Vsn, Apps}", e);
+    const char *name = get_string(p, e->u.tuple.el[1]);
+    if (!name || !*name)
+        return bad(p, e, "rel", "{rel, Name, Vsn, Apps} with Name a string", e);
+    const struct term *vt = e->u.tuple.el[2];
+    const char *vsn;
+    if (vt->type == TERM_ATOM && vcs_is_vcs(vt->u.atom.name)) {
+        char *v = vcs_version(vt->u.atom.name, p->c->dir);
+        if (!v) {
+            struct kerr e2;
+            kerr_copy(&e2);
+            return kerr_set(KERR_INPUT, p->file, (int)e->line, 0, "release '%s': %s", name,
+                            e2.msg);
+        }
+        vsn = arena_strdup(p->a, v);
+        free(v);
+    } else if (!(vsn = get_string(p, vt))) {
+        return bad(p, e, "rel", "{rel, Name, Vsn, Apps} with Vsn a string or a VCS name", e);
+    }
+    const struct term *apps = e->u.tuple.el[3];
+    if (!term_is_list(apps))
+        return bad(p, e, "rel", "{rel, Name, Vsn, Apps} with Apps a list", e);
+    struct cfg *c = p->c;
+    c->rels = xrealloc(c->rels, (c->nrels + 1) * sizeof *c->rels);
+    struct cfg_rel *r = &c->rels[c->nrels++];
+    memset(r, 0, sizeof *r);
+    r->name = name;
+    r->vsn = vsn;
+    r->line = e->line;
+    r->load_dot_erlang = true;
+    size_t n;
+    const struct term *const *el = term_list_els(apps, &n);
+    r->apps = arena_alloc(p->a, (n ? n : 1) * sizeof *r->apps);
+    for (size_t i = 0; i < n; i++) {
+        const struct term *x = el[i];
+        struct cfg_rel_app *ra = &r->apps[r->napps];
+        if (x->type == TERM_ATOM) {
+            ra->name = x->u.atom.name;
+        } else if ((term_is_tuple(x, 2) || term_is_tuple(x, 3)) &&
+                   x->u.tuple.el[0]->type == TERM_ATOM) {
+            ra->name = x->u.tuple.el[0]->u.atom.name;
+            for (size_t k = 1; k < x->u.tuple.n; k++) {
+                const struct term *y = x->u.tuple.el[k];
+                if (y->type == TERM_ATOM && k == 1) {
+                    if (get_choice(p, x, "rel application type", y, app_types, &ra->type))
+                        return -1;
+                } else if (term_is_list(y) && k == x->u.tuple.n - 1) {
+                    ra->incls = y;
+                } else {
+                    return bad(p, x, "rel", "App, {App, Type}, {App, Incls} or {App, Type, Incls}",
+                               x);
+                }
+            }
+        } else {
+            return bad(p, x, "rel", "App, {App, Type}, {App, Incls} or {App, Type, Incls}", x);
+        }
+        /* reltool and systools reject a duplicate; real configs have them (riak lists
+         * exometer_core twice): keep the first and say so */
+        bool dup = false;
+        for (size_t k = 0; k < r->napps; k++)
+            if (!strcmp(r->apps[k].name, ra->name))
+                dup = true;
+        if (dup) {
+            log_warn("%s:%u: application '%s' listed twice in release '%s'; the first is used",
+                     p->file, x->line, ra->name, name);
+            continue;
+        }
+        r->napps++;
+    }
+    if (e->u.tuple.n == 5) {
+        const struct term *o = term_proplist_get(e->u.tuple.el[4], "load_dot_erlang");
+        if (o && get_bool(p, e, "rel load_dot_erlang", o, &r->load_dot_erlang))
+            return -1;
+    }
+    return 0;
+}
+
+static int sys_option(struct pc *p, const struct term *o)
+{
+    struct cfg *c = p->c;
+    if (o->type != TERM_TUPLE || o->u.tuple.n < 2 || o->u.tuple.el[0]->type != TERM_ATOM)
+        return bad(p, o, "sys", "a list of {Key, Value} options", o);
+    const char *k = o->u.tuple.el[0]->u.atom.name;
+    const struct term *v = o->u.tuple.el[1];
+    if (!strcmp(k, "rel"))
+        return rel_entry(p, o);
+    if (!strcmp(k, "app"))
+        return app_entry(p, o);
+    if (o->u.tuple.n != 2 && strcmp(k, "escript") != 0)
+        return bad(p, o, k, "{Key, Value}", o);
+    if (!strcmp(k, "lib_dirs")) {
+        size_t n;
+        const struct term *const *el = term_list_els(v, &n);
+        if (!term_is_list(v))
+            return bad(p, o, k, "a list of directories", v);
+        c->lib_dirs = arena_alloc(p->a, (n ? n : 1) * sizeof *c->lib_dirs);
+        c->nlib_dirs = 0;
+        for (size_t i = 0; i < n; i++) {
+            const char *d = get_string(p, el[i]);
+            if (!d)
+                return bad(p, o, k, "a list of directories", v);
+            c->lib_dirs[c->nlib_dirs++] = abs_path(p, d);
+        }
+    } else if (!strcmp(k, "root_dir")) {
+        const char *d = get_string(p, v);
+        if (!d)
+            return bad(p, o, k, "a directory", v);
+        c->root_dir = abs_path(p, d);
+    } else if (!strcmp(k, "boot_rel")) {
+        const char *b = get_string(p, v);
+        if (!b)
+            return bad(p, o, k, "a release name", v);
+        c->boot_rel = (const struct cfg_rel *)b; /* resolved after all rels are read */
+    } else if (!strcmp(k, "profile")) {
+        return get_choice(p, o, k, v, profiles, &c->profile);
+    } else if (!strcmp(k, "incl_cond")) {
+        return get_choice(p, o, k, v, incl_conds, &c->incl_cond);
+    } else if (!strcmp(k, "mod_cond")) {
+        return get_choice(p, o, k, v, mod_conds, &c->mod_cond);
+    } else if (!strcmp(k, "app_file")) {
+        return get_choice(p, o, k, v, app_files, &c->app_file);
+    } else if (!strcmp(k, "debug_info")) {
+        return get_choice(p, o, k, v, debug_infos, &c->debug_info);
+    } else if (!strcmp(k, "relocatable")) {
+        return get_bool(p, o, k, v, &c->relocatable);
+    } else if (!strcmp(k, "incl_sys_filters")) {
+        return get_filters(p, o, k, v, &c->incl_sys_filters);
+    } else if (!strcmp(k, "excl_sys_filters")) {
+        return get_filters(p, o, k, v, &c->excl_sys_filters);
+    } else if (!strcmp(k, "incl_app_filters")) {
+        return get_filters(p, o, k, v, &c->incl_app_filters);
+    } else if (!strcmp(k, "excl_app_filters")) {
+        return get_filters(p, o, k, v, &c->excl_app_filters);
+    } else if (!strcmp(k, "incl_archive_filters")) {
+        return get_filters(p, o, k, v, &c->incl_archive_filters);
+    } else if (!strcmp(k, "excl_archive_filters")) {
+        return get_filters(p, o, k, v, &c->excl_archive_filters);
+    } else if (!strcmp(k, "erts")) {
+        if (!term_is_list(v))
+            return bad(p, o, k, "a list of options", v);
+        size_t n;
+        const struct term *const *el = term_list_els(v, &n);
+        c->erts.name = "erts";
+        c->erts.line = o->line;
+        for (size_t i = 0; i < n; i++)
+            if (app_option(p, "erts", el[i], &c->erts) != 0)
+                return -1;
+    } else if (!strcmp(k, "archive_opts")) {
+        log_verbose("%s:%u: 'archive_opts' ignored: knit does not build archives", p->file,
+                    o->line);
+    } else if (!strcmp(k, "emu_name")) {
+        const char *e = get_string(p, v);
+        if (!e || strcmp(e, "beam") != 0)
+            return kerr_set(KERR_UNSUPPORTED, p->file, (int)o->line, 0,
+                            "option 'emu_name' other than \"beam\" is not supported");
+    } else if (!strcmp(k, "escript") || !strcmp(k, "excl_lib")) {
+        /* ignoring either would build a release that differs from reltool's */
+        return kerr_set(KERR_UNSUPPORTED, p->file, (int)o->line, 0,
+                        "sys option '%s' is not supported by knit", k);
+    } else {
+        log_warn("%s:%u: unknown sys option '%s' ignored", p->file, o->line, k);
+    }
+    return 0;
+}
+
+static const char *const knit_options[] = {
+    "force", "overlay", "overlay_vars", "extra_overlay_vars", "warnings_as_errors", "semver",
+    "version_regex", "version_min", "upgrade_versions", "remove_tmp", "target_dir",
+    "release_dir", "upgrade_dir", "tmp_dir", "root_dir", "include_erts", "auto_depends", NULL};
+
+static bool is_knit_option(const char *k)
+{
+    for (size_t i = 0; knit_options[i]; i++)
+        if (!strcmp(knit_options[i], k))
+            return true;
+    return false;
+}
+
+/* knit_option - one top-level knit option K = V (AT is the term to name in messages) */
+static int knit_option(struct pc *p, const struct term *at, const char *k, const struct term *v)
+{
+    struct cfg *c = p->c;
+    if (!strcmp(k, "force"))
+        return get_bool(p, at, k, v, &c->force);
+    if (!strcmp(k, "warnings_as_errors"))
+        return get_bool(p, at, k, v, &c->warnings_as_errors);
+    if (!strcmp(k, "semver"))
+        return get_bool(p, at, k, v, &c->semver);
+    if (!strcmp(k, "remove_tmp"))
+        return get_bool(p, at, k, v, &c->remove_tmp);
+    if (!strcmp(k, "include_erts"))
+        return get_bool(p, at, k, v, &c->include_erts);
+    if (!strcmp(k, "auto_depends"))
+        return get_bool(p, at, k, v, &c->auto_depends);
+    if (!strcmp(k, "overlay")) {
+        if (!term_is_list(v))
+            return bad(p, at, k, "a list of overlay instructions", v);
+        c->overlay = v;
+        return 0;
+    }
+    if (!strcmp(k, "overlay_vars") || !strcmp(k, "extra_overlay_vars")) {
+        bool ok = get_string(p, v) != NULL;
+        if (!ok && term_is_list(v)) {
+            size_t n;
+            const struct term *const *el = term_list_els(v, &n);
+            ok = true;
+            for (size_t i = 0; i < n; i++)
+                ok = ok && get_string(p, el[i]) && el[i]->type != TERM_INT;
+        }
+        if (!ok)
+            return bad(p, at, k, "a file name or a list of file names", v);
+        if (k[0] == 'o')
+            c->overlay_vars = v;
+        else
+            c->extra_overlay_vars = v;
+        return 0;
+    }
+    if (!strcmp(k, "version_regex") || !strcmp(k, "version_min")) {
+        const char *s = get_string(p, v);
+        if (!s)
+            return bad(p, at, k, "a string", v);
+        if (k[8] == 'r')
+            c->version_regex = s;
+        else
+            c->version_min = s;
+        return 0;
+    }
+    if (!strcmp(k, "upgrade_versions")) {
+        const char *one = get_string(p, v);
+        size_t n;
+        const struct term *const *el = term_list_els(v, &n);
+        if (one && (n == 0 || el[0]->type == TERM_INT)) {
+            c->upgrade_versions = arena_alloc(p->a, sizeof *c->upgrade_versions);
+            c->upgrade_versions[0] = one;
+            c->nupgrade_versions = *one ? 1 : 0;
+            return 0;
+        }
+        if (!term_is_list(v))
+            return bad(p, at, k, "a list of version strings", v);
+        c->upgrade_versions = arena_alloc(p->a, (n ? n : 1) * sizeof *c->upgrade_versions);
+        for (size_t i = 0; i < n; i++)
+            if (!(c->upgrade_versions[i] = get_string(p, el[i])))
+                return bad(p, at, k, "a list of version strings", v);
+        c->nupgrade_versions = n;
+        return 0;
+    }
+    /* the directories */
+    const char *d = get_string(p, v);
+    if (!d || !*d)
+        return bad(p, at, k, "a directory name", v);
+    const char *abs = abs_path(p, d);
+    if (!strcmp(k, "target_dir"))
+        c->target_dir = abs;
+    else if (!strcmp(k, "release_dir"))
+        c->release_dir = abs;
+    else if (!strcmp(k, "upgrade_dir"))
+        c->upgrade_dir = abs;
+    else if (!strcmp(k, "tmp_dir"))
+        c->tmp_dir = abs;
+    else if (!strcmp(k, "root_dir"))
+        c->root_dir = abs;
+    return 0;
+}
+
+const char *cfg_find(struct arena *a, const char *explicit_path)
+{
+    if (explicit_path) {
+        if (access(explicit_path, R_OK) != 0) {
+            kerr_errno(explicit_path, "cannot read the config file");
+            return NULL;
+        }
+        return arena_strdup(a, explicit_path);
+    }
+    static const char *const where[] = {"reltool.config", "rel/reltool.config"};
+    for (size_t i = 0; i < 2; i++)
+        if (access(where[i], R_OK) == 0)
+            return arena_strdup(a, where[i]);
+    kerr_set(KERR_INPUT, NULL, 0, 0,
+             "no 'reltool.config' or 'rel/reltool.config' here; name one with -r FILE");
+    return NULL;
+}
+
+/* override - apply one command-line NAME=VALUE or NAME=!!TERM */
+static int override(struct pc *p, const char *arg)
+{
+    struct cfg *c = p->c;
+    const char *eq = strchr(arg, '=');
+    const char *name = arena_memdup(p->a, arg, (size_t)(eq - arg));
+    const char *val = eq + 1;
+    const struct term *t;
+    if (strncmp(val, "!!", 2) == 0) {
+        t = term_parse_term(p->a, "<command line>", val + 2, strlen(val + 2));
+        if (!t) {
+            struct kerr e;
+            kerr_copy(&e);
+            return kerr_set(KERR_USAGE, NULL, 0, 0, "'%s': %s; try 'knit --help'", arg, e.msg);
+        }
+    } else if (is_knit_option(name) &&
+               (!strcmp(val, "true") || !strcmp(val, "false"))) {
+        t = term_atomz(p->a, val);
+    } else {
+        t = term_stringz(p->a, val);
+    }
+    c->var_names = xrealloc(c->var_names, (c->nvars + 1) * sizeof *c->var_names);
+    c->var_values = xrealloc(c->var_values, (c->nvars + 1) * sizeof *c->var_values);
+    c->var_names[c->nvars] = name;
+    c->var_values[c->nvars] = t;
+    c->nvars++;
+    if (!is_knit_option(name))
+        return 0; /* an overlay variable only */
+    const char *file = p->file;
+    p->file = "<command line>";
+    int rc = knit_option(p, NULL, name, t);
+    p->file = file;
+    return rc;
+}
+
+int cfg_load(struct arena *a, const char *path, char *const *overrides, size_t noverrides,
+             struct cfg *c)
+{
+    memset(c, 0, sizeof *c);
+    char real[PATH_MAX];
+    if (!realpath(path, real))
+        return kerr_errno(path, "cannot read the config file");
+    c->file = arena_strdup(a, real);
+    char *slash = strrchr(real, '/');
+    *slash = 0;
+    c->dir = arena_strdup(a, real[0] ? real : "/");
+    c->semver = true;
+    c->remove_tmp = true;
+    c->include_erts = true;
+    c->auto_depends = true;
+    c->relocatable = true;
+    c->profile = "development";
+    c->incl_cond = "derived";
+    c->mod_cond = "all";
+    c->app_file = "keep";
+    c->debug_info = "keep";
+    struct pc p = {a, path, c};
+
+    const struct term *terms = term_consult_file(a, path);
+    if (!terms)
+        return -1;
+    size_t n;
+    const struct term *const *el = term_list_els(terms, &n);
+    bool have_sys = false;
+    for (size_t i = 0; i < n; i++) {
+        const struct term *t = el[i];
+        if (t->type != TERM_TUPLE || t->u.tuple.n < 1 || t->u.tuple.el[0]->type != TERM_ATOM) {
+            log_warn("%s:%u: term %s is not an option; ignored", path, t->line, show(a, t));
+            continue;
+        }
+        const char *k = t->u.tuple.el[0]->u.atom.name;
+        if (!strcmp(k, "sys")) {
+            if (have_sys)
+                return kerr_set(KERR_INPUT, path, (int)t->line, 0, "a second 'sys' entry");
+            have_sys = true;
+            if (!term_is_tuple(t, 2) || !term_is_list(t->u.tuple.el[1]))
+                return bad(&p, t, "sys", "{sys, [Option]}", t);
+            size_t m;
+            const struct term *const *so = term_list_els(t->u.tuple.el[1], &m);
+            for (size_t j = 0; j < m; j++)
+                if (sys_option(&p, so[j]) != 0)
+                    return -1;
+        } else if (is_knit_option(k)) {
+            if (!term_is_tuple(t, 2))
+                return bad(&p, t, k, "{Key, Value}", t);
+            if (knit_option(&p, t, k, t->u.tuple.el[1]) != 0)
+                return -1;
+        } else {
+            log_warn("%s:%u: unknown option '%s' ignored", path, t->line, k);
+        }
+    }
+    if (!have_sys)
+        return kerr_set(KERR_INPUT, path, 0, 0, "no {sys, [...]} entry");
+    for (size_t i = 0; i < noverrides; i++)
+        if (override(&p, overrides[i]) != 0)
+            return -1;
+
+    /* the boot release: named, or the only one that is not start_clean */
+    const char *boot = (const char *)c->boot_rel;
+    c->boot_rel = NULL;
+    for (size_t i = 0; i < c->nrels; i++) {
+        if (boot ? !strcmp(c->rels[i].name, boot) : strcmp(c->rels[i].name, "start_clean") != 0) {
+            if (!boot && c->boot_rel)
+                return kerr_set(KERR_INPUT, path, (int)c->rels[i].line, 0,
+                                "several releases and no 'boot_rel' to say which to build");
+            c->boot_rel = &c->rels[i];
+            if (boot)
+                break;
+        }
+    }
+    if (!c->boot_rel)
+        return kerr_set(KERR_INPUT, path, 0, 0,
+                        boot ? "boot_rel '%s' names no {rel, ...} entry"
+                             : "no {rel, Name, Vsn, Apps} entry to build%s",
+                        boot ? boot : "");
+    if (!c->root_dir) {
+        c->root_dir = relfile_otp_root(a);
+        if (!c->root_dir)
+            return kerr_set(KERR_INPUT, path, 0, 0,
+                            "no 'root_dir' given and no 'erl' on PATH to find OTP from");
+    }
+    if (!c->target_dir)
+        c->target_dir = c->dir;
+    if (!c->release_dir)
+        c->release_dir = arena_sprintf(a, "%s/releases", c->target_dir);
+    if (!c->upgrade_dir)
+        c->upgrade_dir = arena_sprintf(a, "%s/upgrades", c->target_dir);
+    if (!c->tmp_dir)
+        c->tmp_dir = arena_sprintf(a, "%s/.knit_tmp", c->target_dir);
+    bool all_excluded = false;
+    if (c->excl_archive_filters && term_is_list(c->excl_archive_filters)) {
+        size_t m;
+        const struct term *const *f = term_list_els(c->excl_archive_filters, &m);
+        for (size_t i = 0; i < m; i++) {
+            const char *s = term_text(a, f[i]);
+            if (s && (!strcmp(s, ".*") || !strcmp(s, "^.*$") || !strcmp(s, ".*$")))
+                all_excluded = true;
+        }
+    }
+    if (!all_excluded)
+        log_warn("%s: reltool would pack some applications into .ez archives "
+                 "(excl_archive_filters is not [\".*\"]); knit never builds archives and copies "
+                 "them as directories",
+                 path);
+    return 0;
+}
+
+const struct cfg_app *cfg_app_settings(const struct cfg *c, const char *name)
+{
+    for (size_t i = 0; i < c->napps; i++)
+        if (!strcmp(c->apps[i].name, name))
+            return &c->apps[i];
+    return NULL;
+}

@@ -1,0 +1,100 @@
+/* cfg.h - the project configuration: reltool.config ({sys, ...} plus knit's options) */
+#ifndef KNIT_CFG_H
+#define KNIT_CFG_H
+
+#include "arena.h"
+#include "term.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* One application of a {rel, Name, Vsn, Apps} entry. */
+struct cfg_rel_app {
+    const char *name;
+    const char *type;         /* permanent/transient/temporary/load/none, NULL when not given */
+    const struct term *incls; /* included-applications override, NULL when not given */
+};
+
+struct cfg_rel {
+    const char *name;
+    const char *vsn; /* a VCS word is already replaced by the version it gives */
+    struct cfg_rel_app *apps;
+    size_t napps;
+    bool load_dot_erlang; /* {load_dot_erlang, false} in the rel's options turns it off */
+    uint32_t line;
+};
+
+/* reltool's per-application settings ({app, Name, [...]}) and the {erts, [...]} entry. */
+struct cfg_app {
+    const char *name;
+    const char *incl_cond; /* NULL: inherit the sys setting */
+    const char *mod_cond;
+    const char *vsn;     /* pinned version, or NULL */
+    const char *lib_dir; /* absolute, or NULL */
+    const char *app_file;
+    const char *debug_info;
+    const struct term *incl_app_filters, *excl_app_filters; /* NULL: inherit */
+    const struct term *incl_archive_filters, *excl_archive_filters;
+    const struct term *mods; /* {mod, ...} entries, as given */
+    uint32_t line;
+};
+
+struct cfg {
+    const char *file; /* the config file (absolute) */
+    const char *dir;  /* its directory */
+
+    /* reltool {sys, [...]} */
+    const char *root_dir;   /* the OTP installation (absolute) */
+    const char **lib_dirs;  /* absolute, in order */
+    size_t nlib_dirs;
+    struct cfg_rel *rels;
+    size_t nrels;
+    const struct cfg_rel *boot_rel;
+    const char *profile;   /* development (default), standalone, embedded */
+    const char *incl_cond; /* default derived */
+    const char *mod_cond;  /* default all */
+    const char *app_file;  /* default keep */
+    const char *debug_info; /* default keep */
+    bool relocatable;
+    /* filters: NULL when not given (the profile's defaults apply) */
+    const struct term *incl_sys_filters, *excl_sys_filters;
+    const struct term *incl_app_filters, *excl_app_filters;
+    const struct term *incl_archive_filters, *excl_archive_filters;
+    struct cfg_app *apps;
+    size_t napps;
+    struct cfg_app erts;
+
+    /* knit options (SPEC "Configuration") */
+    bool force, warnings_as_errors, semver, remove_tmp, include_erts, auto_depends;
+    const struct term *overlay;            /* list, or NULL */
+    const struct term *overlay_vars;       /* a path or list of paths, or NULL */
+    const struct term *extra_overlay_vars; /* same */
+    const char *version_regex;
+    const char *version_min;
+    const char **upgrade_versions; /* NULL when not given */
+    size_t nupgrade_versions;
+    const char *target_dir, *release_dir, *upgrade_dir, *tmp_dir; /* absolute */
+
+    /* command-line name=value / name=!!term, in order, for the overlay context too */
+    size_t nvars;
+    const char **var_names;
+    const struct term **var_values; /* charlist for name=value */
+};
+
+/* cfg_find - the config file to use: EXPLICIT when given, else reltool.config, else
+ * rel/reltool.config in the current directory. Returns an arena string, or NULL with
+ * KERR_INPUT saying where it looked. */
+const char *cfg_find(struct arena *a, const char *explicit_path);
+
+/* cfg_load - read and check the config at PATH, apply the command-line OVERRIDES
+ * (name=value / name=!!term) and fill OUT (arena-owned). Unknown options are warnings;
+ * malformed ones fail with KERR_INPUT naming the option, the file and its line; options
+ * that knit cannot honour without building a wrong release fail with KERR_UNSUPPORTED.
+ * Returns 0 or -1. */
+int cfg_load(struct arena *a, const char *path, char *const *overrides, size_t noverrides,
+             struct cfg *out);
+
+/* cfg_app_settings - the {app, NAME, ...} entry for NAME, or NULL */
+const struct cfg_app *cfg_app_settings(const struct cfg *c, const char *name);
+
+#endif

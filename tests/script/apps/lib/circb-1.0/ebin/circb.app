@@ -1,0 +1,3 @@
+{application, circb,
+ [{description, "Circb"}, {vsn, "1.0"}, {modules, [circb]}, {registered, []},
+  {applications, [kernel, stdlib, circa]}]}.

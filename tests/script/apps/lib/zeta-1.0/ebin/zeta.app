@@ -1,0 +1,3 @@
+{application, zeta,
+ [{description, "Zeta"}, {vsn, "1.0"}, {modules, [zeta]}, {registered, []},
+  {applications, [kernel, stdlib]}, {mod, {zeta, []}}]}.
