@@ -21,5 +21,6 @@ struct knit_ctx {
 int cmd_inspect(struct knit_ctx *ctx, int argc, char **argv);
 int cmd_make_script(struct knit_ctx *ctx, int argc, char **argv);
 int cmd_make_relup(struct knit_ctx *ctx, int argc, char **argv);
+int cmd_release(struct knit_ctx *ctx, int argc, char **argv);
 
 #endif
