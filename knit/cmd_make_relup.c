@@ -1,13 +1,119 @@
-/* cmd_make_relup.c - `knit make-relup` (placeholder until it lands) */
+/* cmd_make_relup.c - `knit make-relup`: systools:make_relup/4 without an Erlang VM */
+#include "buf.h"
 #include "cmd.h"
+#include "fsutil.h"
 #include "kerr.h"
+#include "log.h"
+#include "relfile.h"
+#include "relup.h"
+#include "term_print.h"
 
-#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* strip_rel - systools takes release files without their extension; accept both */
+static const char *strip_rel(struct arena *a, const char *p)
+{
+    size_t n = strlen(p);
+    if (n > 4 && !strcmp(p + n - 4, ".rel"))
+        return arena_memdup(a, p, n - 4);
+    return p;
+}
+
+static int usage(const char *what, const char *arg)
+{
+    return kerr_set(KERR_USAGE, NULL, 0, 0, "make-relup: %s '%s'; try 'knit --help'", what, arg);
+}
+
+struct args {
+    const char *top, *outdir;
+    const char **ups, **downs, **paths;
+    size_t nups, ndowns, npaths;
+    bool have_path;
+    struct relup_opts opts;
+};
+
+static int parse_args(struct arena *a, int argc, char **argv, struct args *g)
+{
+    size_t cap = (size_t)argc + 1;
+    g->ups = arena_alloc(a, cap * sizeof(char *));
+    g->downs = arena_alloc(a, cap * sizeof(char *));
+    g->paths = arena_alloc(a, cap * sizeof(char *));
+    g->outdir = ".";
+    for (int i = 1; i < argc; i++) {
+        const char *s = argv[i];
+        if (!strcmp(s, "--up") || !strcmp(s, "--down")) {
+            bool up = s[2] == 'u';
+            int first = i + 1;
+            while (i + 1 < argc && strncmp(argv[i + 1], "--", 2) != 0) {
+                const char *r = strip_rel(a, argv[++i]);
+                if (up)
+                    g->ups[g->nups++] = r;
+                else
+                    g->downs[g->ndowns++] = r;
+            }
+            if (i < first)
+                return usage("option needs at least one release file:", s);
+        } else if (!strcmp(s, "--path") || !strcmp(s, "--outdir")) {
+            if (i + 1 >= argc)
+                return usage("option needs a directory:", s);
+            if (s[2] == 'p') {
+                g->paths[g->npaths++] = argv[++i];
+                g->have_path = true;
+            } else {
+                g->outdir = argv[++i];
+            }
+        } else if (!strcmp(s, "--restart-emulator")) {
+            g->opts.restart_emulator = true;
+        } else if (!strcmp(s, "--warnings-as-errors")) {
+            g->opts.warnings_as_errors = true;
+        } else if (s[0] == '-' && s[1]) {
+            return usage("unknown option", s);
+        } else if (!g->top) {
+            g->top = strip_rel(a, s);
+        } else {
+            return usage("more than one new release given:", s);
+        }
+    }
+    if (!g->top)
+        return kerr_set(KERR_USAGE, NULL, 0, 0,
+                        "make-relup: no release file given; try 'knit --help'");
+    return 0;
+}
 
 int cmd_make_relup(struct knit_ctx *ctx, int argc, char **argv)
 {
-    (void)ctx;
-    (void)argc;
-    (void)argv;
-    return kerr_set(KERR_UNSUPPORTED, NULL, 0, 0, "make-relup is not implemented yet");
+    struct arena a;
+    struct args g;
+    struct buf out = BUF_INIT;
+    int rc = -1;
+    arena_init(&a);
+    memset(&g, 0, sizeof g);
+    if (parse_args(&a, argc, argv, &g) != 0)
+        goto done;
+    /* systools searches the given directories (wildcards expanded), then the code path */
+    struct relfile_path path = {0, NULL};
+    relfile_path_expand(&a, g.paths, g.npaths, &path);
+    relfile_code_path(&a, &path);
+    relfile_path_dedup(&path);
+    if (ctx->verbose > 1)
+        for (size_t k = 0; k < path.n; k++)
+            log_verbose("path: %s", path.dirs[k]);
+    const struct term *relup, *warnings;
+    const char **texts;
+    if (relup_make(&a, g.top, g.ups, g.nups, g.downs, g.ndowns, &path, &g.opts, &relup,
+                   &warnings, &texts) != 0)
+        goto done;
+    for (long k = 0; k < term_list_len(warnings); k++)
+        log_warn("%s", texts[k]);
+    term_print_file_terms(&out, term_listv(&a, 1, relup));
+    const char *file = arena_sprintf(&a, "%s/relup", g.outdir);
+    if (fs_write_atomic(file, out.p ? out.p : "", out.len, 0644) != 0)
+        goto done;
+    log_verbose("wrote %s", file);
+    rc = 0;
+done:
+    buf_free(&out);
+    arena_close(&a);
+    return rc;
 }

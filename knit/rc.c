@@ -1,0 +1,1012 @@
+/* rc.c - translate high-level appup instructions to low-level ones, as OTP's systools_rc does */
+#include "rc.h"
+
+#include "buf.h"
+#include "kerr.h"
+#include "term_print.h"
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- small helpers ---- */
+
+/* A growable instruction array in an arena. */
+struct tv {
+    const struct term **v;
+    size_t n, cap;
+};
+
+static void tv_add(struct arena *a, struct tv *t, const struct term *x)
+{
+    if (t->n == t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : 16;
+        const struct term **v = arena_alloc(a, cap * sizeof *v);
+        if (t->n)
+            memcpy(v, t->v, t->n * sizeof *v);
+        t->v = v;
+        t->cap = cap;
+    }
+    t->v[t->n++] = x;
+}
+
+static void tv_cat(struct arena *a, struct tv *t, const struct tv *u)
+{
+    for (size_t i = 0; i < u->n; i++)
+        tv_add(a, t, u->v[i]);
+}
+
+static const struct term *tv_list(struct arena *a, const struct tv *t)
+{
+    return term_list(a, t->v, t->n, term_nil());
+}
+
+static const struct term *A(struct arena *a, const char *name)
+{
+    return term_atomz(a, name);
+}
+
+/* tag - the atom naming tuple T ({tag, ...} of size N), or NULL */
+static bool is(const struct term *t, const char *tag, size_t n)
+{
+    return term_is_tagged(t, tag, n);
+}
+
+static const struct term *el(const struct term *t, size_t i)
+{
+    return t->u.tuple.el[i];
+}
+
+static bool is_list_any(const struct term *t)
+{
+    return t->type == TERM_NIL || t->type == TERM_LIST;
+}
+
+static const char *show(struct arena *a, const struct term *t)
+{
+    struct buf b = BUF_INIT;
+    term_print_at(&b, t, 1, 100000);
+    const char *s = b.len > 400 ? arena_sprintf(a, "%.390s...", buf_cstr(&b))
+                                : arena_strdup(a, buf_cstr(&b));
+    buf_free(&b);
+    return s;
+}
+
+/* err - record a KERR_BUILD whose message ends with "(systools_rc: KIND)" */
+static int err(const char *kind, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int err(const char *kind, const char *fmt, ...)
+{
+    char msg[1800];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return kerr_set(KERR_BUILD, NULL, 0, 0, "%s (systools_rc: %s)", msg, kind);
+}
+
+/* member - atom X is in list term L (lists:member) */
+static bool member(const struct term *x, const struct term *l)
+{
+    size_t n;
+    const struct term *const *e = term_list_els(l, &n);
+    for (size_t i = 0; i < n; i++)
+        if (term_equal(e[i], x))
+            return true;
+    return false;
+}
+
+static bool tv_member(const struct term *x, const struct tv *t)
+{
+    for (size_t i = 0; i < t->n; i++)
+        if (term_equal(t->v[i], x))
+            return true;
+    return false;
+}
+
+/* ---- syntax ---- */
+
+static int check_mod(struct arena *a, const struct term *m, const struct term *in)
+{
+    if (m->type == TERM_ATOM)
+        return 0;
+    return err("bad_module", "bad module %s in %s: must be an atom", show(a, m), show(a, in));
+}
+
+static int check_purge(struct arena *a, const struct term *p, const struct term *in)
+{
+    if (term_is_atom(p, "soft_purge") || term_is_atom(p, "brutal_purge"))
+        return 0;
+    return err("bad_purge_method", "bad purge method %s in %s: must be soft_purge or brutal_purge",
+               show(a, p), show(a, in));
+}
+
+static int check_timeout(struct arena *a, const struct term *t, const struct term *in)
+{
+    if (term_is_atom(t, "default") || term_is_atom(t, "infinity") ||
+        (t->type == TERM_INT && t->u.i > 0) || (t->type == TERM_BIG && !t->u.big.neg))
+        return 0;
+    return err("bad_timeout", "bad timeout %s in %s: must be default, infinity or an integer > 0",
+               show(a, t), show(a, in));
+}
+
+/* check_mods - check_list(L) and check_mod on each element */
+static int check_mods(struct arena *a, const struct term *l, const struct term *in)
+{
+    if (!is_list_any(l))
+        return err("bad_list", "bad list %s in %s", show(a, l), show(a, in));
+    size_t n;
+    const struct term *const *e = term_list_els(l, &n);
+    for (size_t i = 0; i < n; i++)
+        if (check_mod(a, e[i], in) != 0)
+            return -1;
+    if (l->type == TERM_LIST && l->u.list.tail->type != TERM_NIL)
+        return err("function_clause", "improper list %s in %s", show(a, l), show(a, in));
+    return 0;
+}
+
+static int check_atom(struct arena *a, const struct term *x, const char *kind, const char *what,
+                      const struct term *in)
+{
+    if (x->type == TERM_ATOM)
+        return 0;
+    return err(kind, "bad %s %s in %s: must be an atom", what, show(a, x), show(a, in));
+}
+
+/* check_update - {update, Mod, [ModType,] [Timeout,] Change, Pre, Post, Mods} */
+static int check_update(struct arena *a, const struct term *i)
+{
+    size_t n = i->u.tuple.n, k = 2;
+    if (check_mod(a, el(i, 1), i))
+        return -1;
+    if (n == 8) {
+        const struct term *mt = el(i, k++);
+        if (!term_is_atom(mt, "static") && !term_is_atom(mt, "dynamic"))
+            return err("bad_mod_type", "bad module type %s in %s: must be static or dynamic",
+                       show(a, mt), show(a, i));
+    }
+    if (n >= 7 && check_timeout(a, el(i, k++), i))
+        return -1;
+    const struct term *ch = el(i, k++);
+    if (!term_is_atom(ch, "soft") && !is(ch, "advanced", 2))
+        return err("bad_change", "bad change %s in %s: must be soft or {advanced, Extra}",
+                   show(a, ch), show(a, i));
+    if (check_purge(a, el(i, k), i) || check_purge(a, el(i, k + 1), i))
+        return -1;
+    return check_mods(a, el(i, k + 2), i);
+}
+
+static int check_code_change(struct arena *a, const struct term *i)
+{
+    const struct term *l = el(i, i->u.tuple.n - 1);
+    if (!is_list_any(l))
+        return err("bad_list", "bad list %s in %s", show(a, l), show(a, i));
+    if (i->u.tuple.n == 3 && !term_is_atom(el(i, 1), "up") && !term_is_atom(el(i, 1), "down"))
+        return err("bad_mode", "bad mode %s in %s: must be up or down", show(a, el(i, 1)),
+                   show(a, i));
+    size_t n;
+    const struct term *const *e = term_list_els(l, &n);
+    for (size_t k = 0; k < n; k++) {
+        if (!term_is_tuple(e[k], 2))
+            return err("bad_code_change", "bad code_change entry %s in %s: must be {Mod, Extra}",
+                       show(a, e[k]), show(a, i));
+        if (check_mod(a, el(e[k], 0), i))
+            return -1;
+    }
+    return 0;
+}
+
+static int check_suspend(struct arena *a, const struct term *i)
+{
+    const struct term *l = el(i, 1);
+    if (!is_list_any(l))
+        return err("bad_list", "bad list %s in %s", show(a, l), show(a, i));
+    size_t n;
+    const struct term *const *e = term_list_els(l, &n);
+    for (size_t k = 0; k < n; k++) {
+        if (term_is_tuple(e[k], 2)) {
+            if (check_mod(a, el(e[k], 0), i) || check_timeout(a, el(e[k], 1), i))
+                return -1;
+        } else if (check_mod(a, e[k], i)) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* check_mfa - {M, F, A}: module and function atoms, a list of arguments */
+static int check_mfa(struct arena *a, const struct term *mfa, const struct term *i)
+{
+    if (check_mod(a, el(mfa, 0), i) || check_atom(a, el(mfa, 1), "bad_func", "function", i))
+        return -1;
+    if (!is_list_any(el(mfa, 2)))
+        return err("bad_args_list", "bad argument list %s in %s", show(a, el(mfa, 2)),
+                   show(a, i));
+    return 0;
+}
+
+static int check_start_type(struct arena *a, const struct term *t, const struct term *i)
+{
+    static const char *types[] = {"none", "load", "temporary", "transient", "permanent"};
+    for (size_t k = 0; k < 5; k++)
+        if (term_is_atom(t, types[k]))
+            return 0;
+    return err("bad_start_type", "bad start type %s in %s", show(a, t), show(a, i));
+}
+
+/* check_op - systools_rc:check_op/1 for one instruction */
+static int check_op(struct arena *a, const struct term *i)
+{
+    static const char *plain[] = {"restart", "reboot", "point_of_no_return",
+                                  "restart_new_emulator", "restart_emulator"};
+    if (term_is_atom(i, "mnesia_backup"))
+        return err("not_yet_implemented", "instruction mnesia_backup is not implemented");
+    for (size_t k = 0; k < 5; k++)
+        if (term_is_atom(i, plain[k]))
+            return 0;
+    if (i->type == TERM_TUPLE && i->u.tuple.n >= 2 && el(i, 0)->type == TERM_ATOM) {
+        const char *tag = el(i, 0)->u.atom.name;
+        size_t n = i->u.tuple.n;
+        const struct term *x = el(i, 1);
+        if (!strcmp(tag, "update") && n >= 6 && n <= 8)
+            return check_update(a, i);
+        if (!strcmp(tag, "load_module") && n == 5)
+            return check_mod(a, x, i) || check_purge(a, el(i, 2), i) ||
+                           check_purge(a, el(i, 3), i) || check_mods(a, el(i, 4), i)
+                       ? -1
+                       : 0;
+        if ((!strcmp(tag, "add_module") || !strcmp(tag, "delete_module")) && n <= 3)
+            return check_mod(a, x, i) || (n == 3 && check_mods(a, el(i, 2), i)) ? -1 : 0;
+        if ((!strcmp(tag, "remove_application") || !strcmp(tag, "restart_application")) &&
+            n == 2)
+            return check_atom(a, x, "bad_application", "application", i);
+        if (!strcmp(tag, "add_application") && n == 3)
+            return check_atom(a, x, "bad_application", "application", i) ||
+                           check_start_type(a, el(i, 2), i)
+                       ? -1
+                       : 0;
+        if (!strcmp(tag, "load_object_code") && n == 2 && term_is_tuple(x, 3)) {
+            if (check_atom(a, el(x, 0), "bad_lib", "library", i))
+                return -1;
+            if (!is_list_any(el(x, 1)))
+                return err("bad_lib_vsn", "bad library version %s in %s: must be a string",
+                           show(a, el(x, 1)), show(a, i));
+            return check_mods(a, el(x, 2), i);
+        }
+        if ((!strcmp(tag, "load") || !strcmp(tag, "remove")) && n == 2 && term_is_tuple(x, 3))
+            return check_mod(a, el(x, 0), i) || check_purge(a, el(x, 1), i) ||
+                           check_purge(a, el(x, 2), i)
+                       ? -1
+                       : 0;
+        if ((!strcmp(tag, "purge") || !strcmp(tag, "resume") || !strcmp(tag, "stop") ||
+             !strcmp(tag, "start")) &&
+            n == 2)
+            return check_mods(a, x, i);
+        if (!strcmp(tag, "suspend") && n == 2)
+            return check_suspend(a, i);
+        if (!strcmp(tag, "code_change") && (n == 2 || n == 3))
+            return check_code_change(a, i);
+        if (!strcmp(tag, "sync_nodes") && n == 3) {
+            const struct term *y = el(i, 2);
+            if (term_is_tuple(y, 3))
+                return check_mfa(a, y, i);
+            if (!is_list_any(y))
+                return err("bad_list", "bad list %s in %s", show(a, y), show(a, i));
+            size_t m;
+            const struct term *const *e = term_list_els(y, &m);
+            for (size_t k = 0; k < m; k++)
+                if (check_atom(a, e[k], "bad_node", "node", i))
+                    return -1;
+            return 0;
+        }
+        if (!strcmp(tag, "apply") && n == 2 && term_is_tuple(x, 3))
+            return check_mfa(a, x, i);
+    }
+    return err("bad_instruction", "bad instruction %s", show(a, i));
+}
+
+static int check_tv(struct arena *a, const struct tv *t)
+{
+    for (size_t k = 0; k < t->n; k++)
+        if (check_op(a, t->v[k]) != 0)
+            return -1;
+    return 0;
+}
+
+static void expand_one(struct arena *a, const struct term *i, struct tv *out);
+
+int rc_check_syntax(struct arena *a, const struct term *script)
+{
+    struct tv ex = {0};
+    if (!term_is_list(script))
+        return err("function_clause", "instruction list %s is not a list", show(a, script));
+    size_t n;
+    const struct term *const *e = term_list_els(script, &n);
+    for (size_t k = 0; k < n; k++)
+        expand_one(a, e[k], &ex);
+    return check_tv(a, &ex);
+}
+
+/* ---- expansion, splitting, merging ---- */
+
+/* expand_one - systools_rc:expand_script/1 for one instruction, appended to OUT */
+static void expand_one(struct arena *a, const struct term *i, struct tv *out)
+{
+    const struct term *bp = A(a, "brutal_purge"), *nil = term_nil();
+    if (is(i, "load_module", 2)) {
+        i = term_tuplev(a, 5, el(i, 0), el(i, 1), bp, bp, nil);
+    } else if (is(i, "load_module", 3) && is_list_any(el(i, 2))) {
+        i = term_tuplev(a, 5, el(i, 0), el(i, 1), bp, bp, el(i, 2));
+    } else if (is(i, "update", 2)) {
+        i = term_tuplev(a, 6, el(i, 0), el(i, 1), A(a, "soft"), bp, bp, nil);
+    } else if (is(i, "update", 3) && term_is_atom(el(i, 2), "supervisor")) {
+        const struct term *adv = term_tuplev(a, 2, A(a, "advanced"), nil);
+        i = term_tuplev(a, 8, el(i, 0), el(i, 1), A(a, "static"), A(a, "default"), adv, bp, bp,
+                        nil);
+    } else if (is(i, "update", 3) &&
+               (el(i, 2)->type == TERM_TUPLE || term_is_atom(el(i, 2), "soft"))) {
+        i = term_tuplev(a, 6, el(i, 0), el(i, 1), el(i, 2), bp, bp, nil);
+    } else if (is(i, "update", 3) && is_list_any(el(i, 2))) {
+        i = term_tuplev(a, 6, el(i, 0), el(i, 1), A(a, "soft"), bp, bp, el(i, 2));
+    } else if (is(i, "update", 4) &&
+               (el(i, 2)->type == TERM_TUPLE || term_is_atom(el(i, 2), "soft")) &&
+               is_list_any(el(i, 3))) {
+        i = term_tuplev(a, 6, el(i, 0), el(i, 1), el(i, 2), bp, bp, el(i, 3));
+    } else if (is(i, "add_application", 2)) {
+        i = term_tuplev(a, 3, el(i, 0), el(i, 1), A(a, "permanent"));
+    } else if (is_list_any(i)) {
+        size_t n;
+        const struct term *const *e = term_list_els(i, &n);
+        for (size_t k = 0; k < n; k++)
+            tv_add(a, out, e[k]);
+        return;
+    }
+    tv_add(a, out, i);
+}
+
+/* split_script - {Before, After} around the one point_of_no_return, load_object_code
+ * moved to Before; only load_object_code and apply may stand before it */
+static int split_script(struct arena *a, const struct tv *s, struct tv *before, struct tv *after)
+{
+    size_t k, ponr = s->n;
+    for (k = 0; k < s->n; k++)
+        if (term_is_atom(s->v[k], "point_of_no_return")) {
+            if (ponr < s->n)
+                return err("too_many_point_of_no_return",
+                           "more than one point_of_no_return in a script");
+            ponr = k;
+        }
+    size_t start = 0;
+    if (ponr < s->n) {
+        for (k = 0; k < ponr; k++) {
+            const struct term *i = s->v[k];
+            if (!is(i, "load_object_code", 2) && !is(i, "apply", 2))
+                return err("bad_op_before_point_of_no_return",
+                           "instruction %s before point_of_no_return (only load_object_code "
+                           "and apply may come before it)",
+                           show(a, i));
+            tv_add(a, before, i);
+        }
+        start = ponr + 1;
+    }
+    for (k = start; k < s->n; k++)
+        if (is(s->v[k], "load_object_code", 2))
+            tv_add(a, before, s->v[k]);
+    for (k = start; k < s->n; k++)
+        if (!is(s->v[k], "load_object_code", 2))
+            tv_add(a, after, s->v[k]);
+    return 0;
+}
+
+/* normalize - update and add_module/delete_module variants into one form each */
+static const struct term *normalize(struct arena *a, const struct term *i)
+{
+    if (is(i, "update", 6))
+        return term_tuplev(a, 8, el(i, 0), el(i, 1), A(a, "dynamic"), A(a, "default"), el(i, 2),
+                           el(i, 3), el(i, 4), el(i, 5));
+    if (is(i, "update", 7))
+        return term_tuplev(a, 8, el(i, 0), el(i, 1), A(a, "dynamic"), el(i, 2), el(i, 3),
+                           el(i, 4), el(i, 5), el(i, 6));
+    if (is(i, "add_module", 2) || is(i, "delete_module", 2))
+        return term_tuplev(a, 3, el(i, 0), el(i, 1), term_nil());
+    return i;
+}
+
+/* ---- checks on the merged script ---- */
+
+/* difference - the elements of X not in Y (systools_rc:difference/2) */
+static void difference(struct arena *a, const struct tv *x, const struct tv *y, struct tv *out)
+{
+    for (size_t k = 0; k < x->n; k++)
+        if (!tv_member(x->v[k], y))
+            tv_add(a, out, x->v[k]);
+}
+
+static void collect(struct arena *a, const struct tv *s, const char *tag, bool strip,
+                    struct tv *out)
+{
+    for (size_t k = 0; k < s->n; k++) {
+        if (!is(s->v[k], tag, 2))
+            continue;
+        size_t n;
+        const struct term *const *e = term_list_els(el(s->v[k], 1), &n);
+        for (size_t j = 0; j < n; j++)
+            tv_add(a, out, strip && term_is_tuple(e[j], 2) ? el(e[j], 0) : e[j]);
+    }
+}
+
+static int check_pair(struct arena *a, const struct tv *after, const char *t1, const char *t2,
+                      const char *k1, const char *k2, const char *what)
+{
+    struct tv x = {0}, y = {0}, d1 = {0}, d2 = {0};
+    collect(a, after, t1, true, &x);
+    collect(a, after, t2, false, &y);
+    difference(a, &x, &y, &d1);
+    if (d1.n)
+        return err(k1, "modules %s are %s but not %s", show(a, tv_list(a, &d1)), what,
+                   !strcmp(t1, "suspend") ? "resumed" : "stopped");
+    difference(a, &y, &x, &d2);
+    if (d2.n)
+        return err(k2, "modules %s are %s but not %s", show(a, tv_list(a, &d2)),
+                   !strcmp(t1, "suspend") ? "resumed" : "stopped", what);
+    return 0;
+}
+
+/* check_script - every load has its load_object_code, suspend/resume and start/stop pair */
+static int check_script(struct arena *a, const struct tv *before, const struct tv *after)
+{
+    for (size_t k = 0; k < after->n; k++) {
+        const struct term *i = after->v[k];
+        if (!is(i, "load", 2) || !term_is_tuple(el(i, 1), 3))
+            continue;
+        const struct term *mod = el(el(i, 1), 0);
+        bool found = false;
+        for (size_t j = 0; j < before->n && !found; j++)
+            if (is(before->v[j], "load_object_code", 2) &&
+                term_is_tuple(el(before->v[j], 1), 3))
+                found = member(mod, el(el(before->v[j], 1), 2));
+        if (!found)
+            return err("no_object_code", "no load_object_code for module %s (in %s)",
+                       show(a, mod), show(a, i));
+    }
+    if (check_pair(a, after, "suspend", "resume", "suspended_not_resumed",
+                   "resumed_not_suspended", "suspended"))
+        return -1;
+    return check_pair(a, after, "start", "stop", "start_not_stop", "stop_not_start", "started");
+}
+
+/* ---- applications ---- */
+
+static const struct relfile_app *find_app(const struct term *name, const struct relfile_app *v,
+                                          size_t n)
+{
+    for (size_t k = 0; k < n; k++)
+        if (!strcmp(v[k].name, name->u.atom.name))
+            return &v[k];
+    return NULL;
+}
+
+static void app_apply(struct arena *a, const struct term *app, const char *type, struct tv *out)
+{
+    const struct term *m = A(a, "application");
+    if (!strcmp(type, "none"))
+        return;
+    if (!strcmp(type, "load"))
+        tv_add(a, out, term_tuplev(a, 2, A(a, "apply"),
+                                   term_tuplev(a, 3, m, A(a, "load"), term_listv(a, 1, app))));
+    else
+        tv_add(a, out, term_tuplev(a, 2, A(a, "apply"),
+                                   term_tuplev(a, 3, m, A(a, "start"),
+                                               term_listv(a, 2, app, A(a, type)))));
+}
+
+static void app_stop_remove(struct arena *a, const struct term *app,
+                            const struct relfile_app *p, struct tv *out)
+{
+    const struct term *m = A(a, "application"), *bp = A(a, "brutal_purge");
+    struct tv mods = {0};
+    tv_add(a, out, term_tuplev(a, 2, A(a, "apply"),
+                               term_tuplev(a, 3, m, A(a, "stop"), term_listv(a, 1, app))));
+    for (size_t k = 0; k < p->nmods; k++) {
+        const struct term *mod = A(a, p->mods[k]);
+        tv_add(a, &mods, mod);
+        tv_add(a, out, term_tuplev(a, 2, A(a, "remove"), term_tuplev(a, 3, mod, bp, bp)));
+    }
+    tv_add(a, out, term_tuplev(a, 2, A(a, "purge"), tv_list(a, &mods)));
+}
+
+static void app_add_modules(struct arena *a, const struct relfile_app *p, struct tv *out)
+{
+    for (size_t k = 0; k < p->nmods; k++)
+        tv_add(a, out, term_tuplev(a, 3, A(a, "add_module"), A(a, p->mods[k]), term_nil()));
+}
+
+/* translate_apps - add_application, remove_application and restart_application into
+ * add_module, remove, purge and apply (systools_rc:translate_application_instrs/3) */
+static int translate_apps(struct arena *a, const struct tv *s, const struct relfile_app *appls,
+                          size_t nappls, const struct relfile_app *pre, size_t npre,
+                          struct tv *out)
+{
+    for (size_t k = 0; k < s->n; k++) {
+        const struct term *i = s->v[k];
+        if (is(i, "add_application", 3)) {
+            const struct relfile_app *p = find_app(el(i, 1), appls, nappls);
+            if (!p)
+                return err("no_such_application", "application %s of %s is not in the release",
+                           show(a, el(i, 1)), show(a, i));
+            app_add_modules(a, p, out);
+            app_apply(a, el(i, 1), el(i, 2)->u.atom.name, out);
+        } else if (is(i, "remove_application", 2)) {
+            if (find_app(el(i, 1), appls, nappls))
+                return err("removed_application_present",
+                           "application %s is removed but still in the new release",
+                           show(a, el(i, 1)));
+            const struct relfile_app *p = find_app(el(i, 1), pre, npre);
+            if (!p)
+                return err("no_such_application", "application %s of %s is not in the release",
+                           show(a, el(i, 1)), show(a, i));
+            app_stop_remove(a, el(i, 1), p, out);
+            tv_add(a, out, term_tuplev(a, 2, A(a, "apply"),
+                                       term_tuplev(a, 3, A(a, "application"), A(a, "unload"),
+                                                   term_listv(a, 1, el(i, 1)))));
+        } else if (is(i, "restart_application", 2)) {
+            const struct relfile_app *p = find_app(el(i, 1), pre, npre);
+            const struct relfile_app *q = p ? find_app(el(i, 1), appls, nappls) : NULL;
+            if (!p || !q)
+                return err("no_such_application",
+                           "application %s of %s is not in both releases", show(a, el(i, 1)),
+                           show(a, i));
+            app_stop_remove(a, el(i, 1), p, out);
+            app_add_modules(a, q, out);
+            app_apply(a, el(i, 1), q->type, out);
+        } else {
+            tv_add(a, out, i);
+        }
+    }
+    return 0;
+}
+
+/* ---- instructions with dependencies ---- */
+
+static bool is_dep(const struct term *i)
+{
+    return i->type == TERM_TUPLE && i->u.tuple.n > 1 &&
+           (is(i, "update", i->u.tuple.n) || is(i, "load_module", i->u.tuple.n) ||
+            is(i, "add_module", i->u.tuple.n) || is(i, "delete_module", i->u.tuple.n));
+}
+
+/* The dependency graph: vertex k is dependent instruction ins[k], for module mod[k]; an
+ * edge k -> j says ins[k] lists mod[j] among its dependencies. */
+struct graph {
+    size_t n;
+    const struct term **ins;
+    const char **mod;
+    size_t **out; /* out[k]: targets, nout[k] of them */
+    size_t *nout;
+    size_t *comp; /* weak component representative */
+};
+
+static size_t find_root(size_t *p, size_t x)
+{
+    while (p[x] != x)
+        x = p[x] = p[p[x]];
+    return x;
+}
+
+static int graph_make(struct arena *a, const struct tv *after, struct graph *g)
+{
+    g->n = 0;
+    g->ins = arena_alloc(a, (after->n + 1) * sizeof *g->ins);
+    g->mod = arena_alloc(a, (after->n + 1) * sizeof *g->mod);
+    for (size_t k = 0; k < after->n; k++) {
+        if (!is_dep(after->v[k]))
+            continue;
+        const char *m = el(after->v[k], 1)->u.atom.name;
+        for (size_t j = 0; j < g->n; j++)
+            if (!strcmp(g->mod[j], m))
+                return err("muldef_module", "module '%s' has more than one instruction", m);
+        g->ins[g->n] = after->v[k];
+        g->mod[g->n++] = m;
+    }
+    g->out = arena_alloc(a, (g->n + 1) * sizeof *g->out);
+    g->nout = arena_alloc(a, (g->n + 1) * sizeof *g->nout);
+    g->comp = arena_alloc(a, (g->n + 1) * sizeof *g->comp);
+    for (size_t k = 0; k < g->n; k++)
+        g->comp[k] = k;
+    for (size_t k = 0; k < g->n; k++) {
+        const struct term *i = g->ins[k];
+        size_t nd;
+        const struct term *const *deps = term_list_els(el(i, i->u.tuple.n - 1), &nd);
+        g->out[k] = arena_alloc(a, (nd + 1) * sizeof(size_t));
+        for (size_t d = 0; d < nd; d++) {
+            size_t j;
+            for (j = 0; j < g->n && strcmp(g->mod[j], deps[d]->u.atom.name) != 0; j++)
+                ;
+            if (j == g->n)
+                return err("undef_module",
+                           "module '%s' is a dependency of '%s' but has no instruction",
+                           deps[d]->u.atom.name, g->mod[k]);
+            g->out[k][g->nout[k]++] = j;
+            g->comp[find_root(g->comp, k)] = find_root(g->comp, j);
+        }
+    }
+    return 0;
+}
+
+/* Tarjan's strongly connected components, restricted to the vertices in IN. */
+struct scc {
+    const struct graph *g;
+    const bool *in;
+    long *index, *low, counter;
+    size_t *stack, sp, *sccid, nscc;
+    bool *onstack;
+};
+
+static void scc_visit(struct scc *s, size_t v)
+{
+    s->index[v] = s->low[v] = s->counter++;
+    s->stack[s->sp++] = v;
+    s->onstack[v] = true;
+    for (size_t e = 0; e < s->g->nout[v]; e++) {
+        size_t w = s->g->out[v][e];
+        if (!s->in[w])
+            continue;
+        if (s->index[w] < 0) {
+            scc_visit(s, w);
+            if (s->low[w] < s->low[v])
+                s->low[v] = s->low[w];
+        } else if (s->onstack[w] && s->index[w] < s->low[v]) {
+            s->low[v] = s->index[w];
+        }
+    }
+    if (s->low[v] == s->index[v]) {
+        size_t w;
+        do {
+            w = s->stack[--s->sp];
+            s->onstack[w] = false;
+            s->sccid[w] = s->nscc;
+        } while (w != v);
+        s->nscc++;
+    }
+}
+
+/* A reverse-postorder walk over the condensation (digraph_utils' posttraverse/4): LIST
+ * holds the result with the last root's tree first. */
+struct post {
+    const size_t *order; /* components in visiting order */
+    size_t nc;
+    const bool *reach; /* reach[i * nc + j]: an edge i -> j in the condensation */
+    bool *visited;
+    size_t *list, nlist;
+};
+
+static void post_walk(struct post *p, const size_t *vs, size_t nvs)
+{
+    for (size_t k = 0; k < nvs; k++) {
+        size_t v = vs[k];
+        if (p->visited[v])
+            continue;
+        p->visited[v] = true;
+        size_t nout = 0, *outv = malloc((p->nc + 1) * sizeof(size_t));
+        for (size_t j = 0; j < p->nc; j++)
+            if (p->reach[v * p->nc + p->order[j]])
+                outv[nout++] = p->order[j];
+        post_walk(p, outv, nout);
+        free(outv);
+        memmove(p->list + 1, p->list, p->nlist * sizeof(size_t));
+        p->list[0] = v;
+        p->nlist++;
+    }
+}
+
+/* dep_order - the instructions of V's weak component: strong components in topological
+ * order (dependents before what they depend on), each in input order. systools leaves the
+ * order of unrelated components to its digraph's hashing; here the one with the earliest
+ * instruction goes first. */
+static void dep_order(struct arena *a, const struct graph *g, size_t v, struct tv *out)
+{
+    size_t n = g->n, root = find_root(g->comp, v);
+    bool *in = arena_alloc(a, n + 1);
+    for (size_t k = 0; k < n; k++)
+        in[k] = find_root(g->comp, k) == root;
+    struct scc s = {g, in, arena_alloc(a, (n + 1) * sizeof(long)),
+                    arena_alloc(a, (n + 1) * sizeof(long)), 0,
+                    arena_alloc(a, (n + 1) * sizeof(size_t)), 0,
+                    arena_alloc(a, (n + 1) * sizeof(size_t)), 0, arena_alloc(a, n + 1)};
+    for (size_t k = 0; k < n; k++)
+        s.index[k] = -1;
+    for (size_t k = 0; k < n; k++)
+        if (in[k] && s.index[k] < 0)
+            scc_visit(&s, k);
+    /* systools topsorts the condensation by a reverse postorder depth-first walk; its
+     * digraph visits vertices in hash order, this one in order of first instruction */
+    size_t nc = s.nscc;
+    size_t *corder = arena_alloc(a, (nc + 1) * sizeof(size_t));
+    bool *seen = arena_alloc(a, nc + 1), *reach = arena_alloc(a, nc * nc + 1);
+    size_t m = 0;
+    for (size_t k = 0; k < n; k++)
+        if (in[k] && !seen[s.sccid[k]]) {
+            seen[s.sccid[k]] = true;
+            corder[m++] = s.sccid[k];
+        }
+    for (size_t k = 0; k < n; k++)
+        for (size_t e = 0; in[k] && e < g->nout[k]; e++)
+            reach[s.sccid[k] * nc + s.sccid[g->out[k][e]]] = true;
+    for (size_t x = 0; x < nc; x++) /* transitive closure, as systools' condensation/1 */
+        for (size_t i = 0; i < nc; i++)
+            for (size_t j = 0; i != j && reach[i * nc + x] && j < nc; j++)
+                if (reach[x * nc + j])
+                    reach[i * nc + j] = true;
+    struct post p = {corder, nc, reach, arena_alloc(a, nc + 1),
+                     arena_alloc(a, (nc + 1) * sizeof(size_t)), 0};
+    post_walk(&p, corder, nc);
+    for (size_t c = 0; c < p.nlist; c++)
+        for (size_t k = 0; k < n; k++)
+            if (in[k] && s.sccid[k] == p.list[c])
+                tv_add(a, out, g->ins[k]);
+}
+
+/* get_lib - the application (name, vsn) whose modules include MOD */
+static const struct relfile_app *get_lib(const struct term *mod, const struct relfile_app *v,
+                                         size_t n)
+{
+    for (size_t k = 0; k < n; k++)
+        for (size_t j = 0; j < v[k].nmods; j++)
+            if (!strcmp(v[k].mods[j], mod->u.atom.name))
+                return &v[k];
+    return NULL;
+}
+
+static void add_code_change(struct arena *a, const char *dir, const struct tv *mods,
+                            struct tv *out)
+{
+    if (mods->n)
+        tv_add(a, out, term_tuplev(a, 3, A(a, "code_change"), A(a, dir), tv_list(a, mods)));
+}
+
+/* dep_to_low - systools_rc:translate_dep_to_low/3 for one ordered group */
+static int dep_to_low(struct arena *a, enum rc_mode mode, const struct tv *ins,
+                      const struct relfile_app *appls, size_t nappls, struct tv *before,
+                      struct tv *after)
+{
+    struct tv susp = {0}, res = {0}, lr = {0}, cc = {0}, pre = {0}, post = {0};
+    size_t *lr_start = arena_alloc(a, (ins->n + 1) * sizeof(size_t));
+    const struct term *bp = A(a, "brutal_purge");
+    for (size_t k = 0; k < ins->n; k++) {
+        const struct term *i = ins->v[k];
+        lr_start[k] = lr.n;
+        if (is(i, "update", 8)) {
+            const struct term *m = el(i, 1), *t = el(i, 3), *ch = el(i, 4);
+            tv_add(a, &susp, term_is_atom(t, "default") ? m : term_tuplev(a, 2, m, t));
+            tv_add(a, &lr, term_tuplev(a, 2, A(a, "load"), term_tuplev(a, 3, m, el(i, 5), el(i, 6))));
+            if (is(ch, "advanced", 2)) {
+                const struct term *me = term_tuplev(a, 2, m, el(ch, 1));
+                tv_add(a, &cc, me);
+                if (term_is_atom(el(i, 2), "dynamic"))
+                    tv_add(a, &pre, me);
+                else if (term_is_atom(el(i, 2), "static"))
+                    tv_add(a, &post, me);
+            }
+        } else if (is(i, "load_module", 5)) {
+            tv_add(a, &lr, term_tuplev(a, 2, A(a, "load"),
+                                       term_tuplev(a, 3, el(i, 1), el(i, 2), el(i, 3))));
+        } else if (is(i, "delete_module", 3)) {
+            tv_add(a, &lr, term_tuplev(a, 2, A(a, "remove"), term_tuplev(a, 3, el(i, 1), bp, bp)));
+            tv_add(a, &lr, term_tuplev(a, 2, A(a, "purge"), term_listv(a, 1, el(i, 1))));
+        }
+    }
+    lr_start[ins->n] = lr.n;
+    for (size_t k = susp.n; k-- > 0;)
+        tv_add(a, &res, term_is_tuple(susp.v[k], 2) ? el(susp.v[k], 0) : susp.v[k]);
+    for (size_t k = 0; k < lr.n; k++) {
+        if (!is(lr.v[k], "load", 2))
+            continue;
+        const struct term *m = el(el(lr.v[k], 1), 0);
+        const struct relfile_app *p = get_lib(m, appls, nappls);
+        if (!p)
+            return err("no_such_module", "module %s is in no application of the release",
+                       show(a, m));
+        tv_add(a, before, term_tuplev(a, 2, A(a, "load_object_code"),
+                                      term_tuplev(a, 3, A(a, p->name), p->vsn_term,
+                                                  term_listv(a, 1, m))));
+    }
+    if (susp.n)
+        tv_add(a, after, term_tuplev(a, 2, A(a, "suspend"), tv_list(a, &susp)));
+    if (mode == RC_UP) {
+        /* loaded in reverse dependency order: what others depend on first */
+        for (size_t k = ins->n; k-- > 0;)
+            for (size_t j = lr_start[k]; j < lr_start[k + 1]; j++)
+                tv_add(a, after, lr.v[j]);
+        add_code_change(a, "up", &cc, after);
+    } else {
+        add_code_change(a, "down", &pre, after);
+        tv_cat(a, after, &lr);
+        add_code_change(a, "down", &post, after);
+    }
+    if (res.n)
+        tv_add(a, after, term_tuplev(a, 2, A(a, "resume"), tv_list(a, &res)));
+    return 0;
+}
+
+/* translate_deps - systools_rc:translate_dependent_instrs/4 */
+static int translate_deps(struct arena *a, enum rc_mode mode, const struct tv *after_in,
+                          const struct relfile_app *appls, size_t nappls, struct tv *before,
+                          struct tv *after)
+{
+    struct graph g;
+    if (graph_make(a, after_in, &g) != 0)
+        return -1;
+    bool *done = arena_alloc(a, g.n + 1);
+    for (size_t k = 0; k < after_in->n; k++) {
+        const struct term *i = after_in->v[k];
+        if (!is_dep(i)) {
+            tv_add(a, after, i);
+            continue;
+        }
+        size_t v;
+        for (v = 0; v < g.n && g.ins[v] != i; v++)
+            ;
+        if (done[v])
+            continue;
+        struct tv group = {0};
+        dep_order(a, &g, v, &group);
+        for (size_t j = 0; j < g.n; j++)
+            if (find_root(g.comp, j) == find_root(g.comp, v))
+                done[j] = true;
+        if (dep_to_low(a, mode, &group, appls, nappls, before, after) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* ---- load_object_code merging and emulator restarts ---- */
+
+/* union_into - systools_rc:union(X, L): the elements of X not in L, then L */
+static const struct term *union_of(struct arena *a, const struct term *x, const struct term *l)
+{
+    struct tv r = {0};
+    size_t n;
+    const struct term *const *e = term_list_els(x, &n);
+    for (size_t k = 0; k < n; k++)
+        if (!member(e[k], l))
+            tv_add(a, &r, e[k]);
+    return term_list(a, r.v, r.n, l);
+}
+
+/* merge_loc - one load_object_code per library, in first-seen order, first in Before */
+static int merge_loc(struct arena *a, const struct tv *before, struct tv *out)
+{
+    struct tv loc = {0};
+    bool *used;
+    for (size_t k = 0; k < before->n; k++)
+        if (is(before->v[k], "load_object_code", 2))
+            tv_add(a, &loc, before->v[k]);
+    used = arena_alloc(a, loc.n + 1);
+    for (size_t k = 0; k < loc.n; k++) {
+        if (used[k])
+            continue;
+        const struct term *x = el(loc.v[k], 1);
+        /* systools' split/2 tests the list from its end, so the last conflict is reported */
+        for (size_t j = loc.n; j-- > k + 1;) {
+            const struct term *y = el(loc.v[j], 1);
+            if (!used[j] && term_compare(el(x, 0), el(y, 0)) == 0 &&
+                term_compare(el(x, 1), el(y, 1)) != 0)
+                return err("conflicting_versions",
+                           "conflicting versions %s and %s of library %s", show(a, el(x, 1)),
+                           show(a, el(y, 1)), show(a, el(x, 0)));
+        }
+        const struct term *acc = term_nil();
+        for (size_t j = loc.n; j-- > k + 1;) {
+            const struct term *y = el(loc.v[j], 1);
+            if (!used[j] && term_compare(el(x, 0), el(y, 0)) == 0) {
+                used[j] = true;
+                acc = union_of(a, el(y, 2), acc);
+            }
+        }
+        acc = union_of(a, el(x, 2), acc);
+        tv_add(a, out, term_tuplev(a, 2, el(loc.v[k], 0),
+                                   term_tuplev(a, 3, el(x, 0), el(x, 1), acc)));
+    }
+    for (size_t k = 0; k < before->n; k++)
+        if (!is(before->v[k], "load_object_code", 2))
+            tv_add(a, out, before->v[k]);
+    return 0;
+}
+
+static bool drop_atom(struct arena *a, const struct tv *in, const char *name, struct tv *out)
+{
+    bool dropped = false;
+    for (size_t k = 0; k < in->n; k++) {
+        if (term_is_atom(in->v[k], name))
+            dropped = true;
+        else
+            tv_add(a, out, in->v[k]);
+    }
+    return dropped;
+}
+
+/* sort_restart - restart_new_emulator first when upgrading (a restart_emulator last when
+ * downgrading); any restart_emulator moved to the very end */
+static void sort_restart(struct arena *a, enum rc_mode mode, struct tv *before, struct tv *after)
+{
+    struct tv a1 = {0}, a2 = {0};
+    if (drop_atom(a, after, "restart_new_emulator", &a1)) {
+        if (mode == RC_UP) {
+            struct tv b = {0};
+            tv_add(a, &b, A(a, "restart_new_emulator"));
+            tv_cat(a, &b, before);
+            *before = b;
+        } else {
+            tv_add(a, &a1, A(a, "restart_emulator"));
+        }
+    }
+    if (drop_atom(a, &a1, "restart_emulator", &a2))
+        tv_add(a, &a2, A(a, "restart_emulator"));
+    *after = a2;
+}
+
+/* ---- the whole translation ---- */
+
+static int to_tv(struct arena *a, const struct term *l, struct tv *out)
+{
+    if (!term_is_list(l))
+        return err("function_clause", "instruction list %s is not a list", show(a, l));
+    size_t n;
+    const struct term *const *e = term_list_els(l, &n);
+    for (size_t k = 0; k < n; k++)
+        tv_add(a, out, e[k]);
+    return 0;
+}
+
+const struct term *rc_translate_scripts(struct arena *a, enum rc_mode mode,
+                                        const struct term *scripts,
+                                        const struct relfile_app *appls, size_t nappls,
+                                        const struct relfile_app *pre, size_t npre)
+{
+    struct tv list = {0}, b = {0}, af = {0}, merged = {0}, norm = {0};
+    if (to_tv(a, scripts, &list) != 0)
+        return NULL;
+    struct tv *ex = arena_alloc(a, (list.n + 1) * sizeof *ex);
+    for (size_t k = 0; k < list.n; k++) {
+        struct tv raw = {0};
+        if (to_tv(a, list.v[k], &raw) != 0)
+            return NULL;
+        for (size_t j = 0; j < raw.n; j++)
+            expand_one(a, raw.v[j], &ex[k]);
+    }
+    for (size_t k = 0; k < list.n; k++)
+        if (split_script(a, &ex[k], &b, &af) != 0)
+            return NULL;
+    tv_cat(a, &merged, &b);
+    tv_add(a, &merged, A(a, "point_of_no_return"));
+    tv_cat(a, &merged, &af);
+    if (check_tv(a, &merged) != 0)
+        return NULL;
+    for (size_t k = 0; k < merged.n; k++)
+        tv_add(a, &norm, normalize(a, merged.v[k]));
+    struct tv before = {0}, after = {0}, apps = {0}, after2 = {0}, before2 = {0}, final = {0};
+    if (split_script(a, &norm, &before, &after) != 0 || check_script(a, &before, &after) != 0)
+        return NULL;
+    if (translate_apps(a, &after, appls, nappls, pre, npre, &apps) != 0)
+        return NULL;
+    for (size_t k = 0; k < apps.n; k++) {
+        const struct term *i = apps.v[k];
+        if (is(i, "add_module", 3)) {
+            const struct term *bp = A(a, "brutal_purge");
+            i = term_tuplev(a, 5, A(a, "load_module"), el(i, 1), bp, bp, el(i, 2));
+        }
+        apps.v[k] = i;
+    }
+    tv_cat(a, &before2, &before);
+    if (translate_deps(a, mode, &apps, appls, nappls, &before2, &after2) != 0)
+        return NULL;
+    if (merge_loc(a, &before2, &final) != 0)
+        return NULL;
+    sort_restart(a, mode, &final, &after2);
+    tv_add(a, &final, A(a, "point_of_no_return"));
+    tv_cat(a, &final, &after2);
+    if (check_tv(a, &final) != 0)
+        return NULL;
+    return tv_list(a, &final);
+}

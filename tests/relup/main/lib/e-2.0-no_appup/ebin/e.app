@@ -1,0 +1,3 @@
+{application,e,
+ [{description,"e"},{vsn,"2.0-no_appup"},{modules,[e1]},{registered,[]},
+  {applications,[kernel,stdlib]},{included_applications,[]}]}.

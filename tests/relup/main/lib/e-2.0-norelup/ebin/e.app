@@ -1,0 +1,3 @@
+{application,e,
+ [{description,"e"},{vsn,"2.0-norelup"},{modules,[e1]},{registered,[]},
+  {applications,[kernel,stdlib]},{included_applications,[]}]}.

@@ -1,0 +1,3 @@
+{application,e,
+ [{description,"e"},{vsn,"2.0-start_not_stop"},{modules,[e1,e2,e3]},{registered,[]},
+  {applications,[kernel,stdlib]},{included_applications,[]}]}.

@@ -1,0 +1,3 @@
+{application,ll,
+ [{description,"ll"},{vsn,"2.0"},{modules,[l1,l2,l3]},{registered,[]},
+  {applications,[kernel,stdlib]},{included_applications,[]}]}.

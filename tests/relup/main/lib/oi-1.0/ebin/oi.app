@@ -1,0 +1,3 @@
+{application,oi,
+ [{description,"oi"},{vsn,"1.0"},{modules,[oi1]},{registered,[]},
+  {applications,[kernel,stdlib]},{included_applications,[]}]}.

@@ -1,0 +1,3 @@
+{application,stdlib,
+ [{description,"stdlib"},{vsn,"1.0"},{modules,[]},{registered,[]},
+  {applications,[]},{included_applications,[]}]}.

@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# t_make_relup.sh - `knit make-relup` against OTP's systools:make_relup/4 (one VM for all):
+# the scenario matrix in tests/relup/, OTP's own systools test data and the LYSE release from
+# the shared corpus, every corpus appup through systools_rc, then the command line itself.
+source "$(dirname "$0")/lib.sh"
+T=$(tmpdir)
+trap 'rm -rf "$T"' EXIT
+TOOL="$TOP/$KNIT_BUILD/tests/tool_rc"
+CORPUS="$SHARED/corpus"
+
+if ! command -v escript >/dev/null || [ ! -d "$CORPUS/otp-systools" ]; then
+    fail "make-relup differential test needs escript and $CORPUS"
+    finish
+    exit
+fi
+
+# 1-3: differential cases; each output line is "ok ..." or "FAIL ..." (details indented)
+escript "$TOP/tests/otp/relup_diff.escript" "$KNIT" "$TOOL" "$TOP/tests/relup/cases.terms" \
+    "$CORPUS" "$T/diff" >"$T/diff.out" 2>&1
+rc=$?
+[ $rc = 0 ] || fail "relup_diff.escript exited $rc" "$(tail -20 "$T/diff.out")"
+while IFS= read -r line; do
+    case $line in
+    ok\ *) ok "${line#ok }" ;;
+    FAIL\ *)
+        details=$(awk -v l="$line" 'f && /^(ok|FAIL|summary)/ {exit} f {print} $0 == l {f=1}' \
+            "$T/diff.out")
+        fail "${line#FAIL }" "$details"
+        ;;
+    esac
+done <"$T/diff.out"
+summary=$(grep '^summary:' "$T/diff.out")
+if [ -n "$summary" ]; then ok "differential run complete"; else fail "no summary from relup_diff"; fi
+[ -n "${VERBOSE:-}" ] && echo "  $summary"
+n=$(grep -c '^ok' "$T/diff.out")
+if [ "$n" -ge 150 ]; then ok "at least 150 differential checks ran ($n)"; else
+    fail "only $n differential checks passed"; fi
+
+# 4: the command line
+S="$TOP/tests/relup/main"
+mkdir -p "$T/out"
+(cd "$S" && "$KNIT" make-relup rel/lm_1.rel --up rel/lm_0.rel --down rel/lm_0 \
+    --path 'lib/*/ebin' --outdir "$T/out" 2>"$T/err")
+if [ $? = 0 ] && head -1 "$T/out/relup" | grep -qx '%% coding: utf-8'; then
+    ok "release files given with .rel are accepted; relup starts with the coding line"
+else
+    fail "make-relup with .rel suffixes" "$(cat "$T/err")"
+fi
+(cd "$S" && "$KNIT" make-relup rel/lm_1 --up rel/lm_0 --path 'lib/*/ebin' --outdir "$T/out" \
+    --up rel/lm_0 >/dev/null 2>&1)
+if [ $? = 0 ] && grep -c '{"0",\[\],' "$T/out/relup" | grep -qx 2; then
+    ok "--up may be repeated"
+else
+    fail "--up repeated" "$(cat "$T/out/relup")"
+fi
+cp "$T/out/relup" "$T/relup.before"
+expect_exit "a relup error exits 127" 127 \
+    bash -c "cd '$S' && '$KNIT' make-relup rel/e_undef_module --up rel/e_0 --path 'lib/*/ebin' --outdir '$T/out'"
+case $ERR in
+*"'e2'"*"'e1'"*"(systools_rc: undef_module)"*) ok "undef_module names both modules" ;;
+*) fail "undef_module message" "$ERR" ;;
+esac
+if cmp -s "$T/out/relup" "$T/relup.before"; then ok "a failed run leaves the old relup alone"; else
+    fail "a failed run changed the relup"; fi
+expect_exit "an appup parse error exits 2" 2 \
+    bash -c "cd '$S' && '$KNIT' make-relup rel/e_parse --up rel/e_0 --path 'lib/*/ebin' --outdir '$T/out'"
+case $ERR in
+*"fe.appup"* | *"e.appup:1:"*) ok "appup parse error has file:line" ;;
+*) fail "appup parse error location" "$ERR" ;;
+esac
+expect_exit "a missing appup exits 127" 127 \
+    bash -c "cd '$S' && '$KNIT' make-relup rel/e_no_appup --up rel/e_0 --path 'lib/*/ebin' --outdir '$T/out'"
+case $ERR in
+*"e.appup"*"'e'"*"(systools_relup: file_problem)"*) ok "missing appup names file and app" ;;
+*) fail "missing appup message" "$ERR" ;;
+esac
+expect_exit "no_relup exits 127" 127 \
+    bash -c "cd '$S' && '$KNIT' make-relup rel/e_norelup --up rel/e_0 --path 'lib/*/ebin' --outdir '$T/out'"
+case $ERR in
+*'"1.0"'*"'e'"*"(systools_relup: no_relup)"*) ok "no_relup names version and app" ;;
+*) fail "no_relup message" "$ERR" ;;
+esac
+(cd "$S" && "$KNIT" make-relup rel/bv_1 --up rel/bv_0 --path 'lib/*/ebin' --outdir "$T/out" \
+    2>"$T/err")
+if grep -q '^knit: warning: .*(bad_vsn)$' "$T/err"; then ok "warnings go to stderr"; else
+    fail "bad_vsn warning" "$(cat "$T/err")"; fi
+expect_exit "--warnings-as-errors turns warnings into errors" 127 \
+    bash -c "cd '$S' && '$KNIT' make-relup rel/bv_1 --up rel/bv_0 --path 'lib/*/ebin' --outdir '$T/out' --warnings-as-errors"
+expect_exit "a missing release file exits 2" 2 \
+    bash -c "cd '$S' && '$KNIT' make-relup rel/nope --up rel/e_0 --outdir '$T/out'"
+expect_exit "a missing outdir is an I/O error" 3 \
+    bash -c "cd '$S' && '$KNIT' make-relup rel/lm_1 --up rel/lm_0 --path 'lib/*/ebin' --outdir '$T/none'"
+expect_exit "no release file is a usage error" 1 "$KNIT" make-relup --up x
+expect_exit "--up without files is a usage error" 1 "$KNIT" make-relup a --up --down b
+expect_exit "an unknown option is a usage error" 1 "$KNIT" make-relup a --frobnicate
+case $ERR in *"try 'knit --help'"*) ok "usage errors point to --help" ;; *) fail "usage hint" "$ERR" ;; esac
+finish
