@@ -19,7 +19,7 @@ TOOL_BIN := $(TOOL_SRC:tests/%.c=$(BUILD)/tests/%)
 
 # Debian packages the project needs: compilers, -dev libraries, Check, OTP for the tests.
 DEB_PKGS := build-essential pkg-config clang libclang-rt-14-dev libarchive-dev \
-	libjansson-dev libpcre2-dev zlib1g-dev libssl-dev check hyperfine time git \
+	libjansson-dev libpcre2-dev zlib1g-dev libssl-dev check hyperfine time git jq rebar3 \
 	erlang-base erlang-dev erlang-src erlang-tools erlang-reltool erlang-nox
 
 .PHONY: all deps test unit-test asan-test asan fuzz bench demo clean
@@ -66,13 +66,22 @@ asan-test: deps
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		KNIT_BUILD=build-asan KNIT_SANITIZED=1 tests/run.sh
 
+# fuzz: libFuzzer targets tests/fuzz/fuzz_*.c (text parser, ETF decoder, beam reader) built
+# with clang into build-fuzz/, then tests/fuzz/run.sh runs each for FUZZ_S seconds
 FUZZ_S ?= 60
 FUZZ_FLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
+FUZZ_BIN := $(patsubst tests/fuzz/%.c,build-fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
+.PHONY: fuzz-bins
 fuzz:
 	$(MAKE) --no-print-directory BUILD=build-fuzz CC=clang OPT="-O1 -g" \
 		EXTRA_CFLAGS="$(FUZZ_FLAGS)" EXTRA_LDFLAGS="-fsanitize=address,undefined" \
-		build-fuzz/libknit.a
+		fuzz-bins
 	FUZZ_S=$(FUZZ_S) tests/fuzz/run.sh
+
+fuzz-bins: $(FUZZ_BIN)
+
+build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c build-fuzz/libknit.a
+	$(CC) $(CFLAGS_ALL) -Iknit -fsanitize=fuzzer -o $@ $< build-fuzz/libknit.a $(LDLIBS_ALL)
 
 bench: $(BUILD)/knit
 	bench/run.sh

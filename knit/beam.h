@@ -20,25 +20,32 @@ struct beam_info {
     uint8_t md5[16];                /* = beam_lib:md5/1 */
     const struct term *attributes;  /* = Mod:module_info(attributes), a proper list */
     const struct term *compile_info; /* CInf chunk decoded, or [] */
-    const struct term *vsn;         /* the vsn attribute's value (a list), never NULL */
-    struct beam_mfa *exports;       /* in ExpT order, as beam_lib:chunks(F, [exports]) */
+    const struct term *vsn;         /* the vsn attribute's value (a list) as
+                                       beam_lib:version/1 gives it; [] when none; never NULL */
+    struct beam_mfa *exports;       /* sorted, as beam_lib:chunks(F, [exports]) lists them */
     size_t nexports;
-    struct beam_mfa *imports;       /* ImpT order */
+    struct beam_mfa *imports;       /* sorted, as beam_lib:chunks(F, [imports]) */
     size_t nimports;
-    struct beam_mfa *locals;        /* LocT order */
+    struct beam_mfa *locals;        /* sorted, as beam_lib:chunks(F, [locals]) */
     size_t nlocals;
     const char **behaviours;        /* from behaviour and behavior attributes, file order */
     size_t nbehaviours;
     size_t nfuns;                   /* entries in FunT (funs defined in the module) */
-    bool has_debug_info;            /* a Dbgi or Abst chunk is present */
-    const struct term *debug_info;  /* the decoded Dbgi/Abst term, NULL when absent or
-                                       encrypted */
+    bool has_debug_info;            /* a non-empty Dbgi or Abst chunk is present, and Dbgi
+                                       is not {debug_info_v1, _, {none, _}} (erlc without
+                                       +debug_info writes that) */
+    const struct term *debug_info;  /* the decoded Dbgi/Abst term; NULL when there is no
+                                       debug info, it is encrypted, or beam_read_facts */
 };
 
 /* beam_read_buf - parse the beam image DATA (plain IFF or gzip-compressed); NAME is used in
  * messages. Returns 0, or -1 with a KERR_INPUT error naming NAME and what is wrong. */
 int beam_read_buf(struct arena *a, const char *name, const uint8_t *data, size_t len,
                   struct beam_info *out);
+/* beam_read_facts - beam_read_buf without decoding the debug info term (debug_info stays
+ * NULL, has_debug_info is still set): decoding it dominates the cost of reading a beam */
+int beam_read_facts(struct arena *a, const char *name, const uint8_t *data, size_t len,
+                    struct beam_info *out);
 /* beam_read_file - read PATH and beam_read_buf it (KERR_IO when it cannot be read) */
 int beam_read_file(struct arena *a, const char *path, struct beam_info *out);
 /* beam_md5_hex - the md5 as 32 lower-case hex digits into HEX (33 bytes) */

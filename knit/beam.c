@@ -1,0 +1,734 @@
+/* beam.c - read compiled .beam files without a VM: the facts OTP's beam_lib gives */
+#include "beam.h"
+
+#include "etf.h"
+#include "fsutil.h"
+#include "kerr.h"
+
+#include <limits.h>
+#include <openssl/evp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+/* A gzip-compressed beam may not inflate to more than this. */
+#define BEAM_GUNZIP_MAX ((size_t)256 << 20)
+
+/* The chunks we look at. The first nine are the ones beam_lib:md5/1 hashes, in its order. */
+enum beam_chunk {
+    CH_ATOM,
+    CH_ATU8,
+    CH_CODE,
+    CH_STRT,
+    CH_IMPT,
+    CH_EXPT,
+    CH_FUNT,
+    CH_LITT,
+    CH_META,
+    CH_LOCT,
+    CH_ATTR,
+    CH_CINF,
+    CH_DBGI,
+    CH_ABST,
+    CH_COUNT
+};
+#define CH_MD5_LAST CH_META
+
+static const char chunk_ids[CH_COUNT][5] = {
+    "Atom", "AtU8", "Code", "StrT", "ImpT", "ExpT", "FunT",
+    "LitT", "Meta", "LocT", "Attr", "CInf", "Dbgi", "Abst",
+};
+
+struct chunk {
+    const uint8_t *p;
+    size_t n;
+    bool found;
+};
+
+struct atom_ref {
+    const uint8_t *p; /* into the image: latin-1 for "Atom", UTF-8 for "AtU8" */
+    size_t len;
+};
+
+struct beam_ctx {
+    struct arena *a;
+    const char *name;
+    struct chunk ch[CH_COUNT];
+    struct atom_ref *atoms; /* atoms[1..natoms]: beam atom indices are 1-based */
+    size_t natoms;
+    bool latin1;
+    const char **atom_text; /* NUL-terminated UTF-8 copies, made when first needed */
+};
+
+/* An ImpT/ExpT/LocT entry as atom indices, sorted the way beam_lib sorts the tuples. */
+struct sym {
+    uint32_t mod; /* 0 for exports and locals */
+    uint32_t fun;
+    uint32_t arity;
+};
+
+static int bad(const char *name, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int bad(const char *name, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return kerr_set(KERR_INPUT, name, 0, 0, "%s", msg);
+}
+
+static uint32_t get_u32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* printable copy of a 4-byte chunk id for messages */
+static void id_text(const uint8_t *p, char out[5])
+{
+    for (int i = 0; i < 4; i++)
+        out[i] = p[i] >= 0x20 && p[i] < 0x7f && p[i] != '\'' ? (char)p[i] : '?';
+    out[4] = 0;
+}
+
+bool beam_is_beam(const uint8_t *data, size_t len)
+{
+    if (len >= 12 && memcmp(data, "FOR1", 4) == 0 && memcmp(data + 8, "BEAM", 4) == 0)
+        return true;
+    return len >= 2 && data[0] == 0x1f && data[1] == 0x8b;
+}
+
+/* gunzip - inflate the gzip image IN into a malloc'd *OUT (caller frees); -1 on bad data */
+static int gunzip(const char *name, const uint8_t *in, size_t n, uint8_t **out, size_t *outlen)
+{
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    if (n > UINT_MAX)
+        return bad(name, "gzip-compressed beam is too large");
+    if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK)
+        return bad(name, "cannot start zlib inflate");
+    size_t cap = n < BEAM_GUNZIP_MAX / 4 ? n * 4 + 4096 : BEAM_GUNZIP_MAX;
+    size_t len = 0;
+    uint8_t *buf = xmalloc(cap);
+    int rc = -1;
+    z.next_in = (Bytef *)in;
+    z.avail_in = (uInt)n;
+    for (;;) {
+        if (len == cap) {
+            if (cap >= BEAM_GUNZIP_MAX) {
+                bad(name, "gzip-compressed beam inflates to more than %zu bytes", BEAM_GUNZIP_MAX);
+                goto done;
+            }
+            cap = cap * 2 < BEAM_GUNZIP_MAX ? cap * 2 : BEAM_GUNZIP_MAX;
+            buf = xrealloc(buf, cap);
+        }
+        size_t room = cap - len < UINT_MAX ? cap - len : UINT_MAX;
+        z.next_out = buf + len;
+        z.avail_out = (uInt)room;
+        int zr = inflate(&z, Z_NO_FLUSH);
+        len += room - z.avail_out;
+        if (zr == Z_STREAM_END)
+            break;
+        if (zr == Z_BUF_ERROR && z.avail_out == 0)
+            continue;
+        if (zr != Z_OK || (z.avail_in == 0 && z.avail_out != 0)) {
+            bad(name, "bad gzip data: %s",
+                zr == Z_OK || zr == Z_BUF_ERROR ? "unexpected end of data"
+                                                : (z.msg ? z.msg : "inflate failed"));
+            goto done;
+        }
+    }
+    *out = buf;
+    *outlen = len;
+    buf = NULL;
+    rc = 0;
+done:
+    inflateEnd(&z);
+    free(buf);
+    return rc;
+}
+
+/* read_u_compact - a value in the compact term encoding with tag u (beam_asm:encode/2), as
+ * OTP 26+ uses for atom lengths when the atom count is negative; -1 when malformed */
+static int read_u_compact(const uint8_t *p, size_t n, size_t *pos, size_t *val)
+{
+    if (*pos >= n)
+        return -1;
+    uint8_t b = p[(*pos)++];
+    if ((b & 0x07) != 0)
+        return -1;
+    if (!(b & 0x08)) {
+        *val = b >> 4;
+        return 0;
+    }
+    if (!(b & 0x10)) {
+        if (*pos >= n)
+            return -1;
+        *val = (size_t)(b & 0xe0) << 3 | p[(*pos)++];
+        return 0;
+    }
+    size_t nbytes = (size_t)(b >> 5) + 2;
+    if (nbytes == 9)
+        return -1; /* a length that needs more than 8 bytes is no atom length */
+    if (nbytes > n - *pos || nbytes > sizeof(size_t))
+        return -1;
+    size_t v = 0;
+    for (size_t i = 0; i < nbytes; i++)
+        v = v << 8 | p[(*pos)++];
+    *val = v;
+    return 0;
+}
+
+/* utf8_valid - whether P holds well-formed UTF-8 (no overlongs, surrogates or > U+10FFFF) */
+static bool utf8_valid(const uint8_t *p, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        uint8_t c = p[i];
+        size_t k;
+        uint32_t cp;
+        if (c < 0x80) {
+            i++;
+            continue;
+        } else if (c >= 0xc2 && c <= 0xdf) {
+            k = 1;
+            cp = c & 0x1f;
+        } else if (c >= 0xe0 && c <= 0xef) {
+            k = 2;
+            cp = c & 0x0f;
+        } else if (c >= 0xf0 && c <= 0xf4) {
+            k = 3;
+            cp = c & 0x07;
+        } else {
+            return false;
+        }
+        if (k > n - i - 1)
+            return false;
+        for (size_t j = 1; j <= k; j++) {
+            if ((p[i + j] & 0xc0) != 0x80)
+                return false;
+            cp = cp << 6 | (p[i + j] & 0x3f);
+        }
+        if ((k == 2 && cp < 0x800) || (k == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
+            (cp >= 0xd800 && cp <= 0xdfff))
+            return false;
+        i += k + 1;
+    }
+    return true;
+}
+
+/* read_atoms - the atom table; like beam_lib, the count is not trusted: atoms run to the end
+ * of the chunk (a negative count means OTP 26's compact length encoding) */
+static int read_atoms(struct beam_ctx *c)
+{
+    const struct chunk *ch = c->ch[CH_ATU8].found ? &c->ch[CH_ATU8] : &c->ch[CH_ATOM];
+    const char *id = c->ch[CH_ATU8].found ? "AtU8" : "Atom";
+    if (!ch->found)
+        return bad(c->name, "missing atom table (no 'AtU8' or 'Atom' chunk)");
+    c->latin1 = !c->ch[CH_ATU8].found;
+    if (ch->n < 4)
+        return bad(c->name, "malformed chunk '%s': %zu bytes is too short", id, ch->n);
+    bool compact = (int32_t)get_u32(ch->p) < 0;
+    const uint8_t *p = ch->p;
+    size_t n = ch->n;
+    /* two passes: check and count, then record; the count in the chunk is not trusted */
+    for (int pass = 0; pass < 2; pass++) {
+        size_t pos = 4, k = 0;
+        while (pos < n) {
+            size_t len;
+            if (compact) {
+                if (read_u_compact(p, n, &pos, &len) != 0)
+                    return bad(c->name, "malformed chunk '%s': bad length of atom %zu", id, k + 1);
+            } else {
+                len = p[pos++];
+            }
+            if (len > n - pos)
+                return bad(c->name, "malformed chunk '%s': atom %zu runs past the end of the chunk",
+                           id, k + 1);
+            if (pass == 0 && !c->latin1 && !utf8_valid(p + pos, len))
+                return bad(c->name, "malformed chunk '%s': atom %zu is not valid UTF-8", id, k + 1);
+            k++;
+            if (pass == 1) {
+                c->atoms[k].p = p + pos;
+                c->atoms[k].len = len;
+            }
+            pos += len;
+        }
+        if (k == 0)
+            return bad(c->name, "malformed chunk '%s': no atoms (the module name is missing)", id);
+        if (pass == 0) {
+            c->natoms = k;
+            c->atoms = arena_alloc(c->a, (k + 1) * sizeof *c->atoms);
+            c->atom_text = arena_alloc(c->a, (k + 1) * sizeof *c->atom_text);
+        }
+    }
+    return 0;
+}
+
+/* atom_text - atom I (already range-checked) as NUL-terminated UTF-8 in the arena */
+static const char *atom_text(struct beam_ctx *c, uint32_t i)
+{
+    if (c->atom_text[i])
+        return c->atom_text[i];
+    const struct atom_ref *r = &c->atoms[i];
+    char *s;
+    if (!c->latin1) {
+        s = arena_memdup(c->a, r->p, r->len);
+    } else {
+        size_t hi = 0;
+        for (size_t j = 0; j < r->len; j++)
+            hi += r->p[j] >= 0x80;
+        s = arena_alloc(c->a, r->len + hi + 1);
+        size_t o = 0;
+        for (size_t j = 0; j < r->len; j++) {
+            uint8_t b = r->p[j];
+            if (b < 0x80) {
+                s[o++] = (char)b;
+            } else {
+                s[o++] = (char)(0xc0 | b >> 6);
+                s[o++] = (char)(0x80 | (b & 0x3f));
+            }
+        }
+        s[o] = 0;
+    }
+    c->atom_text[i] = s;
+    return s;
+}
+
+/* atom order: byte-wise on the names (code point order for UTF-8 and latin-1 alike) */
+static int atom_cmp(const struct beam_ctx *c, uint32_t x, uint32_t y)
+{
+    if (x == y)
+        return 0;
+    const struct atom_ref *a = &c->atoms[x], *b = &c->atoms[y];
+    size_t n = a->len < b->len ? a->len : b->len;
+    int r = n ? memcmp(a->p, b->p, n) : 0;
+    if (r)
+        return r;
+    return a->len < b->len ? -1 : a->len > b->len;
+}
+
+static int sym_cmp(const void *pa, const void *pb, void *ctx)
+{
+    const struct sym *x = pa, *y = pb;
+    int r = atom_cmp(ctx, x->mod, y->mod);
+    if (r)
+        return r;
+    r = atom_cmp(ctx, x->fun, y->fun);
+    if (r)
+        return r;
+    return x->arity < y->arity ? -1 : x->arity > y->arity;
+}
+
+/* read_symbols - ImpT (WITH_MOD) or ExpT/LocT: 12-byte entries after a count that beam_lib
+ * ignores; the result is sorted as beam_lib:chunks/2 sorts it */
+static int read_symbols(struct beam_ctx *c, enum beam_chunk which, bool with_mod,
+                        struct beam_mfa **out, size_t *nout)
+{
+    const struct chunk *ch = &c->ch[which];
+    const char *id = chunk_ids[which];
+    *out = NULL;
+    *nout = 0;
+    if (!ch->found)
+        return 0;
+    if (ch->n < 4 || (ch->n - 4) % 12 != 0)
+        return bad(c->name, "malformed chunk '%s': size %zu is not 4 + 12 * entries", id, ch->n);
+    size_t n = (ch->n - 4) / 12;
+    if (n == 0)
+        return 0;
+    struct sym *s = xmalloc(n * sizeof *s);
+    for (size_t i = 0; i < n; i++) {
+        const uint8_t *e = ch->p + 4 + 12 * i;
+        uint32_t a1 = get_u32(e), a2 = get_u32(e + 4), a3 = get_u32(e + 8);
+        uint32_t fun = with_mod ? a2 : a1;
+        if (a1 == 0 || a1 > c->natoms || (with_mod && (a2 == 0 || a2 > c->natoms))) {
+            free(s);
+            return bad(c->name, "atom index %u out of range in chunk '%s' entry %zu (%zu atoms)",
+                       a1 == 0 || a1 > c->natoms ? a1 : a2, id, i + 1, c->natoms);
+        }
+        s[i].mod = with_mod ? a1 : 0;
+        s[i].fun = fun;
+        s[i].arity = with_mod ? a3 : a2;
+    }
+    qsort_r(s, n, sizeof *s, sym_cmp, c);
+    struct beam_mfa *m = arena_alloc(c->a, n * sizeof *m);
+    for (size_t i = 0; i < n; i++) {
+        m[i].mod = s[i].mod ? atom_text(c, s[i].mod) : NULL;
+        m[i].fun = atom_text(c, s[i].fun);
+        m[i].arity = s[i].arity;
+    }
+    free(s);
+    *out = m;
+    *nout = n;
+    return 0;
+}
+
+/* compute_md5 - beam_lib:md5/1: the md5 chunks that are present, in its order; in FunT the
+ * old-uniq word of each entry is hashed as zero (beam_lib's filter_funtab) */
+static int compute_md5(struct beam_ctx *c, uint8_t md5[16])
+{
+    static const uint8_t zero[4] = {0};
+    int rc = -1;
+    unsigned int mdlen = 0;
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    if (!md || EVP_DigestInit_ex(md, EVP_md5(), NULL) != 1) {
+        bad(c->name, "cannot start md5");
+        goto done;
+    }
+    for (int i = 0; i <= CH_MD5_LAST; i++) {
+        const struct chunk *ch = &c->ch[i];
+        if (!ch->found)
+            continue;
+        if (i != CH_FUNT || ch->n < 4) {
+            EVP_DigestUpdate(md, ch->p, ch->n);
+            continue;
+        }
+        size_t pos = 4;
+        EVP_DigestUpdate(md, ch->p, 4);
+        for (; ch->n - pos >= 24; pos += 24) {
+            EVP_DigestUpdate(md, ch->p + pos, 20);
+            EVP_DigestUpdate(md, zero, 4);
+        }
+        EVP_DigestUpdate(md, ch->p + pos, ch->n - pos);
+    }
+    if (EVP_DigestFinal_ex(md, md5, &mdlen) != 1 || mdlen != 16) {
+        bad(c->name, "cannot compute md5");
+        goto done;
+    }
+    rc = 0;
+done:
+    EVP_MD_CTX_free(md);
+    return rc;
+}
+
+/* decode_chunk - binary_to_term of chunk WHICH; an ETF error is reported for the chunk */
+static const struct term *decode_chunk(struct beam_ctx *c, enum beam_chunk which, const uint8_t *p,
+                                       size_t n)
+{
+    const struct term *t = etf_decode(c->a, c->name, p, n);
+    if (!t) {
+        char msg[sizeof kerr_get()->msg];
+        snprintf(msg, sizeof msg, "%s", kerr_get()->msg);
+        bad(c->name, "malformed chunk '%s': %s", chunk_ids[which], msg);
+    }
+    return t;
+}
+
+/* merge_attr - the values of every {KEY, V} in ATTRS appended, as beam_lib merges repeated
+ * attributes; *OUT is NULL when there is none; -1 when a value other than the last is not a
+ * proper list (beam_lib fails on those too) */
+static int merge_attr(struct beam_ctx *c, const struct term *attrs, const char *key,
+                      const struct term **out)
+{
+    size_t n = 0, nel = 0, lasti = 0, count = 0;
+    const struct term *const *el = term_list_els(attrs, &n);
+    *out = NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (!term_is_atom(el[i]->u.tuple.el[0], key))
+            continue;
+        if (count++ > 0) {
+            long m = term_list_len(el[lasti]->u.tuple.el[1]);
+            if (m < 0)
+                return bad(c->name, "attribute '%s' has a value that is not a list", key);
+            nel += (size_t)m;
+        }
+        lasti = i;
+    }
+    if (count == 0)
+        return 0;
+    const struct term *last = el[lasti]->u.tuple.el[1];
+    if (count == 1) {
+        *out = last;
+        return 0;
+    }
+    const struct term **all = arena_alloc(c->a, (nel ? nel : 1) * sizeof *all);
+    size_t o = 0;
+    for (size_t i = 0; i < lasti; i++) {
+        if (!term_is_atom(el[i]->u.tuple.el[0], key))
+            continue;
+        size_t m;
+        const struct term *const *vs = term_list_els(el[i]->u.tuple.el[1], &m);
+        for (size_t j = 0; j < m; j++)
+            all[o++] = vs[j];
+    }
+    *out = term_list(c->a, all, o, last);
+    return 0;
+}
+
+/* read_attributes - the Attr chunk as module_info(attributes), plus vsn and behaviours */
+static int read_attributes(struct beam_ctx *c, struct beam_info *out)
+{
+    out->attributes = term_nil();
+    out->vsn = term_nil();
+    const struct chunk *ch = &c->ch[CH_ATTR];
+    if (!ch->found)
+        return 0;
+    const struct term *t = decode_chunk(c, CH_ATTR, ch->p, ch->n);
+    if (!t)
+        return -1;
+    size_t n = 0;
+    const struct term *const *el = term_list_els(t, &n);
+    if (!term_is_list(t))
+        return bad(c->name, "malformed chunk 'Attr': not a list");
+    for (size_t i = 0; i < n; i++)
+        if (!term_is_tuple(el[i], 2) || el[i]->u.tuple.el[0]->type != TERM_ATOM)
+            return bad(c->name, "malformed chunk 'Attr': element %zu is not {Name, Value}", i + 1);
+    out->attributes = t;
+
+    const struct term *v;
+    if (merge_attr(c, t, "vsn", &v) != 0)
+        return -1;
+    if (v)
+        out->vsn = v;
+    /* behaviours: both spellings, each occurrence in file order */
+    size_t nb = 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct term *k = el[i]->u.tuple.el[0];
+        if (term_is_atom(k, "behaviour") || term_is_atom(k, "behavior")) {
+            long m = term_list_len(el[i]->u.tuple.el[1]);
+            nb += m > 0 ? (size_t)m : 1;
+        }
+    }
+    out->behaviours = arena_alloc(c->a, (nb ? nb : 1) * sizeof *out->behaviours);
+    for (size_t i = 0; i < n; i++) {
+        const struct term *k = el[i]->u.tuple.el[0], *val = el[i]->u.tuple.el[1];
+        if (!term_is_atom(k, "behaviour") && !term_is_atom(k, "behavior"))
+            continue;
+        size_t m = 1;
+        const struct term *const *vs = &val;
+        if (term_is_list(val))
+            vs = term_list_els(val, &m);
+        for (size_t j = 0; j < m; j++)
+            if (vs[j]->type == TERM_ATOM)
+                out->behaviours[out->nbehaviours++] = vs[j]->u.atom.name;
+    }
+    return 0;
+}
+
+/* skip_atom_ext - past one ETF atom at H[*I]; false when it is not an atom or runs past N */
+static bool skip_atom_ext(const uint8_t *h, size_t n, size_t *i, const char *want)
+{
+    if (*i >= n)
+        return false;
+    uint8_t tag = h[(*i)++];
+    size_t len;
+    if (tag == 100 || tag == 118) {
+        if (n - *i < 2)
+            return false;
+        len = (size_t)h[*i] << 8 | h[*i + 1];
+        *i += 2;
+    } else if (tag == 115 || tag == 119) {
+        if (n - *i < 1)
+            return false;
+        len = h[(*i)++];
+    } else {
+        return false;
+    }
+    if (len > n - *i)
+        return false;
+    bool match = !want || (strlen(want) == len && memcmp(h + *i, want, len) == 0);
+    *i += len;
+    return match;
+}
+
+/* zlib's default allocator zeroes its 40 KB of state and window; inflate does not need it */
+static voidpf z_alloc(voidpf opaque, uInt items, uInt size)
+{
+    (void)opaque;
+    return malloc((size_t)items * size);
+}
+
+static void z_free(voidpf opaque, voidpf p)
+{
+    (void)opaque;
+    free(p);
+}
+
+/* dbgi_is_none - whether Dbgi holds {debug_info_v1, Backend, {none, _}} (what erlc writes
+ * without +debug_info), judged from the first bytes so nothing large is decoded */
+static bool dbgi_is_none(const uint8_t *p, size_t n)
+{
+    uint8_t head[256]; /* enough for {debug_info_v1, erl_abstract_code, {none, ...} */
+    size_t hn;
+    if (n < 2 || p[0] != 131)
+        return false;
+    if (p[1] == 80) {
+        if (n < 6 || n - 6 > UINT_MAX)
+            return false;
+        z_stream z;
+        memset(&z, 0, sizeof z);
+        z.zalloc = z_alloc;
+        z.zfree = z_free;
+        if (inflateInit(&z) != Z_OK)
+            return false;
+        z.next_in = (Bytef *)(p + 6);
+        z.avail_in = (uInt)(n - 6);
+        z.next_out = head;
+        z.avail_out = sizeof head;
+        int zr = inflate(&z, Z_SYNC_FLUSH);
+        hn = sizeof head - z.avail_out;
+        inflateEnd(&z);
+        if (zr != Z_OK && zr != Z_STREAM_END && zr != Z_BUF_ERROR)
+            return false;
+    } else {
+        hn = n - 1 < sizeof head ? n - 1 : sizeof head;
+        memcpy(head, p + 1, hn);
+    }
+    size_t i = 0;
+    if (hn < 2 || head[0] != 104 || head[1] != 3)
+        return false;
+    i = 2;
+    if (!skip_atom_ext(head, hn, &i, "debug_info_v1") || !skip_atom_ext(head, hn, &i, NULL))
+        return false;
+    if (hn - i < 2 || head[i] != 104 || head[i + 1] != 2)
+        return false;
+    i += 2;
+    return skip_atom_ext(head, hn, &i, "none");
+}
+
+/* read_debug_info - Dbgi (or the older Abst): whether there is debug info, and its term */
+static int read_debug_info(struct beam_ctx *c, bool decode, struct beam_info *out)
+{
+    enum beam_chunk which = c->ch[CH_DBGI].found && c->ch[CH_DBGI].n > 0 ? CH_DBGI : CH_ABST;
+    const struct chunk *ch = &c->ch[which];
+    if (!ch->found || ch->n == 0)
+        return 0;
+    if (ch->p[0] == 0) {
+        out->has_debug_info = true; /* encrypted: <<0, N, Mode:N/binary, Crypted/binary>> */
+        return 0;
+    }
+    if (which == CH_DBGI && dbgi_is_none(ch->p, ch->n))
+        return 0;
+    out->has_debug_info = true;
+    if (decode && !(out->debug_info = decode_chunk(c, which, ch->p, ch->n)))
+        return -1;
+    return 0;
+}
+
+/* walk_chunks - find every chunk we know (the first of each id) in the IFF image */
+static int walk_chunks(struct beam_ctx *c, const uint8_t *data, size_t len)
+{
+    if (len < 12 || memcmp(data, "FOR1", 4) != 0 || memcmp(data + 8, "BEAM", 4) != 0)
+        return bad(c->name, "not a beam file (no 'FOR1' ... 'BEAM' header)");
+    /* like beam_lib, the FOR1 size is not used: chunks run to the end of the data */
+    size_t pos = 12;
+    while (pos < len) {
+        char id[5];
+        if (len - pos < 8)
+            return bad(c->name, "truncated chunk header at byte %zu (%zu bytes left)", pos,
+                       len - pos);
+        id_text(data + pos, id);
+        size_t size = get_u32(data + pos + 4);
+        if (size > len - pos - 8)
+            return bad(c->name,
+                       "chunk '%s' at byte %zu is %zu bytes but only %zu remain in the file", id,
+                       pos, size, len - pos - 8);
+        uint32_t tag = get_u32(data + pos);
+        for (int i = 0; i < CH_COUNT; i++) {
+            if (tag == get_u32((const uint8_t *)chunk_ids[i]) && !c->ch[i].found) {
+                c->ch[i].p = data + pos + 8;
+                c->ch[i].n = size;
+                c->ch[i].found = true;
+                break;
+            }
+        }
+        size_t padded = (size + 3) & ~(size_t)3;
+        /* a last chunk whose padding is cut off is accepted, as beam_lib accepts it */
+        pos = padded > len - pos - 8 ? len : pos + 8 + padded;
+    }
+    return 0;
+}
+
+static int beam_parse(struct arena *a, const char *name, const uint8_t *data, size_t len,
+                      bool decode_debug, struct beam_info *out)
+{
+    struct beam_ctx c;
+    memset(&c, 0, sizeof c);
+    memset(out, 0, sizeof *out);
+    c.a = a;
+    c.name = name;
+    out->attributes = term_nil();
+    out->compile_info = term_nil();
+    out->vsn = term_nil();
+
+    if (walk_chunks(&c, data, len) != 0 || read_atoms(&c) != 0)
+        return -1;
+    static const enum beam_chunk mandatory[] = {CH_CODE, CH_EXPT, CH_IMPT, CH_STRT};
+    for (size_t i = 0; i < sizeof mandatory / sizeof mandatory[0]; i++)
+        if (!c.ch[mandatory[i]].found)
+            return bad(name, "missing chunk '%s'", chunk_ids[mandatory[i]]);
+    out->module = atom_text(&c, 1);
+    if (compute_md5(&c, out->md5) != 0)
+        return -1;
+    if (read_symbols(&c, CH_IMPT, true, &out->imports, &out->nimports) != 0 ||
+        read_symbols(&c, CH_EXPT, false, &out->exports, &out->nexports) != 0 ||
+        read_symbols(&c, CH_LOCT, false, &out->locals, &out->nlocals) != 0)
+        return -1;
+    const struct chunk *funt = &c.ch[CH_FUNT];
+    if (funt->found) {
+        if (funt->n < 4)
+            return bad(name, "malformed chunk 'FunT': %zu bytes is too short", funt->n);
+        size_t nf = get_u32(funt->p);
+        if (nf > (funt->n - 4) / 24)
+            return bad(name, "malformed chunk 'FunT': %zu entries do not fit in %zu bytes", nf,
+                       funt->n);
+        out->nfuns = nf;
+    }
+    if (read_attributes(&c, out) != 0)
+        return -1;
+    if (c.ch[CH_CINF].found &&
+        !(out->compile_info = decode_chunk(&c, CH_CINF, c.ch[CH_CINF].p, c.ch[CH_CINF].n)))
+        return -1;
+    return read_debug_info(&c, decode_debug, out);
+}
+
+static int beam_read_any(struct arena *a, const char *name, const uint8_t *data, size_t len,
+                         bool decode_debug, struct beam_info *out)
+{
+    if (len >= 2 && data[0] == 0x1f && data[1] == 0x8b) {
+        uint8_t *raw = NULL;
+        size_t rawlen = 0;
+        if (gunzip(name, data, len, &raw, &rawlen) != 0)
+            return -1;
+        int rc = beam_parse(a, name, raw, rawlen, decode_debug, out);
+        free(raw);
+        return rc;
+    }
+    return beam_parse(a, name, data, len, decode_debug, out);
+}
+
+int beam_read_buf(struct arena *a, const char *name, const uint8_t *data, size_t len,
+                  struct beam_info *out)
+{
+    return beam_read_any(a, name, data, len, true, out);
+}
+
+int beam_read_facts(struct arena *a, const char *name, const uint8_t *data, size_t len,
+                    struct beam_info *out)
+{
+    return beam_read_any(a, name, data, len, false, out);
+}
+
+int beam_read_file(struct arena *a, const char *path, struct beam_info *out)
+{
+    struct arena scratch;
+    arena_init(&scratch);
+    size_t len = 0;
+    const char *data = fs_read_file(&scratch, path, &len);
+    int rc = data ? beam_read_buf(a, path, (const uint8_t *)data, len, out) : -1;
+    arena_close(&scratch);
+    return rc;
+}
+
+void beam_md5_hex(const struct beam_info *b, char hex[33])
+{
+    static const char digits[] = "0123456789abcdef";
+    for (int i = 0; i < 16; i++) {
+        hex[2 * i] = digits[b->md5[i] >> 4];
+        hex[2 * i + 1] = digits[b->md5[i] & 15];
+    }
+    hex[32] = 0;
+}
