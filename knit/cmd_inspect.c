@@ -158,7 +158,7 @@ static void beam_text(struct atom_memo *a, const char *path, const struct beam_i
     beam_md5_hex(b, hex);
     buf_addf(out, "%s\n  %-14s%s\n  %-14s%s\n  %-14s", path, "module", b->module, "md5", hex,
              "vsn");
-    term_write(out, b->vsn);
+    term_print_line(out, b->vsn);
     buf_addf(out, "\n  %-14s", "behaviours");
     for (size_t i = 0; i < b->nbehaviours; i++) {
         if (i)
@@ -174,7 +174,7 @@ static void beam_text(struct atom_memo *a, const char *path, const struct beam_i
             buf_addf(out, "%16s", "");
         term_write(out, el[i]->u.tuple.el[0]);
         buf_addc(out, ' ');
-        term_write(out, el[i]->u.tuple.el[1]);
+        term_print_line(out, el[i]->u.tuple.el[1]);
         buf_addc(out, '\n');
     }
     if (n == 0)
@@ -195,7 +195,7 @@ static json_t *json_text(const char *path, const char *s, size_t len)
 static json_t *json_term(const char *path, const struct term *t)
 {
     struct buf b = BUF_INIT;
-    term_write(&b, t);
+    term_print_line(&b, t);
     json_t *j = json_text(path, buf_cstr(&b), b.len);
     buf_free(&b);
     return j;

@@ -126,8 +126,11 @@ static bool is_reserved(const char *s, size_t n)
         "fun",   "if",    "let",  "of",  "receive", "when",  "bnot",    "not",    "div",
         "rem",   "band",  "and",  "bor", "bxor",    "bsl",   "bsr",     "or",     "xor",
     };
+    /* every reserved word is 2 to 7 lower-case letters: most atoms stop here */
+    if (n < 2 || n > 7 || s[0] < 'a' || s[0] > 'x')
+        return false;
     for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
-        if (strlen(words[i]) == n && memcmp(words[i], s, n) == 0)
+        if (words[i][0] == s[0] && strncmp(words[i], s, n) == 0 && words[i][n] == 0)
             return true;
     return false;
 }
@@ -1428,6 +1431,11 @@ void term_print_at(struct buf *out, const struct term *t, int col, int width)
     }
     buf_free(&c.scratch);
     arena_close(&c.arena);
+}
+
+void term_print_line(struct buf *out, const struct term *t)
+{
+    term_print_at(out, t, 1, 0);
 }
 
 void term_print(struct buf *out, const struct term *t)

@@ -5,11 +5,16 @@
 #include "buf.h"
 #include "term.h"
 
+/* Printing recurses over the term: callers with terms nested deeper than a few thousand
+ * levels run it through knit_run_big_stack (main already does). */
 /* term_print - append io_lib:format("~tp", [T]) (line width 80, start column 1) to OUT */
 void term_print(struct buf *out, const struct term *t);
 /* term_print_at - the same as if the term started at column COL (1-based) with line width
  * WIDTH, as io_lib_pretty:print(T, Col, Width, ...) with the ~tp defaults */
 void term_print_at(struct buf *out, const struct term *t, int col, int width);
+/* term_print_line - append io_lib:format("~0tp", [T]): ~tp on one line (strings stay
+ * strings); the form SPEC asks for an Erlang term inside JSON */
+void term_print_line(struct buf *out, const struct term *t);
 /* term_write - append io_lib:format("~tw", [T]): one line, no pretty-printing */
 void term_write(struct buf *out, const struct term *t);
 /* term_print_file_terms - "%% coding: utf-8\n" followed by each element of the proper list

@@ -4,7 +4,7 @@
 %% beam_lib computes them, one per line:
 %%   module P M | md5 P HEX | vsn P TEXT | beh P B1,B2 | attrkey P NAME | attr P NAME TEXT
 %%   exp P f/a | imp P m:f/a | dbg P true|false
-%% TEXT is io_lib:format("~tw"). Attributes come from the raw Attr chunk
+%% TEXT is io_lib:format("~0tp") (one-line ~tp) for values, ~tw for names. Attributes come from the raw Attr chunk
 %% (= Module:module_info(attributes)), grouped by name in first-seen order; the script
 %% checks that this grouping equals beam_lib:chunks(F, [attributes]) after a key sort.
 %% Files are read by content whatever their name.
@@ -29,14 +29,14 @@ facts(P) ->
     {ok, {M, Vsn}} = beam_lib:version(F),
     out("module ~ts ~ts~n", [P, atom_to_list(M)]),
     out("md5 ~ts ~ts~n", [P, [io_lib:format("~2.16.0b", [B]) || <<B>> <= Md5]]),
-    out("vsn ~ts ~tw~n", [P, Vsn]),
+    out("vsn ~ts ~0tp~n", [P, Vsn]),
     Beh = [atom_to_list(B) || {K, V} <- Raw, K =:= behaviour orelse K =:= behavior,
                               B <- elements(V), is_atom(B)],
     out("beh ~ts ~ts~n", [P, lists:join(",", Beh)]),
     lists:foreach(
       fun({K, Vs}) ->
               out("attrkey ~ts ~ts~n", [P, atom_to_list(K)]),
-              [out("attr ~ts ~ts ~tw~n", [P, atom_to_list(K), V]) || V <- Vs]
+              [out("attr ~ts ~ts ~0tp~n", [P, atom_to_list(K), V]) || V <- Vs]
       end, Groups),
     [out("exp ~ts ~tw/~w~n", [P, Fn, A]) || {Fn, A} <- Exp],
     [out("imp ~ts ~tw:~tw/~w~n", [P, Mo, Fn, A]) || {Mo, Fn, A} <- Imp],
