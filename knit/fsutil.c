@@ -4,6 +4,8 @@
 #include "kerr.h"
 
 #include <errno.h>
+#include <ftw.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -91,4 +93,64 @@ int fs_write_atomic(const char *path, const void *data, size_t len, int mode)
         return -1;
     }
     return 0;
+}
+
+int fs_mkdirs(const char *path)
+{
+    char p[PATH_MAX];
+    if (snprintf(p, sizeof p, "%s", path) >= (int)sizeof p)
+        return kerr_set(KERR_IO, path, 0, 0, "path too long");
+    for (char *s = p + 1;; s++) {
+        if (*s != '/' && *s != 0)
+            continue;
+        char c = *s;
+        *s = 0;
+        if (mkdir(p, 0755) != 0 && errno != EEXIST)
+            return kerr_errno(p, "cannot create directory");
+        struct stat st;
+        if (stat(p, &st) != 0 || !S_ISDIR(st.st_mode))
+            return kerr_set(KERR_IO, p, 0, 0, "cannot create directory: not a directory");
+        *s = c;
+        if (c == 0)
+            break;
+    }
+    return 0;
+}
+
+static _Thread_local int remove_failed;
+static _Thread_local char remove_failed_path[PATH_MAX];
+
+static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)ftw;
+    int r = flag == FTW_DP ? rmdir(path) : unlink(path);
+    if (r != 0 && errno != ENOENT && !remove_failed) {
+        remove_failed = errno;
+        snprintf(remove_failed_path, sizeof remove_failed_path, "%s", path);
+    }
+    return 0;
+}
+
+int fs_remove_tree(const char *path)
+{
+    struct stat st;
+    if (lstat(path, &st) != 0)
+        return errno == ENOENT ? 0 : kerr_errno(path, "cannot remove");
+    if (!S_ISDIR(st.st_mode))
+        return unlink(path) == 0 ? 0 : kerr_errno(path, "cannot remove");
+    remove_failed = 0;
+    if (nftw(path, remove_one, 32, FTW_DEPTH | FTW_PHYS) != 0)
+        return kerr_errno(path, "cannot remove");
+    if (remove_failed) {
+        errno = remove_failed;
+        return kerr_errno(remove_failed_path, "cannot remove");
+    }
+    return 0;
+}
+
+int fs_is_dir(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }

@@ -13,4 +13,12 @@ char *fs_read_file(struct arena *a, const char *path, size_t *len);
  * -1 with KERR_IO (and nothing left at PATH changed) on failure */
 int fs_write_atomic(const char *path, const void *data, size_t len, int mode);
 
+/* fs_mkdirs - mkdir -p PATH (mode 0755); -1 with KERR_IO naming the part that failed */
+int fs_mkdirs(const char *path);
+/* fs_remove_tree - rm -rf PATH without following symlinks; a missing PATH is fine;
+ * -1 with KERR_IO when something could not be removed */
+int fs_remove_tree(const char *path);
+/* fs_is_dir - whether PATH is a directory (following symlinks) */
+int fs_is_dir(const char *path);
+
 #endif

@@ -190,9 +190,18 @@ int tarball_pack(const char *path, const char *root, const char *const *paths, s
         goto done;
     }
     if (paths) {
-        for (size_t i = 0; i < npaths; i++)
+        for (size_t i = 0; i < npaths; i++) {
+            /* the directories above a selected path get entries of their own */
+            char anc[PATH_MAX];
+            snprintf(anc, sizeof anc, "%s", paths[i]);
+            for (char *s = strchr(anc, '/'); s; s = strchr(s + 1, '/')) {
+                *s = 0;
+                names_add(&ns, anc);
+                *s = '/';
+            }
             if (walk(root, paths[i], &ns) != 0)
                 goto done;
+        }
     } else if (top_level(root, &ns) != 0) {
         goto done;
     }

@@ -174,6 +174,20 @@ START_TEST(pack_selected_paths_only)
     ck_assert_msg(access(p, F_OK) == 0, "%s missing after extract", p);
     snprintf(p, sizeof p, "%s/bin", dest);
     ck_assert_msg(access(p, F_OK) != 0, "%s packed though not selected", p);
+    /* the parents of selected paths are entries too */
+    struct archive *a = archive_read_new();
+    archive_read_support_filter_gzip(a);
+    archive_read_support_format_tar(a);
+    ck_assert_int_eq(archive_read_open_filename(a, out, 10240), ARCHIVE_OK);
+    struct archive_entry *e;
+    int saw_releases = 0, saw_lib = 0;
+    while (archive_read_next_header(a, &e) == ARCHIVE_OK) {
+        saw_releases |= !strcmp(archive_entry_pathname(e), "releases/");
+        saw_lib |= !strcmp(archive_entry_pathname(e), "lib/");
+    }
+    archive_read_free(a);
+    ck_assert_msg(saw_releases && saw_lib, "parent entries missing: releases/ %d, lib/ %d",
+                  saw_releases, saw_lib);
 }
 END_TEST
 

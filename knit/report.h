@@ -1,0 +1,21 @@
+/* report.h - the machine report (--json): one JSON document on stdout per command */
+#ifndef KNIT_REPORT_H
+#define KNIT_REPORT_H
+
+#include "term.h"
+
+#include <jansson.h>
+
+/* report_artifact - {"kind", "path", "size", "sha256"} for the file at PATH; NULL with
+ * KERR_IO when it cannot be read */
+json_t *report_artifact(const char *kind, const char *path);
+/* report_term - an Erlang term as JSON: a string holding its text on one line (~0tp),
+ * which erl_scan + erl_parse read back to the same term */
+json_t *report_term(const struct term *t);
+/* report_sha256_file - the SHA-256 of PATH as 64 hex digits into HEX; -1 with KERR_IO */
+int report_sha256_file(const char *path, char hex[65], long long *size);
+/* report_print - write DOC to stdout as one JSON document followed by a newline and
+ * release it; -1 with KERR_IO when stdout fails */
+int report_print(json_t *doc);
+
+#endif

@@ -1,0 +1,250 @@
+/* upgrade.c - earlier releases (found, filtered, extracted safely) and slim upgrade tarballs */
+#include "upgrade.h"
+
+#include "fsutil.h"
+#include "kerr.h"
+#include "log.h"
+#include "tarball.h"
+#include "term_parse.h"
+#include "vsn.h"
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <dirent.h>
+#include <pcre2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char *tarball_path(struct arena *a, const struct cfg *c, const char *name,
+                                const char *vsn)
+{
+    return arena_sprintf(a, "%s/%s-%s.tar.gz", c->release_dir, name, vsn);
+}
+
+/* named - the explicitly named versions, each checked to have a tarball */
+static int named(struct arena *a, const struct cfg *c, const char *name, const char *current,
+                 const char *const *v, size_t n, const char *what, const char ***out,
+                 size_t *nout)
+{
+    const char **r = arena_alloc(a, (n ? n : 1) * sizeof *r);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *t = tarball_path(a, c, name, v[i]);
+        if (strcmp(v[i], current) == 0) {
+            log_warn("%s names the version being built, %s: skipped", what, v[i]);
+            continue;
+        }
+        if (access(t, R_OK) != 0)
+            return kerr_set(KERR_INPUT, NULL, 0, 0,
+                            "%s names version '%s' but there is no release tarball for it: "
+                            "looked for '%s'",
+                            what, v[i], t);
+        bool dup = false;
+        for (size_t j = 0; j < k; j++)
+            dup = dup || strcmp(r[j], v[i]) == 0;
+        if (!dup)
+            r[k++] = v[i];
+    }
+    vsn_sort(r, k, c->semver);
+    *out = r;
+    *nout = k;
+    return 0;
+}
+
+int upgrade_versions(struct arena *a, const struct cfg *c, const char *name, const char *current,
+                     const char *const *from, size_t nfrom, const char ***out, size_t *n)
+{
+    if (nfrom > 0)
+        return named(a, c, name, current, from, nfrom, "--from", out, n);
+    if (c->upgrade_versions)
+        return named(a, c, name, current, c->upgrade_versions, c->nupgrade_versions,
+                     "upgrade_versions", out, n);
+    *out = NULL;
+    *n = 0;
+    DIR *d = opendir(c->release_dir);
+    if (!d)
+        return 0; /* no release dir yet: a first release */
+    pcre2_code *re = NULL;
+    if (c->version_regex) {
+        int err;
+        PCRE2_SIZE off;
+        re = pcre2_compile((PCRE2_SPTR)c->version_regex, PCRE2_ZERO_TERMINATED, PCRE2_UTF, &err,
+                           &off, NULL);
+        if (!re) {
+            PCRE2_UCHAR msg[256];
+            pcre2_get_error_message(err, msg, sizeof msg);
+            closedir(d);
+            return kerr_set(KERR_INPUT, c->file, 0, 0, "option 'version_regex' '%s': %s at %zu",
+                            c->version_regex, (char *)msg, (size_t)off);
+        }
+    }
+    pcre2_match_data *md = re ? pcre2_match_data_create_from_pattern(re, NULL) : NULL;
+    size_t cap = 16, k = 0;
+    const char **r = xmalloc(cap * sizeof *r);
+    size_t plen = strlen(name);
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        const char *f = de->d_name;
+        size_t len = strlen(f);
+        if (len <= plen + 1 + 7 || strncmp(f, name, plen) != 0 || f[plen] != '-' ||
+            strcmp(f + len - 7, ".tar.gz") != 0)
+            continue;
+        const char *v = arena_memdup(a, f + plen + 1, len - plen - 1 - 7);
+        if (strcmp(v, current) == 0)
+            continue;
+        if (re && pcre2_match(re, (PCRE2_SPTR)v, strlen(v), 0, 0, md, NULL) < 0) {
+            log_verbose("earlier release %s does not match version_regex: skipped", v);
+            continue;
+        }
+        if (c->version_min && vsn_compare(v, c->version_min, c->semver) < 0) {
+            log_verbose("earlier release %s is older than version_min %s: skipped", v,
+                        c->version_min);
+            continue;
+        }
+        if (k == cap)
+            r = xrealloc(r, (cap *= 2) * sizeof *r);
+        r[k++] = v;
+    }
+    closedir(d);
+    if (md)
+        pcre2_match_data_free(md);
+    if (re)
+        pcre2_code_free(re);
+    const char **res = arena_alloc(a, (k ? k : 1) * sizeof *res);
+    if (k)
+        memcpy(res, r, k * sizeof *res);
+    free(r);
+    vsn_sort(res, k, c->semver);
+    *out = res;
+    *n = k;
+    return 0;
+}
+
+int upgrade_extract(struct arena *a, const struct cfg *c, const char *name, const char *vsn,
+                    struct upgrade_from *out)
+{
+    memset(out, 0, sizeof *out);
+    out->vsn = vsn;
+    out->tarball = tarball_path(a, c, name, vsn);
+    const char *dest = arena_sprintf(a, "%s/from/%s", c->tmp_dir, vsn);
+    if (fs_remove_tree(dest) != 0 || fs_mkdirs(dest) != 0)
+        return -1;
+    log_verbose("extracting %s", out->tarball);
+    if (tarball_extract(out->tarball, dest) != 0)
+        return -1;
+    char *root = tarball_release_root(dest, out->tarball);
+    if (!root)
+        return -1;
+    out->root = arena_strdup(a, root);
+    free(root);
+    const char *base = arena_sprintf(a, "%s/releases/%s/%s", out->root, vsn, name);
+    out->rel_file = arena_sprintf(a, "%s.rel", base);
+    if (access(out->rel_file, R_OK) != 0)
+        return kerr_set(KERR_INPUT, out->tarball, 0, 0,
+                        "not a release of '%s' %s: no 'releases/%s/%s.rel' in it", name, vsn,
+                        vsn, name);
+    struct relfile_path none = {0, NULL};
+    if (relfile_read_rel(a, base, &none, &out->rel) != 0)
+        return -1;
+    if (strcmp(out->rel.vsn, vsn) != 0)
+        return kerr_set(KERR_INPUT, out->tarball, 0, 0,
+                        "its release file says version '%s', the tarball name says '%s'",
+                        out->rel.vsn, vsn);
+    return 0;
+}
+
+int upgrade_check_config(struct arena *a, const char *reldir)
+{
+    const char *vm = arena_sprintf(a, "%s/vm.args", reldir);
+    if (access(vm, R_OK) != 0)
+        return kerr_set(KERR_INPUT, vm, 0, 0, "missing: every release needs a vm.args");
+    const char *sys = arena_sprintf(a, "%s/sys.config", reldir);
+    const struct term *terms = term_consult_file(a, sys);
+    if (!terms) {
+        struct kerr e;
+        kerr_copy(&e);
+        if (e.cls == KERR_IO)
+            return kerr_set(KERR_INPUT, sys, 0, 0, "missing: every release needs a sys.config");
+        kerr_restore(&e);
+        return -1;
+    }
+    size_t n;
+    const struct term *const *t = term_list_els(terms, &n);
+    if (n != 1 || !term_is_list(t[0]))
+        return kerr_set(KERR_INPUT, sys, 0, 0,
+                        "must hold one term, a list of {App, Env}; release_handler would "
+                        "install an empty configuration instead");
+    size_t m;
+    const struct term *const *e = term_list_els(t[0], &m);
+    for (size_t i = 0; i < m; i++)
+        if (!term_is_tuple(e[i], 2) || e[i]->u.tuple.el[0]->type != TERM_ATOM ||
+            !term_is_list(e[i]->u.tuple.el[1]))
+            return kerr_set(KERR_INPUT, sys, (int)e[i]->line, 0,
+                            "element %zu is not {App, Env} with Env a list", i + 1);
+    return 0;
+}
+
+static bool from_has_app(const struct upgrade_from *f, const char *app, const char *vsn)
+{
+    for (size_t i = 0; i < f->rel.napps; i++)
+        if (!strcmp(f->rel.apps[i].name, app) && !strcmp(f->rel.apps[i].vsn, vsn))
+            return true;
+    return false;
+}
+
+int upgrade_pack(struct arena *a, const struct cfg *c, const char *build_dir,
+                 const struct relfile_rel *new_rel, const struct upgrade_from *from, size_t nfrom,
+                 bool force, const char **path)
+{
+    const char *name = new_rel->name, *vsn = new_rel->vsn;
+    const char *reldir = arena_sprintf(a, "%s/releases/%s", build_dir, vsn);
+    if (upgrade_check_config(a, reldir) != 0)
+        return -1;
+    size_t cap = new_rel->napps + 16, n = 0;
+    const char **paths = arena_alloc(a, cap * sizeof *paths);
+    for (size_t i = 0; i < new_rel->napps; i++) {
+        const char *app = new_rel->apps[i].name, *avsn = new_rel->apps[i].vsn;
+        bool lacking = false;
+        for (size_t f = 0; f < nfrom; f++)
+            lacking = lacking || !from_has_app(&from[f], app, avsn);
+        if (lacking)
+            paths[n++] = arena_sprintf(a, "lib/%s-%s", app, avsn);
+    }
+    bool erts_changed = false;
+    for (size_t f = 0; f < nfrom; f++)
+        erts_changed = erts_changed || strcmp(from[f].rel.erts_vsn, new_rel->erts_vsn) != 0;
+    const char *erts = arena_sprintf(a, "erts-%s", new_rel->erts_vsn);
+    if (erts_changed) {
+        if (fs_is_dir(arena_sprintf(a, "%s/%s", build_dir, erts)))
+            paths[n++] = erts;
+        else
+            log_warn("the ERTS version changes to %s but the release does not include ERTS "
+                     "(include_erts is false): the node must already have it",
+                     new_rel->erts_vsn);
+    }
+    static const char *const files[] = {"%s.rel", "relup", "%s.boot", "start.boot",
+                                        "start_clean.boot", "sys.config", "vm.args"};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        char fname[512];
+        snprintf(fname, sizeof fname, files[i], name);
+        const char *rel = arena_sprintf(a, "releases/%s/%s", vsn, fname);
+        if (access(arena_sprintf(a, "%s/%s", build_dir, rel), R_OK) != 0)
+            return kerr_set(KERR_BUILD, build_dir, 0, 0, "cannot pack the upgrade: '%s' is missing",
+                            rel);
+        paths[n++] = rel;
+    }
+    const char *toprel = arena_sprintf(a, "releases/%s-%s.rel", name, vsn);
+    if (access(arena_sprintf(a, "%s/%s", build_dir, toprel), R_OK) != 0)
+        return kerr_set(KERR_BUILD, build_dir, 0, 0, "cannot pack the upgrade: '%s' is missing",
+                        toprel);
+    paths[n++] = toprel;
+    if (fs_mkdirs(c->upgrade_dir) != 0)
+        return -1;
+    struct tarball_opts o;
+    if (tarball_opts_from_env(&o, force) != 0)
+        return -1;
+    *path = arena_sprintf(a, "%s/%s-%s.tar.gz", c->upgrade_dir, name, vsn);
+    log_info("packing %s", *path);
+    return tarball_pack(*path, build_dir, paths, n, &o);
+}

@@ -1,0 +1,52 @@
+/* upgrade.h - earlier releases (found, filtered, extracted safely) and slim upgrade tarballs */
+#ifndef KNIT_UPGRADE_H
+#define KNIT_UPGRADE_H
+
+#include "arena.h"
+#include "cfg.h"
+#include "relfile.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* An earlier release to upgrade from. Arena-owned. */
+struct upgrade_from {
+    const char *vsn;
+    const char *tarball;  /* $release_dir/NAME-VSN.tar.gz */
+    const char *root;     /* where it was extracted (the dir holding releases/) */
+    const char *rel_file; /* ROOT/releases/VSN/NAME.rel */
+    struct relfile_rel rel;
+};
+
+/* upgrade_versions - the versions to build upgrades from, sorted by knit's version order
+ * (cfg->semver): FROM (NFROM versions from --from) when given, else cfg->upgrade_versions,
+ * else every $release_dir/NAME-*.tar.gz except CURRENT, filtered by cfg->version_regex
+ * (PCRE2, unanchored as re:run) and cfg->version_min (inclusive). A named version without
+ * a tarball is KERR_INPUT saying where it looked. Sets *OUT (arena array) and *N (0 is a
+ * normal answer: a first release). */
+int upgrade_versions(struct arena *a, const struct cfg *c, const char *name, const char *current,
+                     const char *const *from, size_t nfrom, const char ***out, size_t *n);
+
+/* upgrade_extract - extract the release tarball of VSN into TMP_DIR/from/VSN (treating it
+ * as untrusted, see tarball_extract), accept both layouts, and read its NAME.rel.
+ * Returns 0 or -1 (KERR_INPUT for a bad archive or a missing/bad .rel). */
+int upgrade_extract(struct arena *a, const struct cfg *c, const char *name, const char *vsn,
+                    struct upgrade_from *out);
+
+/* upgrade_pack - the slim upgrade tarball $upgrade_dir/NAME-VSN.tar.gz from BUILD_DIR (the
+ * new release's build dir, relup already written), for the release NEW upgrading from the
+ * NFROM releases FROM: lib/APP-AVSN for each application version some from-release lacks,
+ * erts-EVSN when the ERTS version changed, releases/NAME-VSN.rel, and releases/VSN/{NAME.rel,
+ * relup, NAME.boot, start.boot, start_clean.boot, sys.config, vm.args}. sys.config must
+ * parse as a list of {App, Env} and vm.args must exist (KERR_INPUT otherwise: a broken
+ * sys.config is silently replaced by an empty one by release_handler). Reproducible and
+ * atomic like the release tarball; an existing one is kept (KERR_IO) unless FORCE.
+ * *PATH gets the tarball's path. Returns 0 or -1. */
+int upgrade_pack(struct arena *a, const struct cfg *c, const char *build_dir,
+                 const struct relfile_rel *new_rel, const struct upgrade_from *from, size_t nfrom,
+                 bool force, const char **path);
+
+/* upgrade_check_config - the checks upgrade_pack makes of RELDIR/sys.config and vm.args */
+int upgrade_check_config(struct arena *a, const char *reldir);
+
+#endif
