@@ -1,0 +1,4 @@
+-module(bad_phase).
+-knit_apply({sometime, {m, f, []}}).
+-export([x/0]).
+x() -> ok.

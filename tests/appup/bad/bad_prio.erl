@@ -1,0 +1,4 @@
+-module(bad_prio).
+-knit_priority(high).
+-export([x/0]).
+x() -> ok.

@@ -1,0 +1,3 @@
+-module(ka_lib).
+-export([f/0]).
+f() -> 1.

@@ -1,0 +1,3 @@
+-module(ka_plain).
+-export([g/0]).
+g() -> 1.

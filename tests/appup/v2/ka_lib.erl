@@ -1,0 +1,5 @@
+-module(ka_lib).
+-knit_purge(soft_purge).
+-knit_timeout(infinity).
+-export([f/0]).
+f() -> 2.
