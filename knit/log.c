@@ -1,19 +1,26 @@
 /* log.c - messages for people on stderr and, with -l, in a log file */
 #include "log.h"
 
+#include "arena.h"
 #include "kerr.h"
 
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 static enum log_level shown = LOG_INFO;
+static bool console_off;
 static FILE *log_fp;
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+static char **warnings;
+static size_t nwarnings;
 
-int log_setup(enum log_level level, const char *log_file)
+int log_setup(enum log_level level, bool quiet, const char *log_file)
 {
     shown = level;
+    console_off = quiet;
     if (log_file) {
         log_fp = fopen(log_file, "a");
         if (!log_fp)
@@ -27,26 +34,50 @@ void log_close(void)
     if (log_fp)
         fclose(log_fp);
     log_fp = NULL;
+    for (size_t i = 0; i < nwarnings; i++)
+        free(warnings[i]);
+    free(warnings);
+    warnings = NULL;
+    nwarnings = 0;
 }
 
 void log_msg(enum log_level level, const char *fmt, ...)
 {
     static const char *prefix[] = {"error: ", "warning: ", "", "", "debug: "};
-    if (level > shown)
-        return;
-    pthread_mutex_lock(&log_lock);
+    char text[4096];
     va_list ap;
-    fprintf(stderr, "knit: %s", prefix[level]);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vsnprintf(text, sizeof text, fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
-    if (log_fp) {
-        fprintf(log_fp, "%s", prefix[level]);
-        va_start(ap, fmt);
-        vfprintf(log_fp, fmt, ap);
-        va_end(ap);
-        fputc('\n', log_fp);
+    pthread_mutex_lock(&log_lock);
+    if (level == LOG_WARN) {
+        warnings = xrealloc(warnings, (nwarnings + 1) * sizeof *warnings);
+        warnings[nwarnings] = strdup(text);
+        if (warnings[nwarnings])
+            nwarnings++;
+    }
+    if (level <= shown) {
+        if (!console_off)
+            fprintf(stderr, "knit: %s%s\n", prefix[level], text);
+        if (log_fp)
+            fprintf(log_fp, "%s%s\n", prefix[level], text);
     }
     pthread_mutex_unlock(&log_lock);
+}
+
+const char *const *log_warnings(size_t *n)
+{
+    *n = nwarnings;
+    return (const char *const *)warnings;
+}
+
+bool log_to_file(void)
+{
+    return log_fp != NULL;
+}
+
+void log_file_line(const char *line)
+{
+    if (log_fp)
+        fprintf(log_fp, "%s\n", line);
 }

@@ -124,12 +124,12 @@ static int run_main(void *p)
     }
     ctx.overrides = over;
 
-    enum log_level level = ctx.quiet ? LOG_WARN : LOG_INFO;
+    enum log_level level = LOG_INFO;
     if (ctx.verbose)
-        level = LOG_VERBOSE;
+        level = ctx.verbose > 1 ? LOG_DEBUG : LOG_VERBOSE;
     if (ctx.debug)
         level = LOG_DEBUG;
-    if (log_setup(level, ctx.log_file) != 0) {
+    if (log_setup(level, ctx.quiet, ctx.log_file) != 0) {
         rc = -1;
         goto done;
     }
@@ -159,16 +159,20 @@ static int run_main(void *p)
         rc = kerr_errno("<stdout>", "cannot write");
 
 done:
-    log_close();
     free(rest);
     free(over);
     if (rc != 0) {
+        /* the one line a failed run always prints, -q or not: pipelines need the reason */
         const struct kerr *e = kerr_get();
         char msg[4096];
         kerr_format(e, msg, sizeof msg);
         fprintf(stderr, "knit: %s\n", msg);
+        char line[4200];
+        snprintf(line, sizeof line, "error: %s", msg);
+        log_file_line(line);
         r->status = e->cls ? (int)e->cls : KERR_BUILD;
     }
+    log_close();
     return 0;
 }
 

@@ -266,7 +266,7 @@ START_TEST(template_wildcard_each_match)
 {
     char logf[400];
     snprintf(logf, sizeof logf, "%s/log", tmp);
-    ck_ok(log_setup(LOG_WARN, logf));
+    ck_ok(log_setup(LOG_WARN, false, logf));
     put(src, "tpl/a.config", "a={{name}}", 0644);
     put(src, "tpl/b.config", "b={{rel_vsn}}", 0640);
     put(src, "tpl/c.txt", "not matched", 0644);
@@ -589,7 +589,7 @@ START_TEST(self_reference_terminates)
 {
     char logf[400];
     snprintf(logf, sizeof logf, "%s/log", tmp);
-    ck_ok(log_setup(LOG_WARN, logf));
+    ck_ok(log_setup(LOG_WARN, false, logf));
     put(src, "vars.config", "{a, \"x{{a}}\"}.\n{b, \"{{c}}\"}.\n{c, \"{{b}}\"}.\n", 0644);
     struct overlay_vars_src s = base_src();
     s.overlay_vars = tm("\"vars.config\"");
@@ -694,7 +694,7 @@ START_TEST(mongooseim_vars_skip_stray_terms)
 {
     char logf[400];
     snprintf(logf, sizeof logf, "%s/log", tmp);
-    ck_ok(log_setup(LOG_WARN, logf));
+    ck_ok(log_setup(LOG_WARN, false, logf));
     const char *f = corpus_file("esl__MongooseIM__rel_reltool_vars_node1_vars.config");
     ck_assert_msg(access(f, R_OK) == 0, "corpus file %s is missing", f);
     struct overlay_vars_src s = base_src();
