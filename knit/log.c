@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static enum log_level shown = LOG_INFO;
 static bool console_off;
@@ -80,4 +81,18 @@ void log_file_line(const char *line)
 {
     if (log_fp)
         fprintf(log_fp, "%s\n", line);
+}
+
+void log_progress(const char *fmt, ...)
+{
+    if (console_off || !isatty(STDERR_FILENO))
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    pthread_mutex_lock(&log_lock);
+    fputs("knit: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    pthread_mutex_unlock(&log_lock);
+    va_end(ap);
 }

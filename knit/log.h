@@ -19,6 +19,10 @@ void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(p
 #define log_verbose(...) log_msg(LOG_VERBOSE, __VA_ARGS__)
 #define log_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)
 
+/* log_progress - a progress line for long steps (packing, extracting): shown only when
+ * stderr is a terminal and -q is off; never in the log file */
+void log_progress(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* log_warnings - every warning logged so far (for the --json report), in order; the
  * strings stay valid until log_close */
 const char *const *log_warnings(size_t *n);

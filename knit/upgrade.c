@@ -131,6 +131,7 @@ int upgrade_extract(struct arena *a, const struct cfg *c, const char *name, cons
     if (fs_remove_tree(dest) != 0 || fs_mkdirs(dest) != 0)
         return -1;
     log_verbose("extracting %s", out->tarball);
+    log_progress("extracting %s ...", out->tarball);
     if (tarball_extract(out->tarball, dest) != 0)
         return -1;
     char *root = tarball_release_root(dest, out->tarball);
@@ -245,6 +246,6 @@ int upgrade_pack(struct arena *a, const struct cfg *c, const char *build_dir,
     if (tarball_opts_from_env(&o, force) != 0)
         return -1;
     *path = arena_sprintf(a, "%s/%s-%s.tar.gz", c->upgrade_dir, name, vsn);
-    log_info("packing %s", *path);
+    log_progress("packing %s ...", *path);
     return tarball_pack(*path, build_dir, paths, n, &o);
 }
