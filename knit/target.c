@@ -1,0 +1,998 @@
+/* target.c - write the target system (build dir) of a release model as reltool_target's
+ * gen_target does (file filters, app dirs, erts), plus knit's releases/, bin/ and tarball */
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include "release.h"
+
+#include "buf.h"
+#include "fsutil.h"
+#include "kerr.h"
+#include "log.h"
+#include "mustache.h"
+#include "overlay.h"
+#include "relfile.h"
+#include "script.h"
+#include "tarball.h"
+#include "term_parse.h"
+#include "term_print.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <pcre2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+/* ---- file filters: reltool_utils decode_regexps, reltool_target match ---- */
+
+#define FILTER_MAX 256
+
+struct filter {
+    size_t n;
+    const char *src[FILTER_MAX];
+    pcre2_code *re[FILTER_MAX];
+};
+
+struct tctx {
+    struct arena *a;
+    const struct release *r;
+    const struct cfg *c;
+    const char *dir;      /* the fresh build dir being written */
+    const char *tmpl_dir; /* knit's templates/ */
+    json_t *tctx;         /* the context templates/ files are rendered with */
+    struct filter **filters; /* every filter made, for filters_free (malloc'd array) */
+    size_t nfilters;
+};
+
+static const char *const dev_incl[] = {".*", NULL};
+static const char *const none[] = {NULL};
+static const char *const emb_incl_sys[] = {"^bin", "^erts", "^lib", "^releases", NULL};
+static const char *const emb_excl_sys[] = {"^bin/(erlc|dialyzer|typer)(|\\.exe)$",
+                                           "^erts.*/bin/(erlc|dialyzer|typer)(|\\.exe)$",
+                                           "^erts.*/bin/.*(debug|pdb)", NULL};
+static const char *const emb_incl_app[] = {"^ebin", "^include", "^priv", NULL};
+static const char *const sa_incl_sys[] = {"^bin/(erl|epmd)(|\\.exe|\\.ini)$",
+                                          "^bin/start(|_clean).boot$",
+                                          "^bin/no_dot_erlang\\.boot$", "^erts.*/bin", "^lib$",
+                                          NULL};
+static const char *const sa_excl_sys[] = {"^erts.*/bin/(erlc|dialyzer|typer)(|\\.exe)$",
+                                          "^erts.*/bin/(start|escript|to_erl|run_erl)(|\\.exe)$",
+                                          "^erts.*/bin/.*(debug|pdb)", NULL};
+static const char *const sa_incl_app[] = {"^ebin", "^priv", NULL};
+static const char *const sa_excl_app[] = {"^ebin/.*\\.appup$", NULL};
+
+/* profile_filters - reltool_utils:choose_default for KIND 0..3 (incl/excl sys, incl/excl app) */
+static const char *const *profile_filters(const char *profile, int kind)
+{
+    if (!strcmp(profile, "embedded")) {
+        const char *const *v[] = {emb_incl_sys, emb_excl_sys, emb_incl_app, none};
+        return v[kind];
+    }
+    if (!strcmp(profile, "standalone")) {
+        const char *const *v[] = {sa_incl_sys, sa_excl_sys, sa_incl_app, sa_excl_app};
+        return v[kind];
+    }
+    const char *const *v[] = {dev_incl, none, dev_incl, none};
+    return v[kind];
+}
+
+static void filter_add(struct filter *f, const char *s)
+{
+    if (f->n < FILTER_MAX)
+        f->src[f->n++] = s;
+}
+
+/* filter_make - BASE (NULL-terminated, may be NULL) changed by the option value OPT (a list
+ * replaces, {add, L} appends, {del, L} removes), compiled. NULL with KERR_INPUT on a bad
+ * regular expression. */
+static struct filter *filter_make(struct tctx *t, const char *key, const char *const *base,
+                                  const struct term *opt)
+{
+    struct filter *f = arena_alloc(t->a, sizeof *f);
+    for (size_t i = 0; base && base[i]; i++)
+        filter_add(f, base[i]);
+    if (opt) {
+        const struct term *list = opt;
+        bool add = term_is_tagged(opt, "add", 2), del = term_is_tagged(opt, "del", 2);
+        if (add || del)
+            list = opt->u.tuple.el[1];
+        else
+            f->n = 0;
+        size_t n;
+        const struct term *const *el = term_list_els(list, &n);
+        for (size_t i = 0; i < n; i++) {
+            const char *s = term_text(t->a, el[i]);
+            if (!s)
+                continue;
+            if (!del) {
+                filter_add(f, s);
+                continue;
+            }
+            size_t k = 0;
+            for (size_t j = 0; j < f->n; j++)
+                if (strcmp(f->src[j], s) != 0)
+                    f->src[k++] = f->src[j];
+            f->n = k;
+        }
+    }
+    t->filters = xrealloc(t->filters, (t->nfilters + 1) * sizeof *t->filters);
+    t->filters[t->nfilters++] = f;
+    for (size_t i = 0; i < f->n; i++) {
+        int err;
+        PCRE2_SIZE off;
+        f->re[i] = pcre2_compile((PCRE2_SPTR)f->src[i], PCRE2_ZERO_TERMINATED, PCRE2_UTF, &err,
+                                 &off, NULL);
+        if (!f->re[i]) {
+            PCRE2_UCHAR msg[256];
+            pcre2_get_error_message(err, msg, sizeof msg);
+            kerr_set(KERR_INPUT, t->c->file, 0, 0, "illegal option {%s, \"%s\"}: %s at %zu", key,
+                     f->src[i], (const char *)msg, (size_t)off);
+            return NULL;
+        }
+    }
+    return f;
+}
+
+static void filters_free(struct tctx *t)
+{
+    for (size_t i = 0; i < t->nfilters; i++)
+        for (size_t k = 0; k < t->filters[i]->n; k++)
+            if (t->filters[i]->re[k])
+                pcre2_code_free(t->filters[i]->re[k]);
+    free(t->filters);
+}
+
+static bool filter_any(const struct filter *f, const char *s)
+{
+    for (size_t i = 0; i < f->n; i++) {
+        pcre2_match_data *md = pcre2_match_data_create_from_pattern(f->re[i], NULL);
+        int rc = pcre2_match(f->re[i], (PCRE2_SPTR)s, strlen(s), 0, 0, md, NULL);
+        pcre2_match_data_free(md);
+        if (rc >= 0)
+            return true;
+    }
+    return false;
+}
+
+static bool match(const char *s, const struct filter *incl, const struct filter *excl)
+{
+    return filter_any(incl, s) && !filter_any(excl, s);
+}
+
+/* ---- file specs: a tree of what to create, filtered before anything is written ---- */
+
+enum spec_kind { SPEC_DIR, SPEC_COPY, SPEC_WRITE, SPEC_STRIP };
+
+struct spec {
+    const char *name;
+    enum spec_kind kind;
+    const char *src;  /* SPEC_COPY / SPEC_STRIP: the file to read */
+    const char *data; /* SPEC_WRITE */
+    size_t len;
+    int mode; /* SPEC_WRITE */
+    struct spec **kids;
+    size_t nkids, cap;
+};
+
+static struct spec *spec_new(struct tctx *t, const char *name, enum spec_kind k)
+{
+    struct spec *s = arena_alloc(t->a, sizeof *s);
+    s->name = name;
+    s->kind = k;
+    return s;
+}
+
+static void spec_add(struct tctx *t, struct spec *dir, struct spec *kid)
+{
+    if (dir->nkids == dir->cap) {
+        dir->cap = dir->cap ? dir->cap * 2 : 8;
+        struct spec **k = arena_alloc(t->a, dir->cap * sizeof *k);
+        if (dir->nkids)
+            memcpy(k, dir->kids, dir->nkids * sizeof *k);
+        dir->kids = k;
+    }
+    dir->kids[dir->nkids++] = kid;
+}
+
+static struct spec *spec_find(struct spec *dir, const char *name)
+{
+    for (size_t i = 0; i < dir->nkids; i++)
+        if (!strcmp(dir->kids[i]->name, name))
+            return dir->kids[i];
+    return NULL;
+}
+
+/* spec_store - lists:keystore: replace the entry named KID->name, or add it */
+static void spec_store(struct tctx *t, struct spec *dir, struct spec *kid)
+{
+    for (size_t i = 0; i < dir->nkids; i++)
+        if (!strcmp(dir->kids[i]->name, kid->name)) {
+            dir->kids[i] = kid;
+            return;
+        }
+    spec_add(t, dir, kid);
+}
+
+static void spec_delete(struct spec *dir, const char *name)
+{
+    for (size_t i = 0; i < dir->nkids; i++)
+        if (!strcmp(dir->kids[i]->name, name)) {
+            memmove(&dir->kids[i], &dir->kids[i + 1], (dir->nkids - i - 1) * sizeof *dir->kids);
+            dir->nkids--;
+            return;
+        }
+}
+
+/* spec_dir - the files below PATH (symlinks followed, as reltool's read_file_info does) */
+static struct spec *spec_dir(struct tctx *t, const char *path, const char *name)
+{
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        kerr_set(KERR_INPUT, path, 0, 0, "cannot read file info: %s", strerror(errno));
+        return NULL;
+    }
+    if (S_ISREG(st.st_mode)) {
+        struct spec *s = spec_new(t, name, SPEC_COPY);
+        s->src = path;
+        return s;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        kerr_set(KERR_INPUT, path, 0, 0, "neither a file nor a directory");
+        return NULL;
+    }
+    DIR *d = opendir(path);
+    if (!d) {
+        kerr_errno(path, "cannot list directory");
+        return NULL;
+    }
+    struct spec *s = spec_new(t, name, SPEC_DIR);
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+            continue;
+        const char *n = arena_strdup(t->a, e->d_name);
+        struct spec *k = spec_dir(t, arena_sprintf(t->a, "%s/%s", path, n), n);
+        if (!k) {
+            closedir(d);
+            return NULL;
+        }
+        spec_add(t, s, k);
+    }
+    closedir(d);
+    return s;
+}
+
+/* spec_filter - do_filter_spec: files whose path (from the filter root) matches are kept;
+ * a directory is kept when something below it is, or, empty, when its own path matches */
+static struct spec *spec_filter(struct tctx *t, struct spec *s, const char *path,
+                                const struct filter *incl, const struct filter *excl)
+{
+    const char *p = *path ? arena_sprintf(t->a, "%s/%s", path, s->name) : s->name;
+    if (s->kind != SPEC_DIR)
+        return match(p, incl, excl) ? s : NULL;
+    struct spec *out = spec_new(t, s->name, SPEC_DIR);
+    for (size_t i = 0; i < s->nkids; i++) {
+        struct spec *k = spec_filter(t, s->kids[i], p, incl, excl);
+        if (k)
+            spec_add(t, out, k);
+    }
+    if (out->nkids == 0 && !match(p, incl, excl))
+        return NULL;
+    return out;
+}
+
+static int write_fd_all(int fd, const void *p, size_t n)
+{
+    const char *c = p;
+    while (n > 0) {
+        ssize_t w = write(fd, c, n);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        c += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+static int put_file(const char *path, const void *data, size_t len, int mode)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, mode);
+    if (fd < 0)
+        return kerr_errno(path, "cannot create");
+    if (write_fd_all(fd, data, len) != 0) {
+        int e = errno;
+        close(fd);
+        errno = e;
+        return kerr_errno(path, "cannot write");
+    }
+    if (fchmod(fd, (mode_t)mode) != 0 || close(fd) != 0)
+        return kerr_errno(path, "cannot write");
+    return 0;
+}
+
+/* spec_eval - create S inside DIR */
+static int spec_eval(struct tctx *t, const struct spec *s, const char *dir)
+{
+    const char *path = arena_sprintf(t->a, "%s/%s", dir, s->name);
+    if (s->kind == SPEC_DIR) {
+        if (mkdir(path, 0755) != 0 && errno != EEXIST)
+            return kerr_errno(path, "cannot create directory");
+        for (size_t i = 0; i < s->nkids; i++)
+            if (spec_eval(t, s->kids[i], path) != 0)
+                return -1;
+        return 0;
+    }
+    if (s->kind == SPEC_WRITE)
+        return put_file(path, s->data, s->len, s->mode);
+    struct stat st;
+    size_t len;
+    struct arena scratch;
+    arena_init(&scratch);
+    int rc = -1;
+    const char *data = fs_read_file(&scratch, s->src, &len);
+    if (!data || stat(s->src, &st) != 0) {
+        if (data)
+            kerr_errno(s->src, "cannot read");
+        goto done;
+    }
+    if (s->kind == SPEC_STRIP) {
+        size_t n;
+        unsigned char *out = release_strip_beam(s->src, (const unsigned char *)data, len, &n);
+        if (!out)
+            goto done;
+        rc = put_file(path, out, n, 0644);
+        free(out);
+    } else {
+        rc = put_file(path, data, len, (int)(st.st_mode & 0777));
+    }
+done:
+    arena_close(&scratch);
+    return rc;
+}
+
+/* ---- beam_lib:strip ---- */
+
+static const char *const strip_keep[] = {"Line", "Type", "Atom", "AtU8", "Code", "StrT",
+                                          "ImpT", "ExpT", "FunT", "LitT", "Meta", NULL};
+
+static unsigned char *gunzip_all(const unsigned char *data, size_t len, size_t *out_len)
+{
+    z_stream z = {0};
+    if (inflateInit2(&z, 31) != Z_OK)
+        return NULL;
+    size_t cap = len * 4 + 1024, n = 0;
+    unsigned char *out = xmalloc(cap);
+    z.next_in = (unsigned char *)data;
+    z.avail_in = (uInt)len;
+    int rc;
+    do {
+        if (n == cap) {
+            if (cap > ((size_t)256 << 20))
+                break;
+            cap *= 2;
+            out = xrealloc(out, cap);
+        }
+        z.next_out = out + n;
+        z.avail_out = (uInt)(cap - n);
+        rc = inflate(&z, Z_NO_FLUSH);
+        n = cap - z.avail_out;
+    } while (rc == Z_OK);
+    inflateEnd(&z);
+    if (rc != Z_STREAM_END) {
+        free(out);
+        return NULL;
+    }
+    *out_len = n;
+    return out;
+}
+
+static uint32_t be32(const unsigned char *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+unsigned char *release_strip_beam(const char *name, const unsigned char *data, size_t len,
+                                  size_t *out_len)
+{
+    unsigned char *plain = NULL;
+    if (len >= 2 && data[0] == 0x1f && data[1] == 0x8b) {
+        plain = gunzip_all(data, len, &len);
+        if (!plain) {
+            kerr_set(KERR_INPUT, name, 0, 0, "not a beam file (bad gzip data)");
+            return NULL;
+        }
+        data = plain;
+    }
+    if (len < 12 || memcmp(data, "FOR1", 4) != 0 || memcmp(data + 8, "BEAM", 4) != 0) {
+        free(plain);
+        kerr_set(KERR_INPUT, name, 0, 0, "not a beam file");
+        return NULL;
+    }
+    size_t end = 8 + (size_t)be32(data + 4);
+    if (end > len)
+        end = len;
+    struct buf b = BUF_INIT;
+    buf_add(&b, "FOR1\0\0\0\0BEAM", 12);
+    for (size_t k = 0; strip_keep[k]; k++) {
+        for (size_t off = 12; off + 8 <= end;) {
+            size_t sz = be32(data + off + 4);
+            if (sz > end - off - 8)
+                break;
+            if (!memcmp(data + off, strip_keep[k], 4)) {
+                buf_add(&b, data + off, 8 + sz);
+                static const char zero[4] = {0};
+                if (sz % 4)
+                    buf_add(&b, zero, 4 - sz % 4);
+                break;
+            }
+            off += 8 + ((sz + 3) & ~(size_t)3);
+        }
+    }
+    free(plain);
+    uint32_t total = (uint32_t)(b.len - 8);
+    unsigned char hdr[4] = {total >> 24, total >> 16 & 0xff, total >> 8 & 0xff, total & 0xff};
+    memcpy(b.p + 4, hdr, 4);
+    /* zlib:gzip/1: deflate at the default level into a gzip wrapper */
+    z_stream z = {0};
+    deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY);
+    size_t cap = deflateBound(&z, b.len) + 32;
+    unsigned char *out = xmalloc(cap);
+    z.next_in = (unsigned char *)b.p;
+    z.avail_in = (uInt)b.len;
+    z.next_out = out;
+    z.avail_out = (uInt)cap;
+    deflate(&z, Z_FINISH);
+    *out_len = cap - z.avail_out;
+    deflateEnd(&z);
+    buf_free(&b);
+    return out;
+}
+
+/* ---- lib/: reltool_target spec_lib_files / spec_app ---- */
+
+/* info_get - the value of KEY in an .app option list (a later entry wins, as in reltool) */
+static const struct term *info_get(const struct term *info, const char *key)
+{
+    size_t n;
+    const struct term *const *el = term_list_els(info, &n);
+    const struct term *v = NULL;
+    for (size_t i = 0; i < n; i++)
+        if (term_is_tuple(el[i], 2) && term_is_atom(el[i]->u.tuple.el[0], key))
+            v = el[i]->u.tuple.el[1];
+    return v;
+}
+
+/* gen_app - reltool_target:gen_app/1 with module list MODS, as the file text */
+static struct spec *gen_app(struct tctx *t, const struct release_app *app, const char **mods,
+                            size_t nmods)
+{
+    struct arena *a = t->a;
+    static const char *const keys[] = {"description", "vsn", "id", "modules", "registered",
+                                       "applications", "optional_applications",
+                                       "included_applications", "env", "maxT", "maxP"};
+    const struct term *el[13];
+    size_t n = 0;
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        const struct term *v = info_get(app->info, keys[i]);
+        if (i == 1) {
+            v = term_stringz(a, app->vsn);
+        } else if (i == 3) {
+            const struct term **m = arena_alloc(a, (nmods ? nmods : 1) * sizeof *m);
+            for (size_t k = 0; k < nmods; k++)
+                m[k] = term_atomz(a, mods[k]);
+            v = term_list(a, m, nmods, term_nil());
+        } else if (!v) {
+            v = i == 0 || i == 2 ? term_stringz(a, "")
+                : i >= 9 ? term_atomz(a, "infinity") : term_nil();
+        }
+        el[n++] = term_tuplev(a, 2, term_atomz(a, keys[i]), v);
+    }
+    const struct term *mod = info_get(app->info, "mod");
+    const struct term *phases = info_get(app->info, "start_phases");
+    if (mod)
+        el[n++] = term_tuplev(a, 2, term_atomz(a, "mod"), mod);
+    if (phases)
+        el[n++] = term_tuplev(a, 2, term_atomz(a, "start_phases"), phases);
+    const struct term *app_term = term_tuplev(a, 3, term_atomz(a, "application"),
+                                              term_atomz(a, app->name),
+                                              term_list(a, el, n, term_nil()));
+    struct buf b = BUF_INIT;
+    buf_adds(&b, "%% coding: utf-8\n");
+    term_print(&b, app_term);
+    buf_adds(&b, ".\n\n");
+    struct spec *s = spec_new(t, arena_sprintf(a, "%s.app", app->name), SPEC_WRITE);
+    s->data = arena_memdup(a, b.p, b.len);
+    s->len = b.len;
+    s->mode = 0644;
+    buf_free(&b);
+    return s;
+}
+
+static bool is_dir(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static bool str_in_list(const char *s, const char *const *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(s, v[i]))
+            return true;
+    return false;
+}
+
+static bool is_regular(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* spec_app - the directory lib/DIR for APP: its files, ebin replaced by the appup, the app
+ * file (per app_file) and the included modules, then the app filters */
+static int spec_app(struct tctx *t, const struct release_app *app, struct spec *lib)
+{
+    struct arena *a = t->a;
+    const struct cfg *c = t->c;
+    const struct cfg_app *ac = app->cfg;
+    struct spec *top = spec_dir(t, app->dir, "");
+    if (!top)
+        return -1;
+    struct spec *ebin = spec_new(t, "ebin", SPEC_DIR);
+    const char *ebin_dir = arena_sprintf(a, "%s/ebin", app->dir);
+    const char *appup = arena_sprintf(a, "%s.appup", app->name);
+    if (is_regular(arena_sprintf(a, "%s/%s", ebin_dir, appup))) {
+        struct spec *s = spec_new(t, appup, SPEC_COPY);
+        s->src = arena_sprintf(a, "%s/%s", ebin_dir, appup);
+        spec_add(t, ebin, s);
+    }
+    const char *app_file = ac && ac->app_file ? ac->app_file : c->app_file;
+    const char **mods = arena_alloc(a, (app->nmods + 1) * sizeof *mods);
+    size_t nmods = 0;
+    for (size_t i = 0; i < app->nmods; i++) {
+        const struct release_mod *m = &app->mods[i];
+        if (m->incl == RELEASE_YES &&
+            (!strcmp(app_file, "all") || str_in_list(m->name, app->modules, app->nmodules)))
+            mods[nmods++] = m->name;
+    }
+    const char *app_name = arena_sprintf(a, "%s.app", app->name);
+    if (!strcmp(app_file, "keep")) {
+        if (is_regular(arena_sprintf(a, "%s/%s", ebin_dir, app_name))) {
+            struct spec *s = spec_new(t, app_name, SPEC_COPY);
+            s->src = arena_sprintf(a, "%s/%s", ebin_dir, app_name);
+            spec_add(t, ebin, s);
+        }
+    } else {
+        spec_add(t, ebin, gen_app(t, app, mods, nmods));
+    }
+    for (size_t i = 0; i < app->nmods; i++) {
+        const struct release_mod *m = &app->mods[i];
+        if (m->incl != RELEASE_YES || !m->exists)
+            continue;
+        const char *di = m->debug_info ? m->debug_info
+                         : ac && ac->debug_info ? ac->debug_info
+                                                : c->debug_info;
+        struct spec *s = spec_new(t, arena_sprintf(a, "%s.beam", m->name),
+                                  !strcmp(di, "strip") ? SPEC_STRIP : SPEC_COPY);
+        s->src = arena_sprintf(a, "%s/%s", ebin_dir, s->name);
+        spec_add(t, ebin, s);
+    }
+    spec_store(t, top, ebin);
+    const struct term *io = ac && ac->incl_app_filters ? ac->incl_app_filters : NULL;
+    const struct term *eo = ac && ac->excl_app_filters ? ac->excl_app_filters : NULL;
+    struct filter *incl, *excl;
+    if (io)
+        incl = filter_make(t, "incl_app_filters", NULL, io);
+    else
+        incl = filter_make(t, "incl_app_filters", profile_filters(c->profile, 2),
+                           c->incl_app_filters);
+    if (eo)
+        excl = filter_make(t, "excl_app_filters", NULL, eo);
+    else
+        excl = filter_make(t, "excl_app_filters", profile_filters(c->profile, 3),
+                           c->excl_app_filters);
+    if (!incl || !excl)
+        return -1;
+    /* the directory is named as in ROOT/lib, or APP-VSN for an application from elsewhere */
+    const char *rootlib = arena_sprintf(a, "%s/lib/", c->root_dir);
+    const char *name = app->label;
+    if (!strncmp(app->dir, rootlib, strlen(rootlib)))
+        name = app->dir + strlen(rootlib);
+    struct spec *out = spec_new(t, name, SPEC_DIR);
+    for (size_t i = 0; i < top->nkids; i++) {
+        struct spec *k = spec_filter(t, top->kids[i], "", incl, excl);
+        if (k)
+            spec_add(t, out, k);
+    }
+    spec_add(t, lib, out);
+    return 0;
+}
+
+/* ---- templates/ ---- */
+
+/* template_dir - knit's templates/: $KNIT_TEMPLATES, else beside the binary (../templates,
+ * ../share/knit/templates, ../../templates for a build directory) */
+static const char *template_dir(struct arena *a)
+{
+    const char *env = getenv("KNIT_TEMPLATES");
+    if (env && *env)
+        return env;
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) {
+        exe[n] = 0;
+        char *slash = strrchr(exe, '/');
+        if (slash)
+            *slash = 0;
+        static const char *const rel[] = {"../templates", "../share/knit/templates",
+                                          "templates"};
+        for (size_t i = 0; i < sizeof rel / sizeof rel[0]; i++) {
+            const char *d = arena_sprintf(a, "%s/%s", exe, rel[i]);
+            if (is_regular(arena_sprintf(a, "%s/bin_script", d)))
+                return d;
+        }
+    }
+    return NULL;
+}
+
+/* render - templates/NAME rendered (no HTML escaping) into a SPEC_WRITE named AS */
+static struct spec *render(struct tctx *t, const char *name, const char *as, int mode)
+{
+    if (!t->tmpl_dir) {
+        kerr_set(KERR_IO, NULL, 0, 0,
+                 "cannot find knit's templates directory (set KNIT_TEMPLATES to it)");
+        return NULL;
+    }
+    const char *path = arena_sprintf(t->a, "%s/%s", t->tmpl_dir, name);
+    size_t len;
+    const char *text = fs_read_file(t->a, path, &len);
+    if (!text)
+        return NULL;
+    struct buf b = BUF_INIT;
+    if (mustache_render(&b, path, text, len, t->tctx, NULL, MUSTACHE_NOESCAPE) != 0) {
+        buf_free(&b);
+        return NULL;
+    }
+    struct spec *s = spec_new(t, as, SPEC_WRITE);
+    s->data = arena_memdup(t->a, buf_cstr(&b), b.len);
+    s->len = b.len;
+    s->mode = mode;
+    buf_free(&b);
+    return s;
+}
+
+/* ---- erts-EVSN/ ---- */
+
+static int write_erts(struct tctx *t)
+{
+    const struct cfg *c = t->c;
+    const char *label = arena_sprintf(t->a, "erts-%s", t->r->erts_vsn);
+    const char *src = arena_sprintf(t->a, "%s/%s", c->root_dir, label);
+    if (!is_dir(src))
+        return kerr_set(KERR_INPUT, c->file, 0, 0,
+                        "this system is not installed: the directory '%s' is missing", src);
+    struct spec *erts = spec_dir(t, src, label);
+    if (!erts)
+        return -1;
+    struct spec *bin = spec_find(erts, "bin");
+    if (bin) {
+        /* relocatable: erl (and start) find their root at run time; dyn_erl is not needed */
+        spec_delete(bin, "dyn_erl");
+        struct spec *erl = render(t, "erl", "erl", 0755);
+        if (!erl)
+            return -1;
+        spec_store(t, bin, erl);
+        if (spec_find(bin, "start")) {
+            struct spec *start = render(t, "start", "start", 0755);
+            if (!start)
+                return -1;
+            spec_store(t, bin, start);
+        }
+    }
+    struct filter *incl = filter_make(t, "incl_sys_filters", profile_filters(c->profile, 0),
+                                      c->incl_sys_filters);
+    struct filter *excl = filter_make(t, "excl_sys_filters", profile_filters(c->profile, 1),
+                                      c->excl_sys_filters);
+    if (!incl || !excl)
+        return -1;
+    if (c->relocatable)
+        filter_add(excl, "^erts.*/bin/.*src$");
+    if (excl->n && !excl->re[excl->n - 1]) {
+        int err;
+        PCRE2_SIZE off;
+        excl->re[excl->n - 1] = pcre2_compile((PCRE2_SPTR) "^erts.*/bin/.*src$",
+                                              PCRE2_ZERO_TERMINATED, PCRE2_UTF, &err, &off, NULL);
+    }
+    struct spec *kept = spec_filter(t, erts, "", incl, excl);
+    if (!kept)
+        return kerr_set(KERR_INPUT, c->file, 0, 0,
+                        "mandatory system directory '%s' is not included (sys filters)", label);
+    return spec_eval(t, kept, t->dir);
+}
+
+/* ---- lib/ ---- */
+
+static int write_lib(struct tctx *t)
+{
+    struct spec *lib = spec_new(t, "lib", SPEC_DIR);
+    const struct release *r = t->r;
+    bool kernel = false, stdlib = false;
+    for (size_t i = 0; i < r->napps; i++) {
+        const struct release_app *app = &r->apps[i];
+        if (!release_app_selected(app) || !app->dir)
+            continue;
+        kernel = kernel || !strcmp(app->name, "kernel");
+        stdlib = stdlib || !strcmp(app->name, "stdlib");
+        log_verbose("lib/%s from %s", app->label, app->dir);
+        if (spec_app(t, app, lib) != 0)
+            return -1;
+    }
+    if (!kernel || !stdlib)
+        return kerr_set(KERR_INPUT, t->c->file, 0, 0,
+                        "mandatory application '%s' is not included", kernel ? "stdlib" : "kernel");
+    return spec_eval(t, lib, t->dir);
+}
+
+/* ---- releases/ ---- */
+
+static int write_terms_file(const char *path, const struct term *t, bool blank_line)
+{
+    struct buf b = BUF_INIT;
+    buf_adds(&b, "%% coding: utf-8\n");
+    term_print(&b, t);
+    buf_adds(&b, blank_line ? ".\n\n" : ".\n");
+    int rc = put_file(path, b.p, b.len, 0644);
+    buf_free(&b);
+    return rc;
+}
+
+/* make_boot - NAME.rel (term REL) and its NAME.script / NAME.boot in VSNDIR */
+static int make_boot(struct tctx *t, const char *vsndir, const char *name, const struct term *rel,
+                     bool no_dot_erlang)
+{
+    const char *base = arena_sprintf(t->a, "%s/%s", vsndir, name);
+    if (write_terms_file(arena_sprintf(t->a, "%s.rel", base), rel, true) != 0)
+        return -1;
+    /* systools' Path: the build dir's lib/APP/ebin dirs, then the code path */
+    const char *pattern = arena_sprintf(t->a, "%s/lib/*/ebin", t->dir);
+    struct relfile_path path = {0, NULL};
+    relfile_path_expand(t->a, &pattern, 1, &path);
+    relfile_code_path(t->a, &path);
+    relfile_path_dedup(&path);
+    return script_make_files(t->a, base, &path, NULL, no_dot_erlang);
+}
+
+static int copy_plain(struct tctx *t, const char *from, const char *to)
+{
+    size_t len;
+    const char *d = fs_read_file(t->a, from, &len);
+    return d ? put_file(to, d, len, 0644) : -1;
+}
+
+static int write_releases(struct tctx *t, struct release_result *res)
+{
+    struct arena *a = t->a;
+    const struct cfg *c = t->c;
+    const struct cfg_rel *boot = c->boot_rel;
+    const char *rels = arena_sprintf(a, "%s/releases", t->dir);
+    const char *vsndir = arena_sprintf(a, "%s/%s", rels, boot->vsn);
+    if ((mkdir(rels, 0755) != 0 && errno != EEXIST) ||
+        (mkdir(vsndir, 0755) != 0 && errno != EEXIST))
+        return kerr_errno(vsndir, "cannot create directory");
+    bool have_clean = false;
+    for (size_t i = 0; i < c->nrels; i++) {
+        const struct cfg_rel *rel = &c->rels[i];
+        const struct term *rt = release_rel_term(a, t->r, rel);
+        if (!rt || make_boot(t, vsndir, rel->name, rt, !rel->load_dot_erlang) != 0)
+            return -1;
+        if (rel == boot)
+            res->rel = rt;
+        have_clean = have_clean || !strcmp(rel->name, "start_clean");
+    }
+    if (!have_clean) {
+        /* OTP's start_clean: kernel and stdlib only, in this release's versions */
+        const struct release_app *k = release_app_find(t->r, "kernel");
+        const struct release_app *s = release_app_find(t->r, "stdlib");
+        const struct term *apps = term_listv(
+            a, 2, term_tuplev(a, 2, term_atomz(a, "kernel"), term_stringz(a, k->vsn)),
+            term_tuplev(a, 2, term_atomz(a, "stdlib"), term_stringz(a, s->vsn)));
+        const struct term *rt = term_tuplev(
+            a, 4, term_atomz(a, "release"),
+            term_tuplev(a, 2, term_stringz(a, "start_clean"), term_stringz(a, "1.0")),
+            term_tuplev(a, 2, term_atomz(a, "erts"), term_stringz(a, t->r->erts_vsn)), apps);
+        if (make_boot(t, vsndir, "start_clean", rt, false) != 0)
+            return -1;
+    }
+    if (copy_plain(t, arena_sprintf(a, "%s/%s.boot", vsndir, boot->name),
+                   arena_sprintf(a, "%s/start.boot", vsndir)) != 0)
+        return -1;
+    /* RELEASES as release_handler:create_RELEASES("", ...) writes it: paths relative to
+     * the root, so the release can be moved */
+    size_t n;
+    const struct term *const *el = term_list_els(res->rel->u.tuple.el[3], &n);
+    const struct term **libs = arena_alloc(a, (n ? n : 1) * sizeof *libs);
+    for (size_t i = 0; i < n; i++) {
+        const struct term *name = el[i]->u.tuple.el[0], *vsn = el[i]->u.tuple.el[1];
+        const char *dir = arena_sprintf(a, "lib/%s-%s", name->u.atom.name, term_text(a, vsn));
+        libs[i] = term_tuplev(a, 3, name, vsn, term_stringz(a, dir));
+    }
+    const struct term *release = term_tuplev(
+        a, 6, term_atomz(a, "release"), term_stringz(a, boot->name), term_stringz(a, boot->vsn),
+        term_stringz(a, t->r->erts_vsn), term_list(a, libs, n, term_nil()),
+        term_atomz(a, "permanent"));
+    if (write_terms_file(arena_sprintf(a, "%s/RELEASES", rels), term_listv(a, 1, release),
+                         false) != 0)
+        return -1;
+    const char *data = arena_sprintf(a, "%s %s\n", t->r->erts_vsn, boot->vsn);
+    if (put_file(arena_sprintf(a, "%s/start_erl.data", rels), data, strlen(data), 0644) != 0)
+        return -1;
+    /* defaults for sys.config and vm.args; overlays may replace them */
+    struct spec *sys = render(t, "sys.config", "sys.config", 0644);
+    struct spec *vm = sys ? render(t, "vm.args", "vm.args", 0644) : NULL;
+    if (!vm || spec_eval(t, sys, vsndir) != 0 || spec_eval(t, vm, vsndir) != 0)
+        return -1;
+    struct spec *bin = spec_new(t, "bin", SPEC_DIR);
+    struct spec *script = render(t, "bin_script", boot->name, 0755);
+    if (!script)
+        return -1;
+    spec_add(t, bin, script);
+    return spec_eval(t, bin, t->dir);
+}
+
+/* check_config - SPEC: sys.config parses as a list of {App, Env} and vm.args exists */
+static int check_config(struct tctx *t)
+{
+    const char *vsndir = arena_sprintf(t->a, "%s/releases/%s", t->dir, t->c->boot_rel->vsn);
+    const char *shown = arena_sprintf(t->a, "releases/%s/sys.config", t->c->boot_rel->vsn);
+    const char *path = arena_sprintf(t->a, "%s/sys.config", vsndir);
+    if (!is_regular(path))
+        return kerr_set(KERR_INPUT, shown, 0, 0, "missing after the overlays: release_handler "
+                                                 "would boot the release without a config");
+    const struct term *terms = term_consult_file(t->a, path);
+    if (!terms) {
+        struct kerr e;
+        kerr_copy(&e);
+        return kerr_set(KERR_INPUT, shown, e.line, e.col, "%s", e.msg);
+    }
+    bool ok = term_list_len(terms) == 1 && term_is_list(terms->u.list.el[0]);
+    size_t n = 0;
+    const struct term *const *el = ok ? term_list_els(terms->u.list.el[0], &n) : NULL;
+    for (size_t i = 0; ok && i < n; i++)
+        ok = (term_is_tuple(el[i], 2) && el[i]->u.tuple.el[0]->type == TERM_ATOM &&
+              term_is_list(el[i]->u.tuple.el[1])) ||
+             (el[i]->type != TERM_NIL && term_charlist(t->a, el[i]) != NULL);
+    if (!ok)
+        return kerr_set(KERR_INPUT, shown, 0, 0,
+                        "must hold one list of {Application, Env} terms (or config file names)");
+    if (!is_regular(arena_sprintf(t->a, "%s/vm.args", vsndir)))
+        return kerr_set(KERR_INPUT, arena_sprintf(t->a, "releases/%s/vm.args",
+                                                  t->c->boot_rel->vsn),
+                        0, 0, "missing after the overlays");
+    return 0;
+}
+
+/* ---- the build ---- */
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+static void rm_tree(const char *path)
+{
+    nftw(path, rm_one, 32, FTW_DEPTH | FTW_PHYS);
+}
+
+static int mkdir_p(const char *path)
+{
+    char buf[PATH_MAX];
+    snprintf(buf, sizeof buf, "%s", path);
+    for (char *p = buf + 1; *p; p++)
+        if (*p == '/') {
+            *p = 0;
+            if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+                return kerr_errno(buf, "cannot create directory");
+            *p = '/';
+        }
+    if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+        return kerr_errno(buf, "cannot create directory");
+    return 0;
+}
+
+static int build_tree(struct tctx *t, struct release_result *res)
+{
+    const struct cfg *c = t->c;
+    if (write_lib(t) != 0)
+        return -1;
+    if (c->include_erts && write_erts(t) != 0)
+        return -1;
+    if (write_releases(t, res) != 0)
+        return -1;
+    struct overlay_vars_src src = {
+        .cfg_file = c->file, .cfg_dir = c->dir, .overlay_vars = c->overlay_vars,
+        .extra_overlay_vars = c->extra_overlay_vars, .ncli = c->nvars,
+        .cli_names = c->var_names, .cli_values = c->var_values,
+        .rel_name = c->boot_rel->name, .rel_vsn = c->boot_rel->vsn,
+        .erts_vsn = t->r->erts_vsn, .target_dir = c->target_dir,
+        .build_dir = res->build_dir};
+    json_t *ctx = overlay_context(t->a, &src);
+    if (!ctx)
+        return -1;
+    int rc = overlay_apply(t->a, c->overlay, c->file, c->dir, t->dir, ctx);
+    json_decref(ctx);
+    if (rc != 0)
+        return -1;
+    return check_config(t);
+}
+
+int release_build(struct arena *a, const struct release *r, bool force,
+                  struct release_result *res)
+{
+    const struct cfg *c = r->cfg;
+    const struct cfg_rel *boot = c->boot_rel;
+    memset(res, 0, sizeof *res);
+    res->rel_name = boot->name;
+    res->rel_vsn = boot->vsn;
+    res->erts_vsn = r->erts_vsn;
+    res->build_dir = arena_sprintf(a, "%s/%s", c->target_dir, boot->name);
+    res->tarball = arena_sprintf(a, "%s/%s-%s.tar.gz", c->release_dir, boot->name, boot->vsn);
+    struct tarball_opts topts;
+    if (tarball_opts_from_env(&topts, force) != 0)
+        return -1;
+    if (!force && access(res->tarball, F_OK) == 0)
+        return kerr_set(KERR_IO, res->tarball, 0, 0,
+                        "already exists; use --force (or {force, true}) to replace it");
+    if (mkdir_p(c->target_dir) != 0)
+        return -1;
+    struct tctx t = {.a = a, .r = r, .c = c, .tmpl_dir = template_dir(a)};
+    t.dir = arena_sprintf(a, "%s/.%s.knit-new-%ld", c->target_dir, boot->name, (long)getpid());
+    t.tctx = json_pack("{s:s, s:s, s:s}", "rel_name", boot->name, "rel_vsn", boot->vsn,
+                       "erts_vsn", r->erts_vsn);
+    rm_tree(t.dir);
+    int rc = -1;
+    if (mkdir(t.dir, 0755) != 0) {
+        kerr_errno(t.dir, "cannot create directory");
+        goto done;
+    }
+    if (build_tree(&t, res) != 0)
+        goto done;
+    /* swap the new build dir in; the old one goes only once the new one is complete */
+    const char *old = arena_sprintf(a, "%s/.%s.knit-old-%ld", c->target_dir, boot->name,
+                                    (long)getpid());
+    bool had_old = access(res->build_dir, F_OK) == 0;
+    if (had_old && rename(res->build_dir, old) != 0) {
+        kerr_errno(res->build_dir, "cannot move the earlier build dir aside");
+        goto done;
+    }
+    if (rename(t.dir, res->build_dir) != 0) {
+        kerr_errno(res->build_dir, "cannot move the new build dir into place");
+        if (had_old)
+            rename(old, res->build_dir);
+        goto done;
+    }
+    if (had_old)
+        rm_tree(old);
+    log_info("built %s", res->build_dir);
+    if (mkdir_p(c->release_dir) != 0 ||
+        tarball_pack(res->tarball, res->build_dir, NULL, 0, &topts) != 0)
+        goto done;
+    log_info("packed %s", res->tarball);
+    rc = 0;
+done:
+    if (rc != 0)
+        rm_tree(t.dir);
+    json_decref(t.tctx);
+    filters_free(&t);
+    return rc;
+}

@@ -1,0 +1,5 @@
+-module(alpha_app).
+-behaviour(application).
+-export([start/2, stop/1]).
+start(_Type, _Args) -> alpha_sup:start_link().
+stop(_State) -> ok.

@@ -1,0 +1,1 @@
+-define(BETA, 1).

@@ -1,0 +1,3 @@
+-module(beta_deep).
+-export([mul/2]).
+mul(X, Y) -> X * Y.

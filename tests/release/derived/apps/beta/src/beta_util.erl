@@ -1,0 +1,3 @@
+-module(beta_util).
+-export([double/1]).
+double(X) -> beta_deep:mul(X, 2).

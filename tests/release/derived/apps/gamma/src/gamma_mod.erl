@@ -1,0 +1,3 @@
+-module(gamma_mod).
+-export([f/0]).
+f() -> ok.
