@@ -22,5 +22,8 @@ int cmd_inspect(struct knit_ctx *ctx, int argc, char **argv);
 int cmd_make_script(struct knit_ctx *ctx, int argc, char **argv);
 int cmd_make_relup(struct knit_ctx *ctx, int argc, char **argv);
 int cmd_release(struct knit_ctx *ctx, int argc, char **argv);
+int cmd_all(struct knit_ctx *ctx, int argc, char **argv);
+int cmd_appup(struct knit_ctx *ctx, int argc, char **argv);
+int cmd_relup(struct knit_ctx *ctx, int argc, char **argv);
 
 #endif

@@ -97,7 +97,7 @@ int cmd_release(struct knit_ctx *ctx, int argc, char **argv)
         n += release_app_selected(&r.apps[i]);
     log_verbose("%zu of %zu applications found are included", n, r.napps);
     struct release_result res;
-    if (release_build(&a, &r, ctx->force || c.force, &res) != 0)
+    if (release_build(&a, &r, ctx->force || c.force, true, &res) != 0)
         goto done;
     if (ctx->json && report(&a, &res) != 0)
         goto done;

@@ -22,6 +22,9 @@ static const struct command commands[] = {
     {"make-script", cmd_make_script, "make-script REL.rel  = systools:make_script/2"},
     {"make-relup", cmd_make_relup, "make-relup REL.rel --up OLD.rel...  = systools:make_relup/4"},
     {"release", cmd_release, "release   target directory + release tarball"},
+    {"all", cmd_all, "all       release, then upgrades from every earlier release found"},
+    {"appup", cmd_appup, "appup     write the generated appups and print them"},
+    {"relup", cmd_relup, "relup     appups + relup + upgrade tarball"},
 };
 
 static const char usage_text[] =
@@ -140,7 +143,7 @@ static int run_main(void *p)
         if (strcmp(commands[k].name, name) == 0)
             cmd = &commands[k];
     if (!cmd) {
-        static const char *later[] = {"all", "appup", "relup", "check"};
+        static const char *later[] = {"check"};
         for (size_t k = 0; k < sizeof later / sizeof later[0]; k++)
             if (strcmp(later[k], name) == 0) {
                 rc = kerr_set(KERR_UNSUPPORTED, NULL, 0, 0,

@@ -99,11 +99,18 @@ struct release_result {
 /* release_build - write the target system for R into a fresh directory beside
  * $target_dir/NAME, run the overlays, check sys.config and vm.args, swap it into place
  * (an earlier build dir is replaced only once the new one is complete), then pack the
- * release tarball. FORCE allows replacing an existing tarball. Returns 0, or -1 with the
+ * release tarball when PACK (otherwise OUT->tarball is NULL). FORCE allows replacing an
+ * existing tarball. Returns 0, or -1 with the
  * error recorded: KERR_IO (a tarball that exists, a failed write), KERR_INPUT (bad
  * sys.config, missing vm.args, overlay errors), KERR_BUILD (boot script errors). */
-int release_build(struct arena *a, const struct release *r, bool force,
+int release_build(struct arena *a, const struct release *r, bool force, bool pack,
                   struct release_result *out);
+
+/* release_check_config - SPEC: VSNDIR/sys.config parses as one list of {App, Env} (or
+ * config file names) and VSNDIR/vm.args exists; messages name the files as SHOWN/...
+ * Returns 0, or -1 with KERR_INPUT (release_handler would silently install an empty
+ * configuration for a broken sys.config, so knit refuses to pack one) */
+int release_check_config(struct arena *a, const char *vsndir, const char *shown);
 
 /* release_strip_beam - beam_lib:strip/1 of the beam image DATA: only the significant
  * chunks are kept and the result is gzip'd. Returns a malloc'd buffer (*OUT_LEN bytes),

@@ -814,6 +814,11 @@ static int write_releases(struct tctx *t, struct release_result *res)
     if (copy_plain(t, arena_sprintf(a, "%s/%s.boot", vsndir, boot->name),
                    arena_sprintf(a, "%s/start.boot", vsndir)) != 0)
         return -1;
+    /* releases/NAME-VSN.rel: what release_handler:unpack_release("NAME-VSN") looks for, so
+     * the release tarball and the upgrade tarball both unpack on a running node */
+    if (copy_plain(t, arena_sprintf(a, "%s/%s.rel", vsndir, boot->name),
+                   arena_sprintf(a, "%s/%s-%s.rel", rels, boot->name, boot->vsn)) != 0)
+        return -1;
     /* RELEASES as release_handler:create_RELEASES("", ...) writes it: paths relative to
      * the root, so the release can be moved */
     size_t n;
@@ -847,20 +852,18 @@ static int write_releases(struct tctx *t, struct release_result *res)
     return spec_eval(t, bin, t->dir);
 }
 
-/* check_config - SPEC: sys.config parses as a list of {App, Env} and vm.args exists */
-static int check_config(struct tctx *t)
+int release_check_config(struct arena *a, const char *vsndir, const char *shown)
 {
-    const char *vsndir = arena_sprintf(t->a, "%s/releases/%s", t->dir, t->c->boot_rel->vsn);
-    const char *shown = arena_sprintf(t->a, "releases/%s/sys.config", t->c->boot_rel->vsn);
-    const char *path = arena_sprintf(t->a, "%s/sys.config", vsndir);
+    const char *path = arena_sprintf(a, "%s/sys.config", vsndir);
+    const char *shown_sys = arena_sprintf(a, "%s/sys.config", shown);
     if (!is_regular(path))
-        return kerr_set(KERR_INPUT, shown, 0, 0, "missing after the overlays: release_handler "
-                                                 "would boot the release without a config");
-    const struct term *terms = term_consult_file(t->a, path);
+        return kerr_set(KERR_INPUT, shown_sys, 0, 0, "missing: release_handler "
+                                                     "would boot the release without a config");
+    const struct term *terms = term_consult_file(a, path);
     if (!terms) {
         struct kerr e;
         kerr_copy(&e);
-        return kerr_set(KERR_INPUT, shown, e.line, e.col, "%s", e.msg);
+        return kerr_set(KERR_INPUT, shown_sys, e.line, e.col, "%s", e.msg);
     }
     bool ok = term_list_len(terms) == 1 && term_is_list(terms->u.list.el[0]);
     size_t n = 0;
@@ -868,47 +871,25 @@ static int check_config(struct tctx *t)
     for (size_t i = 0; ok && i < n; i++)
         ok = (term_is_tuple(el[i], 2) && el[i]->u.tuple.el[0]->type == TERM_ATOM &&
               term_is_list(el[i]->u.tuple.el[1])) ||
-             (el[i]->type != TERM_NIL && term_charlist(t->a, el[i]) != NULL);
+             (el[i]->type != TERM_NIL && term_charlist(a, el[i]) != NULL);
     if (!ok)
-        return kerr_set(KERR_INPUT, shown, 0, 0,
-                        "must hold one list of {Application, Env} terms (or config file names)");
-    if (!is_regular(arena_sprintf(t->a, "%s/vm.args", vsndir)))
-        return kerr_set(KERR_INPUT, arena_sprintf(t->a, "releases/%s/vm.args",
-                                                  t->c->boot_rel->vsn),
-                        0, 0, "missing after the overlays");
+        return kerr_set(KERR_INPUT, shown_sys, 0, 0,
+                        "must hold one list of {Application, Env} terms (or config file "
+                        "names); release_handler would install an empty configuration");
+    if (!is_regular(arena_sprintf(a, "%s/vm.args", vsndir)))
+        return kerr_set(KERR_INPUT, arena_sprintf(a, "%s/vm.args", shown), 0, 0, "missing");
     return 0;
+}
+
+/* check_config - SPEC: sys.config parses as a list of {App, Env} and vm.args exists */
+static int check_config(struct tctx *t)
+{
+    const char *vsndir = arena_sprintf(t->a, "%s/releases/%s", t->dir, t->c->boot_rel->vsn);
+    return release_check_config(t->a, vsndir,
+                                arena_sprintf(t->a, "releases/%s", t->c->boot_rel->vsn));
 }
 
 /* ---- the build ---- */
-
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
-static void rm_tree(const char *path)
-{
-    nftw(path, rm_one, 32, FTW_DEPTH | FTW_PHYS);
-}
-
-static int mkdir_p(const char *path)
-{
-    char buf[PATH_MAX];
-    snprintf(buf, sizeof buf, "%s", path);
-    for (char *p = buf + 1; *p; p++)
-        if (*p == '/') {
-            *p = 0;
-            if (mkdir(buf, 0755) != 0 && errno != EEXIST)
-                return kerr_errno(buf, "cannot create directory");
-            *p = '/';
-        }
-    if (mkdir(buf, 0755) != 0 && errno != EEXIST)
-        return kerr_errno(buf, "cannot create directory");
-    return 0;
-}
 
 static int build_tree(struct tctx *t, struct release_result *res)
 {
@@ -936,7 +917,7 @@ static int build_tree(struct tctx *t, struct release_result *res)
     return check_config(t);
 }
 
-int release_build(struct arena *a, const struct release *r, bool force,
+int release_build(struct arena *a, const struct release *r, bool force, bool pack,
                   struct release_result *res)
 {
     const struct cfg *c = r->cfg;
@@ -950,16 +931,18 @@ int release_build(struct arena *a, const struct release *r, bool force,
     struct tarball_opts topts;
     if (tarball_opts_from_env(&topts, force) != 0)
         return -1;
-    if (!force && access(res->tarball, F_OK) == 0)
+    if (!pack)
+        res->tarball = NULL;
+    else if (!force && access(res->tarball, F_OK) == 0)
         return kerr_set(KERR_IO, res->tarball, 0, 0,
                         "already exists; use --force (or {force, true}) to replace it");
-    if (mkdir_p(c->target_dir) != 0)
+    if (fs_mkdirs(c->target_dir) != 0)
         return -1;
     struct tctx t = {.a = a, .r = r, .c = c, .tmpl_dir = template_dir(a)};
     t.dir = arena_sprintf(a, "%s/.%s.knit-new-%ld", c->target_dir, boot->name, (long)getpid());
     t.tctx = json_pack("{s:s, s:s, s:s}", "rel_name", boot->name, "rel_vsn", boot->vsn,
                        "erts_vsn", r->erts_vsn);
-    rm_tree(t.dir);
+    fs_remove_tree(t.dir);
     int rc = -1;
     if (mkdir(t.dir, 0755) != 0) {
         kerr_errno(t.dir, "cannot create directory");
@@ -982,16 +965,21 @@ int release_build(struct arena *a, const struct release *r, bool force,
         goto done;
     }
     if (had_old)
-        rm_tree(old);
+        fs_remove_tree(old);
     log_info("built %s", res->build_dir);
-    if (mkdir_p(c->release_dir) != 0 ||
+    if (!pack) {
+        rc = 0;
+        goto done;
+    }
+    log_progress("packing %s ...", res->tarball);
+    if (fs_mkdirs(c->release_dir) != 0 ||
         tarball_pack(res->tarball, res->build_dir, NULL, 0, &topts) != 0)
         goto done;
     log_info("packed %s", res->tarball);
     rc = 0;
 done:
     if (rc != 0)
-        rm_tree(t.dir);
+        fs_remove_tree(t.dir);
     json_decref(t.tctx);
     filters_free(&t);
     return rc;

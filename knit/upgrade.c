@@ -4,6 +4,7 @@
 #include "fsutil.h"
 #include "kerr.h"
 #include "log.h"
+#include "release.h"
 #include "tarball.h"
 #include "term_parse.h"
 #include "vsn.h"
@@ -155,37 +156,6 @@ int upgrade_extract(struct arena *a, const struct cfg *c, const char *name, cons
     return 0;
 }
 
-int upgrade_check_config(struct arena *a, const char *reldir)
-{
-    const char *vm = arena_sprintf(a, "%s/vm.args", reldir);
-    if (access(vm, R_OK) != 0)
-        return kerr_set(KERR_INPUT, vm, 0, 0, "missing: every release needs a vm.args");
-    const char *sys = arena_sprintf(a, "%s/sys.config", reldir);
-    const struct term *terms = term_consult_file(a, sys);
-    if (!terms) {
-        struct kerr e;
-        kerr_copy(&e);
-        if (e.cls == KERR_IO)
-            return kerr_set(KERR_INPUT, sys, 0, 0, "missing: every release needs a sys.config");
-        kerr_restore(&e);
-        return -1;
-    }
-    size_t n;
-    const struct term *const *t = term_list_els(terms, &n);
-    if (n != 1 || !term_is_list(t[0]))
-        return kerr_set(KERR_INPUT, sys, 0, 0,
-                        "must hold one term, a list of {App, Env}; release_handler would "
-                        "install an empty configuration instead");
-    size_t m;
-    const struct term *const *e = term_list_els(t[0], &m);
-    for (size_t i = 0; i < m; i++)
-        if (!term_is_tuple(e[i], 2) || e[i]->u.tuple.el[0]->type != TERM_ATOM ||
-            !term_is_list(e[i]->u.tuple.el[1]))
-            return kerr_set(KERR_INPUT, sys, (int)e[i]->line, 0,
-                            "element %zu is not {App, Env} with Env a list", i + 1);
-    return 0;
-}
-
 static bool from_has_app(const struct upgrade_from *f, const char *app, const char *vsn)
 {
     for (size_t i = 0; i < f->rel.napps; i++)
@@ -200,7 +170,7 @@ int upgrade_pack(struct arena *a, const struct cfg *c, const char *build_dir,
 {
     const char *name = new_rel->name, *vsn = new_rel->vsn;
     const char *reldir = arena_sprintf(a, "%s/releases/%s", build_dir, vsn);
-    if (upgrade_check_config(a, reldir) != 0)
+    if (release_check_config(a, reldir, arena_sprintf(a, "%s/releases/%s", build_dir, vsn)) != 0)
         return -1;
     size_t cap = new_rel->napps + 16, n = 0;
     const char **paths = arena_alloc(a, cap * sizeof *paths);

@@ -46,7 +46,4 @@ int upgrade_pack(struct arena *a, const struct cfg *c, const char *build_dir,
                  const struct relfile_rel *new_rel, const struct upgrade_from *from, size_t nfrom,
                  bool force, const char **path);
 
-/* upgrade_check_config - the checks upgrade_pack makes of RELDIR/sys.config and vm.args */
-int upgrade_check_config(struct arena *a, const char *reldir);
-
 #endif
