@@ -22,7 +22,8 @@ DEB_PKGS := build-essential pkg-config clang libclang-rt-14-dev libarchive-dev \
 	libjansson-dev libpcre2-dev zlib1g-dev libssl-dev check hyperfine time git jq rebar3 \
 	erlang-base erlang-dev erlang-src erlang-tools erlang-reltool erlang-nox
 
-.PHONY: all deps test unit-test asan-test asan fuzz bench demo clean
+.PHONY: all deps test unit-test asan-test asan fuzz bench demo clean install
+PREFIX   ?= /usr/local
 # The binary is build/knit: ./knit is the source directory.
 all: $(BUILD)/knit
 
@@ -88,6 +89,12 @@ bench: $(BUILD)/knit
 
 demo: $(BUILD)/knit
 	tests/demo.sh
+
+# install: the binary and the templates it renders (found as ../share/knit/templates)
+install: $(BUILD)/knit
+	install -D -m 0755 $(BUILD)/knit $(DESTDIR)$(PREFIX)/bin/knit
+	install -d $(DESTDIR)$(PREFIX)/share/knit/templates
+	install -m 0644 templates/* $(DESTDIR)$(PREFIX)/share/knit/templates/
 
 clean:
 	rm -rf build build-asan build-fuzz

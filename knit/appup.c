@@ -81,22 +81,6 @@ static void strv_add(struct arena *a, const char ***v, size_t *n, const char *s)
     (*v)[(*n)++] = s;
 }
 
-struct tv {
-    const struct term **v;
-    size_t n;
-};
-
-static void tv_add(struct arena *a, struct tv *t, const struct term *x)
-{
-    if ((t->n & (t->n - 1)) == 0) {
-        const struct term **nv = arena_alloc(a, (t->n ? t->n * 2 : 1) * sizeof *nv);
-        if (t->n)
-            memcpy(nv, t->v, t->n * sizeof *nv);
-        t->v = nv;
-    }
-    t->v[t->n++] = x;
-}
-
 static bool strv_has(const char *const *v, size_t n, const char *s)
 {
     for (size_t k = 0; k < n; k++)
@@ -414,7 +398,7 @@ static const struct ent *ent_find(const struct ent *v, size_t n, const char *nam
 
 /* applies_of - append the {apply, MFA} instructions of PHASE from the N entries, sorted */
 static void applies_of(struct arena *a, const struct ent *v, size_t n, enum phase phase,
-                       struct tv *out)
+                       struct term_vec *out)
 {
     size_t cnt = 0;
     for (size_t k = 0; k < n; k++)
@@ -430,7 +414,7 @@ static void applies_of(struct arena *a, const struct ent *v, size_t n, enum phas
     if (na)
         qsort(ap, na, sizeof *ap, cmp_apply);
     for (size_t k = 0; k < na; k++)
-        tv_add(a, out, term_tuplev(a, 2, A(a, "apply"), ap[k].mfa));
+        term_vec_add(a, out, term_tuplev(a, 2, A(a, "apply"), ap[k].mfa));
 }
 
 static const struct term *instr_for(struct arena *a, struct appup_module *r, const struct mod *m,
@@ -509,7 +493,7 @@ static int gen_from(struct arena *a, const char *app, struct ebin *nw, const cha
     rep->from_vsn = arena_strdup(a, from_vsn);
     rep->nmods = n;
     rep->mods = arena_alloc(a, (n + 1) * sizeof *rep->mods);
-    struct tv up = {0};
+    struct term_vec up = {0};
     applies_of(a, v, n, PH_FIRST, &up);
     for (size_t k = 0; k < n; k++) {
         struct appup_module *r = &rep->mods[k];
@@ -530,11 +514,11 @@ static int gen_from(struct arena *a, const char *app, struct ebin *nw, const cha
             r->up = term_tuplev(a, 2, A(a, "delete_module"), name);
             r->down = term_tuplev(a, 2, A(a, "add_module"), name);
         }
-        tv_add(a, &up, r->up);
-        struct tv own = {0};
+        term_vec_add(a, &up, r->up);
+        struct term_vec own = {0};
         if (v[k].act != APPUP_DELETED)
             for (size_t p = 0; p < m->napplies; p++)
-                tv_add(a, &own, term_tuplev(a, 2, A(a, "apply"), m->applies[p].mfa));
+                term_vec_add(a, &own, term_tuplev(a, 2, A(a, "apply"), m->applies[p].mfa));
         r->applies = term_list(a, own.v, own.n, term_nil());
         applies_of(a, &v[k], 1, PH_IMMEDIATE, &up);
     }

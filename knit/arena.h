@@ -25,8 +25,7 @@ void *arena_memdup(struct arena *a, const void *p, size_t n);
 /* arena_strdup - copy the NUL-terminated S into A */
 char *arena_strdup(struct arena *a, const char *s);
 /* arena_sprintf - printf into memory owned by A */
-char *arena_sprintf(struct arena *a, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+char *arena_sprintf(struct arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* xmalloc/xrealloc/xcalloc - libc allocation that aborts with a message on OOM */
 void *xmalloc(size_t n);

@@ -17,25 +17,25 @@ struct beam_mfa {
 /* Everything lives in the arena given to beam_read_*. */
 struct beam_info {
     const char *module;
-    uint8_t md5[16];                /* = beam_lib:md5/1 */
-    const struct term *attributes;  /* = Mod:module_info(attributes), a proper list */
+    uint8_t md5[16];                 /* = beam_lib:md5/1 */
+    const struct term *attributes;   /* = Mod:module_info(attributes), a proper list */
     const struct term *compile_info; /* CInf chunk decoded, or [] */
-    const struct term *vsn;         /* the vsn attribute's value (a list) as
-                                       beam_lib:version/1 gives it; [] when none; never NULL */
-    struct beam_mfa *exports;       /* sorted, as beam_lib:chunks(F, [exports]) lists them */
+    const struct term *vsn;          /* the vsn attribute's value (a list) as
+                                        beam_lib:version/1 gives it; [] when none; never NULL */
+    struct beam_mfa *exports;        /* sorted, as beam_lib:chunks(F, [exports]) lists them */
     size_t nexports;
-    struct beam_mfa *imports;       /* sorted, as beam_lib:chunks(F, [imports]) */
+    struct beam_mfa *imports; /* sorted, as beam_lib:chunks(F, [imports]) */
     size_t nimports;
-    struct beam_mfa *locals;        /* sorted, as beam_lib:chunks(F, [locals]) */
+    struct beam_mfa *locals; /* sorted, as beam_lib:chunks(F, [locals]) */
     size_t nlocals;
-    const char **behaviours;        /* from behaviour and behavior attributes, file order */
+    const char **behaviours; /* from behaviour and behavior attributes, file order */
     size_t nbehaviours;
-    size_t nfuns;                   /* entries in FunT (funs defined in the module) */
-    bool has_debug_info;            /* a non-empty Dbgi or Abst chunk is present, and Dbgi
-                                       is not {debug_info_v1, _, {none, _}} (erlc without
-                                       +debug_info writes that) */
-    const struct term *debug_info;  /* the decoded Dbgi/Abst term; NULL when there is no
-                                       debug info, it is encrypted, or beam_read_facts */
+    size_t nfuns;                  /* entries in FunT (funs defined in the module) */
+    bool has_debug_info;           /* a non-empty Dbgi or Abst chunk is present, and Dbgi
+                                      is not {debug_info_v1, _, {none, _}} (erlc without
+                                      +debug_info writes that) */
+    const struct term *debug_info; /* the decoded Dbgi/Abst term; NULL when there is no
+                                      debug info, it is encrypted, or beam_read_facts */
 };
 
 /* beam_read_buf - parse the beam image DATA (plain IFF or gzip-compressed); NAME is used in

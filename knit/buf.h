@@ -5,12 +5,15 @@
 #include <stddef.h>
 
 struct buf {
-    char *p;    /* NUL-terminated once anything was added; NULL when empty */
+    char *p; /* NUL-terminated once anything was added; NULL when empty */
     size_t len;
     size_t cap;
 };
 
-#define BUF_INIT {NULL, 0, 0}
+#define BUF_INIT                                                                                   \
+    {                                                                                              \
+        NULL, 0, 0                                                                                 \
+    }
 
 /* buf_add - append N bytes of DATA; aborts on out-of-memory like every allocation here */
 void buf_add(struct buf *b, const void *data, size_t n);

@@ -117,8 +117,8 @@ static const char *const mod_conds[] = {"all", "app", "ebin", "derived", "none",
 static const char *const app_files[] = {"keep", "strip", "all", NULL};
 static const char *const debug_infos[] = {"keep", "strip", NULL};
 static const char *const profiles[] = {"development", "standalone", "embedded", NULL};
-static const char *const app_types[] = {"permanent", "transient", "temporary", "load", "none",
-                                        NULL};
+static const char *const app_types[] = {"permanent", "transient", "temporary",
+                                        "load",      "none",      NULL};
 
 /* get_filters - reltool regexps(): a list of strings, or {add, List} / {del, List} */
 static int get_filters(struct pc *p, const struct term *at, const char *opt, const struct term *v,
@@ -216,8 +216,7 @@ static int rel_entry(struct pc *p, const struct term *e)
         if (!v) {
             struct kerr e2;
             kerr_copy(&e2);
-            return kerr_set(KERR_INPUT, p->file, (int)e->line, 0, "release '%s': %s", name,
-                            e2.msg);
+            return kerr_set(KERR_INPUT, p->file, (int)e->line, 0, "release '%s': %s", name, e2.msg);
         }
         vsn = arena_strdup(p->a, v);
         free(v);
@@ -370,10 +369,24 @@ static int sys_option(struct pc *p, const struct term *o)
     return 0;
 }
 
-static const char *const knit_options[] = {
-    "force", "overlay", "overlay_vars", "extra_overlay_vars", "warnings_as_errors", "semver",
-    "version_regex", "version_min", "upgrade_versions", "remove_tmp", "target_dir",
-    "release_dir", "upgrade_dir", "tmp_dir", "root_dir", "include_erts", "auto_depends", NULL};
+static const char *const knit_options[] = {"force",
+                                           "overlay",
+                                           "overlay_vars",
+                                           "extra_overlay_vars",
+                                           "warnings_as_errors",
+                                           "semver",
+                                           "version_regex",
+                                           "version_min",
+                                           "upgrade_versions",
+                                           "remove_tmp",
+                                           "target_dir",
+                                           "release_dir",
+                                           "upgrade_dir",
+                                           "tmp_dir",
+                                           "root_dir",
+                                           "include_erts",
+                                           "auto_depends",
+                                           NULL};
 
 static bool is_knit_option(const char *k)
 {
@@ -502,8 +515,7 @@ static int override(struct pc *p, const char *arg)
             kerr_copy(&e);
             return kerr_set(KERR_USAGE, NULL, 0, 0, "'%s': %s; try 'knit --help'", arg, e.msg);
         }
-    } else if (is_knit_option(name) &&
-               (!strcmp(val, "true") || !strcmp(val, "false"))) {
+    } else if (is_knit_option(name) && (!strcmp(val, "true") || !strcmp(val, "false"))) {
         t = term_atomz(p->a, val);
     } else {
         t = term_stringz(p->a, val);

@@ -44,16 +44,16 @@ struct cfg {
     const char *dir;  /* its directory */
 
     /* reltool {sys, [...]} */
-    const char *root_dir;   /* the OTP installation (absolute) */
-    const char **lib_dirs;  /* absolute, in order */
+    const char *root_dir;  /* the OTP installation (absolute) */
+    const char **lib_dirs; /* absolute, in order */
     size_t nlib_dirs;
     struct cfg_rel *rels;
     size_t nrels;
     const struct cfg_rel *boot_rel;
-    const char *profile;   /* development (default), standalone, embedded */
-    const char *incl_cond; /* default derived */
-    const char *mod_cond;  /* default all */
-    const char *app_file;  /* default keep */
+    const char *profile;    /* development (default), standalone, embedded */
+    const char *incl_cond;  /* default derived */
+    const char *mod_cond;   /* default all */
+    const char *app_file;   /* default keep */
     const char *debug_info; /* default keep */
     bool relocatable;
     /* filters: NULL when not given (the profile's defaults apply) */

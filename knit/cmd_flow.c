@@ -65,8 +65,9 @@ static int parse_args(struct flow *f, int argc, char **argv)
         else if (!strncmp(argv[i], "--from=", 7))
             v = argv[i] + 7;
         if (!v || f->mode == FLOW_ALL || !*v)
-            return kerr_set(KERR_USAGE, NULL, 0, 0, "'%s' is not an argument of '%s'%s; try 'knit --help'",
-                            argv[i], mode_name(f->mode),
+            return kerr_set(KERR_USAGE, NULL, 0, 0,
+                            "'%s' is not an argument of '%s'%s; try 'knit --help'", argv[i],
+                            mode_name(f->mode),
                             !strcmp(argv[i], "--from") ? " (it needs a version)" : "");
         f->from_args[f->nfrom_args++] = v;
     }
@@ -137,12 +138,12 @@ static int app_appup(struct flow *f, const char *name, const char *vsn)
                 continue;
             int miss = appup_missing(a, fa->appup, old);
             if (miss) {
-                const char *why = arena_sprintf(
-                    a, "application '%s' %s has no %s entry for its version %s", name, vsn,
-                    miss & APPUP_MISSING_UP ? "upgrade" : "downgrade", old);
+                const char *why =
+                    arena_sprintf(a, "application '%s' %s has no %s entry for its version %s", name,
+                                  vsn, miss & APPUP_MISSING_UP ? "upgrade" : "downgrade", old);
                 if (f->cfg.warnings_as_errors)
-                    return kerr_set(KERR_INPUT, fa->appup_path, 0, 0,
-                                    "%s (warnings_as_errors)", why);
+                    return kerr_set(KERR_INPUT, fa->appup_path, 0, 0, "%s (warnings_as_errors)",
+                                    why);
                 log_warn("skipping the upgrade from %s: %s", f->from[j].vsn, why);
                 skip_from(f, j, why);
             }
@@ -206,8 +207,7 @@ static int make_relup(struct flow *f, size_t *nup)
         return -1;
     for (size_t i = 0; texts && texts[i]; i++)
         log_warn("%s", texts[i]);
-    const char *file =
-        arena_sprintf(a, "%s/releases/%s/relup", f->res.build_dir, f->res.rel_vsn);
+    const char *file = arena_sprintf(a, "%s/releases/%s/relup", f->res.build_dir, f->res.rel_vsn);
     log_verbose("writing %s", file);
     return write_terms(a, file, relup);
 }
@@ -231,9 +231,9 @@ static json_t *upgrades_json(struct flow *f)
             const char *old = from_app_vsn(f, j, fa->name);
             if (!old || !strcmp(old, fa->vsn))
                 continue;
-            json_t *o = json_pack("{s:s, s:s, s:s, s:s}", "app", fa->name, "from_vsn", old,
-                                  "to_vsn", fa->vsn, "appup",
-                                  fa->generated ? "generated" : "hand-written");
+            json_t *o =
+                json_pack("{s:s, s:s, s:s, s:s}", "app", fa->name, "from_vsn", old, "to_vsn",
+                          fa->vsn, "appup", fa->generated ? "generated" : "hand-written");
             const struct appup_report *rep = NULL;
             for (size_t r = 0; fa->generated && r < fa->res.nreports; r++)
                 if (!strcmp(fa->res.reports[r].from_vsn, old))
@@ -247,12 +247,11 @@ static json_t *upgrades_json(struct flow *f)
                                           : mod->action == APPUP_DELETED ? deleted
                                                                          : changed,
                                           json_string(mod->name));
-                    json_t *mj = json_pack("{s:s, s:s, s:o, s:o, s:o, s:o}", "module", mod->name,
-                                           "kind", mod->kind, "up", report_term(mod->up), "down",
-                                           report_term(mod->down), "inferred_depends",
-                                           str_list(mod->inferred, mod->ninferred),
-                                           "dropped_depends",
-                                           str_list(mod->dropped, mod->ndropped));
+                    json_t *mj = json_pack(
+                        "{s:s, s:s, s:o, s:o, s:o, s:o}", "module", mod->name, "kind", mod->kind,
+                        "up", report_term(mod->up), "down", report_term(mod->down),
+                        "inferred_depends", str_list(mod->inferred, mod->ninferred),
+                        "dropped_depends", str_list(mod->dropped, mod->ndropped));
                     if (mod->applies)
                         json_object_set_new(mj, "applies", report_term(mod->applies));
                     json_array_append_new(mods, mj);
@@ -268,8 +267,8 @@ static json_t *upgrades_json(struct flow *f)
             }
             json_array_append_new(apps, o);
         }
-        json_array_append_new(ups, json_pack("{s:s, s:b, s:o}", "from", f->from[j].vsn,
-                                             "skipped", f->skip[j], "apps", apps));
+        json_array_append_new(ups, json_pack("{s:s, s:b, s:o}", "from", f->from[j].vsn, "skipped",
+                                             f->skip[j], "apps", apps));
     }
     return ups;
 }
@@ -303,12 +302,12 @@ static int report(struct flow *f)
         json_object_set_new(apps, f->new_rel.apps[i].name, json_string(f->new_rel.apps[i].vsn));
     size_t nw;
     const char *const *w = log_warnings(&nw);
-    json_t *doc = json_pack(
-        "{s:s, s:{s:s, s:s, s:s, s:s, s:o}, s:o, s:o, s:o, s:o}", "command", mode_name(f->mode),
-        "release", "name", f->res.rel_name, "vsn", f->res.rel_vsn, "erts_vsn", f->res.erts_vsn,
-        "build_dir", f->res.build_dir, "apps", apps, "artifacts", json_incref(f->artifacts),
-        "upgrades", upgrades_json(f), "skipped", json_incref(f->skipped), "warnings",
-        str_list(w, nw));
+    json_t *doc =
+        json_pack("{s:s, s:{s:s, s:s, s:s, s:s, s:o}, s:o, s:o, s:o, s:o}", "command",
+                  mode_name(f->mode), "release", "name", f->res.rel_name, "vsn", f->res.rel_vsn,
+                  "erts_vsn", f->res.erts_vsn, "build_dir", f->res.build_dir, "apps", apps,
+                  "artifacts", json_incref(f->artifacts), "upgrades", upgrades_json(f), "skipped",
+                  json_incref(f->skipped), "warnings", str_list(w, nw));
     if (!doc)
         return kerr_set(KERR_IO, NULL, 0, 0, "cannot build the JSON report");
     return report_print(doc);
@@ -332,8 +331,8 @@ static int run_flow(struct flow *f)
 
     const char **vsns;
     size_t nv;
-    if (upgrade_versions(a, &f->cfg, f->res.rel_name, f->res.rel_vsn, f->from_args,
-                         f->nfrom_args, &vsns, &nv) != 0)
+    if (upgrade_versions(a, &f->cfg, f->res.rel_name, f->res.rel_vsn, f->from_args, f->nfrom_args,
+                         &vsns, &nv) != 0)
         return -1;
     if (nv == 0) {
         /* a first release is a normal case: say so quietly */
@@ -376,8 +375,8 @@ static int run_flow(struct flow *f)
         return 0;
     }
     if (add_artifact(f, "relup",
-                     arena_sprintf(a, "%s/releases/%s/relup", f->res.build_dir,
-                                   f->res.rel_vsn)) != 0)
+                     arena_sprintf(a, "%s/releases/%s/relup", f->res.build_dir, f->res.rel_vsn)) !=
+        0)
         return -1;
     struct upgrade_from *kept = arena_alloc(a, f->nfrom * sizeof *kept);
     size_t nk = 0;

@@ -101,8 +101,8 @@ int cmd_make_relup(struct knit_ctx *ctx, int argc, char **argv)
             log_verbose("path: %s", path.dirs[k]);
     const struct term *relup, *warnings;
     const char **texts;
-    if (relup_make(&a, g.top, g.ups, g.nups, g.downs, g.ndowns, &path, &g.opts, &relup,
-                   &warnings, &texts) != 0)
+    if (relup_make(&a, g.top, g.ups, g.nups, g.downs, g.ndowns, &path, &g.opts, &relup, &warnings,
+                   &texts) != 0)
         goto done;
     for (long k = 0; k < term_list_len(warnings); k++)
         log_warn("%s", texts[k]);

@@ -57,11 +57,10 @@ static int report(struct arena *a, const struct release_result *res)
         return kerr_errno(res->tarball, "cannot read");
     }
     json_t *doc = json_pack(
-        "{s:s, s:{s:s, s:s, s:s}, s:o, s:[{s:s, s:s}, {s:s, s:s, s:I, s:s}]}", "command",
-        "release", "release", "name", res->rel_name, "vsn", res->rel_vsn, "erts_vsn",
-        res->erts_vsn, "applications", apps, "artifacts", "kind", "build_dir", "path",
-        res->build_dir, "kind", "release_tarball", "path", res->tarball, "size",
-        (json_int_t)st.st_size, "sha256", hex);
+        "{s:s, s:{s:s, s:s, s:s}, s:o, s:[{s:s, s:s}, {s:s, s:s, s:I, s:s}]}", "command", "release",
+        "release", "name", res->rel_name, "vsn", res->rel_vsn, "erts_vsn", res->erts_vsn,
+        "applications", apps, "artifacts", "kind", "build_dir", "path", res->build_dir, "kind",
+        "release_tarball", "path", res->tarball, "size", (json_int_t)st.st_size, "sha256", hex);
     if (!doc)
         return kerr_set(KERR_IO, NULL, 0, 0, "cannot build the JSON report");
     char *text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
@@ -77,8 +76,9 @@ static int report(struct arena *a, const struct release_result *res)
 int cmd_release(struct knit_ctx *ctx, int argc, char **argv)
 {
     if (argc > 1)
-        return kerr_set(KERR_USAGE, NULL, 0, 0, "release: unexpected argument '%s'; try 'knit "
-                                                "--help'",
+        return kerr_set(KERR_USAGE, NULL, 0, 0,
+                        "release: unexpected argument '%s'; try 'knit "
+                        "--help'",
                         argv[1]);
     struct arena a;
     arena_init(&a);

@@ -285,7 +285,7 @@ struct dec {
 };
 
 __attribute__((format(printf, 3, 4))) static const struct term *dec_fail(struct dec *d, size_t at,
-                                                                        const char *fmt, ...)
+                                                                         const char *fmt, ...)
 {
     char msg[512];
     va_list ap;
@@ -458,8 +458,8 @@ static const struct term *dec_atom(struct dec *d, const char *what)
  * the VM's history, so a stable 15-bit hash of the node name stands in for it */
 static unsigned long node_channel(const struct term *node)
 {
-    if (node->u.atom.len == strlen(LOCAL_NODE) && memcmp(node->u.atom.name, LOCAL_NODE,
-                                                         node->u.atom.len) == 0)
+    if (node->u.atom.len == strlen(LOCAL_NODE) &&
+        memcmp(node->u.atom.name, LOCAL_NODE, node->u.atom.len) == 0)
         return 0;
     uint32_t h = 2166136261u;
     for (size_t i = 0; i < node->u.atom.len; i++)
@@ -509,8 +509,7 @@ static const struct term *dec_port(struct dec *d, int tag, size_t start)
     if (tag == TAG_PORT && creation > 3)
         return dec_fail(d, start, "port creation %u is out of range", (unsigned)creation);
     if (is_local(node, creation) && id >= 1u << 28)
-        return dec_fail(d, start, "local port number %llu is out of range",
-                        (unsigned long long)id);
+        return dec_fail(d, start, "local port number %llu is out of range", (unsigned long long)id);
     char text[64];
     snprintf(text, sizeof text, "#Port<%lu.%llu>", node_channel(node), (unsigned long long)id);
     return dec_opaque(d, TERM_PORT, start, text);
@@ -524,8 +523,7 @@ static const struct term *dec_ref(struct dec *d, int tag, size_t start)
             return NULL;
         n = get_u16(d);
         if (n > REF_MAX_WORDS)
-            return dec_fail(d, start, "reference of %zu words is longer than %d", n,
-                            REF_MAX_WORDS);
+            return dec_fail(d, start, "reference of %zu words is longer than %d", n, REF_MAX_WORDS);
     }
     const struct term *node = dec_atom(d, "node of a reference");
     if (!node)
@@ -617,14 +615,30 @@ static void erts_atom(struct buf *b, const struct term *atom)
     for (size_t i = 0; i < n; i++) {
         uint8_t c = s[i];
         switch (c) {
-        case '\'': buf_adds(b, "\\'"); break;
-        case '\\': buf_adds(b, "\\\\"); break;
-        case '\n': buf_adds(b, "\\n"); break;
-        case '\f': buf_adds(b, "\\f"); break;
-        case '\t': buf_adds(b, "\\t"); break;
-        case '\r': buf_adds(b, "\\r"); break;
-        case '\b': buf_adds(b, "\\b"); break;
-        case '\v': buf_adds(b, "\\v"); break;
+        case '\'':
+            buf_adds(b, "\\'");
+            break;
+        case '\\':
+            buf_adds(b, "\\\\");
+            break;
+        case '\n':
+            buf_adds(b, "\\n");
+            break;
+        case '\f':
+            buf_adds(b, "\\f");
+            break;
+        case '\t':
+            buf_adds(b, "\\t");
+            break;
+        case '\r':
+            buf_adds(b, "\\r");
+            break;
+        case '\b':
+            buf_adds(b, "\\b");
+            break;
+        case '\v':
+            buf_adds(b, "\\v");
+            break;
         default:
             if (c < ' ') {
                 buf_addf(b, "\\%03o", c);
@@ -901,8 +915,8 @@ static const struct term *dec_binary(struct dec *d, int tag, size_t start)
     if (tag == TAG_BIT_BINARY) {
         bits = d->p[d->pos++];
         if ((n == 0) != (bits == 0) || bits > 8)
-            return dec_fail(d, start, "bit binary of %u bytes cannot end in %u bits",
-                            (unsigned)n, bits);
+            return dec_fail(d, start, "bit binary of %u bytes cannot end in %u bits", (unsigned)n,
+                            bits);
     }
     if (!dec_count(d, n, 1, start))
         return NULL;
@@ -1058,8 +1072,7 @@ static const struct term *dec_compressed(struct dec *d, const uint8_t *data, siz
         free(in);
         *used = d->pos + consumed;
     } else if (r == Z_BUF_ERROR && full) {
-        dec_fail(d, 2, "inflated data is longer than the declared %lu bytes",
-                 (unsigned long)size);
+        dec_fail(d, 2, "inflated data is longer than the declared %lu bytes", (unsigned long)size);
     } else if (r == Z_STREAM_END) {
         dec_fail(d, 2, "inflated data is %zu bytes, not the declared %lu", produced,
                  (unsigned long)size);
@@ -1070,8 +1083,8 @@ static const struct term *dec_compressed(struct dec *d, const uint8_t *data, siz
     return t;
 }
 
-static const struct term *decode(struct arena *a, const char *name, const uint8_t *data,
-                                 size_t len, size_t *used)
+static const struct term *decode(struct arena *a, const char *name, const uint8_t *data, size_t len,
+                                 size_t *used)
 {
     struct dec *d = xcalloc(1, sizeof *d);
     const struct term *t = NULL;
@@ -1106,8 +1119,7 @@ const struct term *etf_decode_prefix(struct arena *a, const char *name, const ui
     return t;
 }
 
-const struct term *etf_decode(struct arena *a, const char *name, const uint8_t *data,
-                              size_t len)
+const struct term *etf_decode(struct arena *a, const char *name, const uint8_t *data, size_t len)
 {
     size_t n = 0;
     const struct term *t = decode(a, name, data, len, &n);

@@ -21,6 +21,24 @@ int kerr_set(enum kerr_class cls, const char *file, int line, int col, const cha
     return -1;
 }
 
+int kerr_set_kind(enum kerr_class cls, const char *file, const char *module, const char *kind,
+                  const char *fmt, ...)
+{
+    char msg[1800];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return kerr_set(cls, file, 0, 0, "%s (%s: %s)", msg, module, kind);
+}
+
+int kerr_wrap(const char *prefix, const char *suffix)
+{
+    struct kerr e = last;
+    return kerr_set(e.cls, e.file[0] ? e.file : NULL, e.line, e.col, "%s%.1800s%s", prefix, e.msg,
+                    suffix);
+}
+
 int kerr_errno(const char *file, const char *what)
 {
     int e = errno;

@@ -5,9 +5,9 @@
 /* Error classes double as process exit codes (SPEC "Exit codes"). */
 enum kerr_class {
     KERR_OK = 0,
-    KERR_USAGE = 1,       /* bad command line */
-    KERR_INPUT = 2,       /* bad configuration or input */
-    KERR_IO = 3,          /* I/O error */
+    KERR_USAGE = 1, /* bad command line */
+    KERR_INPUT = 2, /* bad configuration or input */
+    KERR_IO = 3,    /* I/O error */
     KERR_UNSUPPORTED = 126,
     KERR_BUILD = 127, /* the build itself failed (appup/relup error) */
 };
@@ -24,6 +24,13 @@ struct kerr {
  * callers can write `return kerr_set(...)`. FILE may be NULL. */
 int kerr_set(enum kerr_class cls, const char *file, int line, int col, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
+/* kerr_set_kind - kerr_set with " (MODULE: KIND)" after the message: the reason OTP's
+ * MODULE gives for the same failure (systools_make, systools_relup, systools_rc) */
+int kerr_set_kind(enum kerr_class cls, const char *file, const char *module, const char *kind,
+                  const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* kerr_wrap - put PREFIX before and SUFFIX after the message of this thread's last error,
+ * keeping its class and place; returns -1 */
+int kerr_wrap(const char *prefix, const char *suffix);
 /* kerr_errno - record an I/O error for FILE from errno, with a short description of what
  * was attempted ("cannot open", "cannot write"); returns -1 */
 int kerr_errno(const char *file, const char *what);

@@ -26,7 +26,7 @@ struct mnode {
     size_t n;
     const char *indent; /* MN_PARTIAL: whitespace before a standalone tag */
     size_t indent_len;
-    size_t off; /* sections and partials: offset of the tag in its source */
+    size_t off;          /* sections and partials: offset of the tag in its source */
     struct mnode *child; /* sections: the body */
     struct mnode *next;
 };
@@ -65,8 +65,8 @@ static void where(const char *t, size_t off, int *line, int *col)
 }
 
 /* perr - record a KERR_INPUT error at offset OFF of the template being parsed */
-__attribute__((format(printf, 3, 4)))
-static int perr(const struct mparser *p, size_t off, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static int perr(const struct mparser *p, size_t off,
+                                                      const char *fmt, ...)
 {
     int line, col;
     where(p->t, off, &line, &col);
@@ -145,8 +145,7 @@ static void add_text(struct mparser *p, struct mframe *f, size_t from, size_t to
 }
 
 /* set_delims - apply "{{=OPEN CLOSE=}}" whose inner text is S[0..N) */
-static int set_delims(struct mparser *p, size_t tag_off, size_t tag_end, const char *s,
-                      size_t n)
+static int set_delims(struct mparser *p, size_t tag_off, size_t tag_end, const char *s, size_t n)
 {
     trim(&s, &n);
     size_t i = 0;
@@ -159,8 +158,10 @@ static int set_delims(struct mparser *p, size_t tag_off, size_t tag_end, const c
     for (size_t k = 0; ok && k < cn; k++)
         ok = !is_space(c[k]);
     if (!ok) {
-        return perr(p, tag_off, "bad delimiter change '%.*s', expected two delimiters "
-                    "without '=' or spaces", shown(tag_end - tag_off), p->t + tag_off);
+        return perr(p, tag_off,
+                    "bad delimiter change '%.*s', expected two delimiters "
+                    "without '=' or spaces",
+                    shown(tag_end - tag_off), p->t + tag_off);
     }
     p->otag = o;
     p->olen = on;
@@ -207,10 +208,10 @@ static int parse(struct mparser *p, struct mnode **out)
         }
         if (body_end == p->len) {
             if (sigil == '=')
-                return perr(p, tag, "bad delimiter change, no '=%.*s' after '%.*s'",
-                            (int)p->clen, p->ctag, (int)p->olen, p->otag);
-            return perr(p, tag, "unclosed tag, no '%.*s%.*s' after '%.*s'",
-                        sigil == '{' ? 1 : 0, "}", (int)p->clen, p->ctag, (int)p->olen, p->otag);
+                return perr(p, tag, "bad delimiter change, no '=%.*s' after '%.*s'", (int)p->clen,
+                            p->ctag, (int)p->olen, p->otag);
+            return perr(p, tag, "unclosed tag, no '%.*s%.*s' after '%.*s'", sigil == '{' ? 1 : 0,
+                        "}", (int)p->clen, p->ctag, (int)p->olen, p->otag);
         }
         const char *nm = p->t + body;
         size_t nn = body_end - body;
@@ -267,13 +268,15 @@ static int parse(struct mparser *p, struct mnode **out)
             break;
         case '/':
             if (depth == 0)
-                return perr(p, tag, "unexpected close tag '%.*s', no section is open",
-                            shown(nn), nm);
+                return perr(p, tag, "unexpected close tag '%.*s', no section is open", shown(nn),
+                            nm);
             if (f->sec->n != nn || memcmp(f->sec->s, nm, nn) != 0) {
                 int ol, oc;
                 where(p->t, f->open_off, &ol, &oc);
-                return perr(p, tag, "mismatched close tag '%.*s', expected '%.*s' (opened at "
-                            "%d:%d)", shown(nn), nm, shown(f->sec->n), f->sec->s, ol, oc);
+                return perr(p, tag,
+                            "mismatched close tag '%.*s', expected '%.*s' (opened at "
+                            "%d:%d)",
+                            shown(nn), nm, shown(f->sec->n), f->sec->s, ol, oc);
             }
             depth--;
             break;
@@ -295,8 +298,8 @@ static int parse(struct mparser *p, struct mnode **out)
         }
     }
     if (depth > 0)
-        return perr(p, stack[depth].open_off, "unclosed section '%.*s'",
-                    shown(stack[depth].sec->n), stack[depth].sec->s);
+        return perr(p, stack[depth].open_off, "unclosed section '%.*s'", shown(stack[depth].sec->n),
+                    stack[depth].sec->s);
     return 0;
 }
 
@@ -309,7 +312,7 @@ struct mrender {
     const char *name; /* the template being rendered, for errors */
     const char *src;  /* its source text */
     int partial_depth;
-    int depth;           /* sections and partials being rendered */
+    int depth;            /* sections and partials being rendered */
     long partial_renders; /* partials rendered so far */
 };
 
@@ -366,11 +369,20 @@ static void add_escaped(struct buf *out, const char *s, size_t n)
     for (size_t i = 0; i < n; i++) {
         const char *rep;
         switch (s[i]) {
-        case '&': rep = "&amp;"; break;
-        case '<': rep = "&lt;"; break;
-        case '>': rep = "&gt;"; break;
-        case '"': rep = "&quot;"; break;
-        default: continue;
+        case '&':
+            rep = "&amp;";
+            break;
+        case '<':
+            rep = "&lt;";
+            break;
+        case '>':
+            rep = "&gt;";
+            break;
+        case '"':
+            rep = "&quot;";
+            break;
+        default:
+            continue;
         }
         buf_add(out, s + from, i - from);
         buf_adds(out, rep);
@@ -418,9 +430,10 @@ static int render_body(struct mrender *r, const json_t *v, const struct mnode *s
     if (r->depth >= MAX_RENDER_DEPTH) {
         int line, col;
         where(r->src, sec->off, &line, &col);
-        return kerr_set(KERR_INPUT, r->name, line, col, "section '%.*s' nested too deeply "
-                        "(more than %d sections and partials)", shown(sec->n), sec->s,
-                        MAX_RENDER_DEPTH);
+        return kerr_set(KERR_INPUT, r->name, line, col,
+                        "section '%.*s' nested too deeply "
+                        "(more than %d sections and partials)",
+                        shown(sec->n), sec->s, MAX_RENDER_DEPTH);
     }
     if (v)
         push(r, v);
@@ -485,8 +498,14 @@ static int render_source(struct mrender *r, const char *name, const char *tmpl, 
 {
     struct arena a;
     arena_init(&a);
-    struct mparser p = {.a = &a, .name = name, .t = tmpl, .len = len,
-                        .otag = "{{", .olen = 2, .ctag = "}}", .clen = 2};
+    struct mparser p = {.a = &a,
+                        .name = name,
+                        .t = tmpl,
+                        .len = len,
+                        .otag = "{{",
+                        .olen = 2,
+                        .ctag = "}}",
+                        .clen = 2};
     struct mnode *root;
     int rc = parse(&p, &root);
     r->src = tmpl;
@@ -513,9 +532,10 @@ static int render_partial(struct mrender *r, const struct mnode *nd)
     int line, col;
     where(r->src, nd->off, &line, &col);
     if (r->partial_depth == MAX_PARTIAL_DEPTH || r->depth >= MAX_RENDER_DEPTH) {
-        kerr_set(KERR_INPUT, r->name, line, col, "partial '%s' nested too deeply (more than %d "
-                 "partials, or %d sections and partials)", pname, MAX_PARTIAL_DEPTH,
-                 MAX_RENDER_DEPTH);
+        kerr_set(KERR_INPUT, r->name, line, col,
+                 "partial '%s' nested too deeply (more than %d "
+                 "partials, or %d sections and partials)",
+                 pname, MAX_PARTIAL_DEPTH, MAX_RENDER_DEPTH);
         goto done;
     }
     if (++r->partial_renders > MAX_PARTIAL_RENDERS) {
@@ -527,8 +547,14 @@ static int render_partial(struct mrender *r, const struct mnode *nd)
         /* check the partial as written first, so errors point into it */
         struct arena a;
         arena_init(&a);
-        struct mparser pp = {.a = &a, .name = pname, .t = s, .len = n,
-                             .otag = "{{", .olen = 2, .ctag = "}}", .clen = 2};
+        struct mparser pp = {.a = &a,
+                             .name = pname,
+                             .t = s,
+                             .len = n,
+                             .otag = "{{",
+                             .olen = 2,
+                             .ctag = "}}",
+                             .clen = 2};
         struct mnode *unused;
         rc = parse(&pp, &unused);
         arena_close(&a);

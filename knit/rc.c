@@ -13,34 +13,10 @@
 
 /* ---- small helpers ---- */
 
-/* A growable instruction array in an arena. */
-struct tv {
-    const struct term **v;
-    size_t n, cap;
-};
-
-static void tv_add(struct arena *a, struct tv *t, const struct term *x)
-{
-    if (t->n == t->cap) {
-        size_t cap = t->cap ? t->cap * 2 : 16;
-        const struct term **v = arena_alloc(a, cap * sizeof *v);
-        if (t->n)
-            memcpy(v, t->v, t->n * sizeof *v);
-        t->v = v;
-        t->cap = cap;
-    }
-    t->v[t->n++] = x;
-}
-
-static void tv_cat(struct arena *a, struct tv *t, const struct tv *u)
+static void tv_cat(struct arena *a, struct term_vec *t, const struct term_vec *u)
 {
     for (size_t i = 0; i < u->n; i++)
-        tv_add(a, t, u->v[i]);
-}
-
-static const struct term *tv_list(struct arena *a, const struct tv *t)
-{
-    return term_list(a, t->v, t->n, term_nil());
+        term_vec_add(a, t, u->v[i]);
 }
 
 static const struct term *A(struct arena *a, const char *name)
@@ -68,23 +44,14 @@ static const char *show(struct arena *a, const struct term *t)
 {
     struct buf b = BUF_INIT;
     term_print_at(&b, t, 1, 100000);
-    const char *s = b.len > 400 ? arena_sprintf(a, "%.390s...", buf_cstr(&b))
-                                : arena_strdup(a, buf_cstr(&b));
+    const char *s =
+        b.len > 400 ? arena_sprintf(a, "%.390s...", buf_cstr(&b)) : arena_strdup(a, buf_cstr(&b));
     buf_free(&b);
     return s;
 }
 
 /* err - record a KERR_BUILD whose message ends with "(systools_rc: KIND)" */
-static int err(const char *kind, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int err(const char *kind, const char *fmt, ...)
-{
-    char msg[1800];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    return kerr_set(KERR_BUILD, NULL, 0, 0, "%s (systools_rc: %s)", msg, kind);
-}
+#define err(kind, ...) kerr_set_kind(KERR_BUILD, NULL, "systools_rc", kind, __VA_ARGS__)
 
 /* member - atom X is in list term L (lists:member) */
 static bool member(const struct term *x, const struct term *l)
@@ -97,7 +64,7 @@ static bool member(const struct term *x, const struct term *l)
     return false;
 }
 
-static bool tv_member(const struct term *x, const struct tv *t)
+static bool tv_member(const struct term *x, const struct term_vec *t)
 {
     for (size_t i = 0; i < t->n; i++)
         if (term_equal(t->v[i], x))
@@ -221,8 +188,7 @@ static int check_mfa(struct arena *a, const struct term *mfa, const struct term 
     if (check_mod(a, el(mfa, 0), i) || check_atom(a, el(mfa, 1), "bad_func", "function", i))
         return -1;
     if (!is_list_any(el(mfa, 2)))
-        return err("bad_args_list", "bad argument list %s in %s", show(a, el(mfa, 2)),
-                   show(a, i));
+        return err("bad_args_list", "bad argument list %s in %s", show(a, el(mfa, 2)), show(a, i));
     return 0;
 }
 
@@ -238,8 +204,8 @@ static int check_start_type(struct arena *a, const struct term *t, const struct 
 /* check_op - systools_rc:check_op/1 for one instruction */
 static int check_op(struct arena *a, const struct term *i)
 {
-    static const char *plain[] = {"restart", "reboot", "point_of_no_return",
-                                  "restart_new_emulator", "restart_emulator"};
+    static const char *plain[] = {"restart", "reboot", "point_of_no_return", "restart_new_emulator",
+                                  "restart_emulator"};
     if (term_is_atom(i, "mnesia_backup"))
         return err("not_yet_implemented", "instruction mnesia_backup is not implemented");
     for (size_t k = 0; k < 5; k++)
@@ -258,8 +224,7 @@ static int check_op(struct arena *a, const struct term *i)
                        : 0;
         if ((!strcmp(tag, "add_module") || !strcmp(tag, "delete_module")) && n <= 3)
             return check_mod(a, x, i) || (n == 3 && check_mods(a, el(i, 2), i)) ? -1 : 0;
-        if ((!strcmp(tag, "remove_application") || !strcmp(tag, "restart_application")) &&
-            n == 2)
+        if ((!strcmp(tag, "remove_application") || !strcmp(tag, "restart_application")) && n == 2)
             return check_atom(a, x, "bad_application", "application", i);
         if (!strcmp(tag, "add_application") && n == 3)
             return check_atom(a, x, "bad_application", "application", i) ||
@@ -306,7 +271,7 @@ static int check_op(struct arena *a, const struct term *i)
     return err("bad_instruction", "bad instruction %s", show(a, i));
 }
 
-static int check_tv(struct arena *a, const struct tv *t)
+static int check_tv(struct arena *a, const struct term_vec *t)
 {
     for (size_t k = 0; k < t->n; k++)
         if (check_op(a, t->v[k]) != 0)
@@ -314,11 +279,11 @@ static int check_tv(struct arena *a, const struct tv *t)
     return 0;
 }
 
-static void expand_one(struct arena *a, const struct term *i, struct tv *out);
+static void expand_one(struct arena *a, const struct term *i, struct term_vec *out);
 
 int rc_check_syntax(struct arena *a, const struct term *script)
 {
-    struct tv ex = {0};
+    struct term_vec ex = {0};
     if (!term_is_list(script))
         return err("function_clause", "instruction list %s is not a list", show(a, script));
     size_t n;
@@ -331,7 +296,7 @@ int rc_check_syntax(struct arena *a, const struct term *script)
 /* ---- expansion, splitting, merging ---- */
 
 /* expand_one - systools_rc:expand_script/1 for one instruction, appended to OUT */
-static void expand_one(struct arena *a, const struct term *i, struct tv *out)
+static void expand_one(struct arena *a, const struct term *i, struct term_vec *out)
 {
     const struct term *bp = A(a, "brutal_purge"), *nil = term_nil();
     if (is(i, "load_module", 2)) {
@@ -359,15 +324,16 @@ static void expand_one(struct arena *a, const struct term *i, struct tv *out)
         size_t n;
         const struct term *const *e = term_list_els(i, &n);
         for (size_t k = 0; k < n; k++)
-            tv_add(a, out, e[k]);
+            term_vec_add(a, out, e[k]);
         return;
     }
-    tv_add(a, out, i);
+    term_vec_add(a, out, i);
 }
 
 /* split_script - {Before, After} around the one point_of_no_return, load_object_code
  * moved to Before; only load_object_code and apply may stand before it */
-static int split_script(struct arena *a, const struct tv *s, struct tv *before, struct tv *after)
+static int split_script(struct arena *a, const struct term_vec *s, struct term_vec *before,
+                        struct term_vec *after)
 {
     size_t k, ponr = s->n;
     for (k = 0; k < s->n; k++)
@@ -386,16 +352,16 @@ static int split_script(struct arena *a, const struct tv *s, struct tv *before, 
                            "instruction %s before point_of_no_return (only load_object_code "
                            "and apply may come before it)",
                            show(a, i));
-            tv_add(a, before, i);
+            term_vec_add(a, before, i);
         }
         start = ponr + 1;
     }
     for (k = start; k < s->n; k++)
         if (is(s->v[k], "load_object_code", 2))
-            tv_add(a, before, s->v[k]);
+            term_vec_add(a, before, s->v[k]);
     for (k = start; k < s->n; k++)
         if (!is(s->v[k], "load_object_code", 2))
-            tv_add(a, after, s->v[k]);
+            term_vec_add(a, after, s->v[k]);
     return 0;
 }
 
@@ -406,8 +372,8 @@ static const struct term *normalize(struct arena *a, const struct term *i)
         return term_tuplev(a, 8, el(i, 0), el(i, 1), A(a, "dynamic"), A(a, "default"), el(i, 2),
                            el(i, 3), el(i, 4), el(i, 5));
     if (is(i, "update", 7))
-        return term_tuplev(a, 8, el(i, 0), el(i, 1), A(a, "dynamic"), el(i, 2), el(i, 3),
-                           el(i, 4), el(i, 5), el(i, 6));
+        return term_tuplev(a, 8, el(i, 0), el(i, 1), A(a, "dynamic"), el(i, 2), el(i, 3), el(i, 4),
+                           el(i, 5), el(i, 6));
     if (is(i, "add_module", 2) || is(i, "delete_module", 2))
         return term_tuplev(a, 3, el(i, 0), el(i, 1), term_nil());
     return i;
@@ -416,15 +382,16 @@ static const struct term *normalize(struct arena *a, const struct term *i)
 /* ---- checks on the merged script ---- */
 
 /* difference - the elements of X not in Y (systools_rc:difference/2) */
-static void difference(struct arena *a, const struct tv *x, const struct tv *y, struct tv *out)
+static void difference(struct arena *a, const struct term_vec *x, const struct term_vec *y,
+                       struct term_vec *out)
 {
     for (size_t k = 0; k < x->n; k++)
         if (!tv_member(x->v[k], y))
-            tv_add(a, out, x->v[k]);
+            term_vec_add(a, out, x->v[k]);
 }
 
-static void collect(struct arena *a, const struct tv *s, const char *tag, bool strip,
-                    struct tv *out)
+static void collect(struct arena *a, const struct term_vec *s, const char *tag, bool strip,
+                    struct term_vec *out)
 {
     for (size_t k = 0; k < s->n; k++) {
         if (!is(s->v[k], tag, 2))
@@ -432,29 +399,30 @@ static void collect(struct arena *a, const struct tv *s, const char *tag, bool s
         size_t n;
         const struct term *const *e = term_list_els(el(s->v[k], 1), &n);
         for (size_t j = 0; j < n; j++)
-            tv_add(a, out, strip && term_is_tuple(e[j], 2) ? el(e[j], 0) : e[j]);
+            term_vec_add(a, out, strip && term_is_tuple(e[j], 2) ? el(e[j], 0) : e[j]);
     }
 }
 
-static int check_pair(struct arena *a, const struct tv *after, const char *t1, const char *t2,
+static int check_pair(struct arena *a, const struct term_vec *after, const char *t1, const char *t2,
                       const char *k1, const char *k2, const char *what)
 {
-    struct tv x = {0}, y = {0}, d1 = {0}, d2 = {0};
+    struct term_vec x = {0}, y = {0}, d1 = {0}, d2 = {0};
     collect(a, after, t1, true, &x);
     collect(a, after, t2, false, &y);
     difference(a, &x, &y, &d1);
     if (d1.n)
-        return err(k1, "modules %s are %s but not %s", show(a, tv_list(a, &d1)), what,
+        return err(k1, "modules %s are %s but not %s", show(a, term_vec_list(a, &d1)), what,
                    !strcmp(t1, "suspend") ? "resumed" : "stopped");
     difference(a, &y, &x, &d2);
     if (d2.n)
-        return err(k2, "modules %s are %s but not %s", show(a, tv_list(a, &d2)),
+        return err(k2, "modules %s are %s but not %s", show(a, term_vec_list(a, &d2)),
                    !strcmp(t1, "suspend") ? "resumed" : "stopped", what);
     return 0;
 }
 
 /* check_script - every load has its load_object_code, suspend/resume and start/stop pair */
-static int check_script(struct arena *a, const struct tv *before, const struct tv *after)
+static int check_script(struct arena *a, const struct term_vec *before,
+                        const struct term_vec *after)
 {
     for (size_t k = 0; k < after->n; k++) {
         const struct term *i = after->v[k];
@@ -463,15 +431,14 @@ static int check_script(struct arena *a, const struct tv *before, const struct t
         const struct term *mod = el(el(i, 1), 0);
         bool found = false;
         for (size_t j = 0; j < before->n && !found; j++)
-            if (is(before->v[j], "load_object_code", 2) &&
-                term_is_tuple(el(before->v[j], 1), 3))
+            if (is(before->v[j], "load_object_code", 2) && term_is_tuple(el(before->v[j], 1), 3))
                 found = member(mod, el(el(before->v[j], 1), 2));
         if (!found)
-            return err("no_object_code", "no load_object_code for module %s (in %s)",
-                       show(a, mod), show(a, i));
+            return err("no_object_code", "no load_object_code for module %s (in %s)", show(a, mod),
+                       show(a, i));
     }
-    if (check_pair(a, after, "suspend", "resume", "suspended_not_resumed",
-                   "resumed_not_suspended", "suspended"))
+    if (check_pair(a, after, "suspend", "resume", "suspended_not_resumed", "resumed_not_suspended",
+                   "suspended"))
         return -1;
     return check_pair(a, after, "start", "stop", "start_not_stop", "stop_not_start", "started");
 }
@@ -487,46 +454,50 @@ static const struct relfile_app *find_app(const struct term *name, const struct 
     return NULL;
 }
 
-static void app_apply(struct arena *a, const struct term *app, const char *type, struct tv *out)
+static void app_apply(struct arena *a, const struct term *app, const char *type,
+                      struct term_vec *out)
 {
     const struct term *m = A(a, "application");
     if (!strcmp(type, "none"))
         return;
     if (!strcmp(type, "load"))
-        tv_add(a, out, term_tuplev(a, 2, A(a, "apply"),
-                                   term_tuplev(a, 3, m, A(a, "load"), term_listv(a, 1, app))));
+        term_vec_add(a, out,
+                     term_tuplev(a, 2, A(a, "apply"),
+                                 term_tuplev(a, 3, m, A(a, "load"), term_listv(a, 1, app))));
     else
-        tv_add(a, out, term_tuplev(a, 2, A(a, "apply"),
-                                   term_tuplev(a, 3, m, A(a, "start"),
-                                               term_listv(a, 2, app, A(a, type)))));
+        term_vec_add(
+            a, out,
+            term_tuplev(a, 2, A(a, "apply"),
+                        term_tuplev(a, 3, m, A(a, "start"), term_listv(a, 2, app, A(a, type)))));
 }
 
-static void app_stop_remove(struct arena *a, const struct term *app,
-                            const struct relfile_app *p, struct tv *out)
+static void app_stop_remove(struct arena *a, const struct term *app, const struct relfile_app *p,
+                            struct term_vec *out)
 {
     const struct term *m = A(a, "application"), *bp = A(a, "brutal_purge");
-    struct tv mods = {0};
-    tv_add(a, out, term_tuplev(a, 2, A(a, "apply"),
-                               term_tuplev(a, 3, m, A(a, "stop"), term_listv(a, 1, app))));
+    struct term_vec mods = {0};
+    term_vec_add(a, out,
+                 term_tuplev(a, 2, A(a, "apply"),
+                             term_tuplev(a, 3, m, A(a, "stop"), term_listv(a, 1, app))));
     for (size_t k = 0; k < p->nmods; k++) {
         const struct term *mod = A(a, p->mods[k]);
-        tv_add(a, &mods, mod);
-        tv_add(a, out, term_tuplev(a, 2, A(a, "remove"), term_tuplev(a, 3, mod, bp, bp)));
+        term_vec_add(a, &mods, mod);
+        term_vec_add(a, out, term_tuplev(a, 2, A(a, "remove"), term_tuplev(a, 3, mod, bp, bp)));
     }
-    tv_add(a, out, term_tuplev(a, 2, A(a, "purge"), tv_list(a, &mods)));
+    term_vec_add(a, out, term_tuplev(a, 2, A(a, "purge"), term_vec_list(a, &mods)));
 }
 
-static void app_add_modules(struct arena *a, const struct relfile_app *p, struct tv *out)
+static void app_add_modules(struct arena *a, const struct relfile_app *p, struct term_vec *out)
 {
     for (size_t k = 0; k < p->nmods; k++)
-        tv_add(a, out, term_tuplev(a, 3, A(a, "add_module"), A(a, p->mods[k]), term_nil()));
+        term_vec_add(a, out, term_tuplev(a, 3, A(a, "add_module"), A(a, p->mods[k]), term_nil()));
 }
 
 /* translate_apps - add_application, remove_application and restart_application into
  * add_module, remove, purge and apply (systools_rc:translate_application_instrs/3) */
-static int translate_apps(struct arena *a, const struct tv *s, const struct relfile_app *appls,
-                          size_t nappls, const struct relfile_app *pre, size_t npre,
-                          struct tv *out)
+static int translate_apps(struct arena *a, const struct term_vec *s,
+                          const struct relfile_app *appls, size_t nappls,
+                          const struct relfile_app *pre, size_t npre, struct term_vec *out)
 {
     for (size_t k = 0; k < s->n; k++) {
         const struct term *i = s->v[k];
@@ -547,21 +518,21 @@ static int translate_apps(struct arena *a, const struct tv *s, const struct relf
                 return err("no_such_application", "application %s of %s is not in the release",
                            show(a, el(i, 1)), show(a, i));
             app_stop_remove(a, el(i, 1), p, out);
-            tv_add(a, out, term_tuplev(a, 2, A(a, "apply"),
-                                       term_tuplev(a, 3, A(a, "application"), A(a, "unload"),
-                                                   term_listv(a, 1, el(i, 1)))));
+            term_vec_add(a, out,
+                         term_tuplev(a, 2, A(a, "apply"),
+                                     term_tuplev(a, 3, A(a, "application"), A(a, "unload"),
+                                                 term_listv(a, 1, el(i, 1)))));
         } else if (is(i, "restart_application", 2)) {
             const struct relfile_app *p = find_app(el(i, 1), pre, npre);
             const struct relfile_app *q = p ? find_app(el(i, 1), appls, nappls) : NULL;
             if (!p || !q)
-                return err("no_such_application",
-                           "application %s of %s is not in both releases", show(a, el(i, 1)),
-                           show(a, i));
+                return err("no_such_application", "application %s of %s is not in both releases",
+                           show(a, el(i, 1)), show(a, i));
             app_stop_remove(a, el(i, 1), p, out);
             app_add_modules(a, q, out);
             app_apply(a, el(i, 1), q->type, out);
         } else {
-            tv_add(a, out, i);
+            term_vec_add(a, out, i);
         }
     }
     return 0;
@@ -594,7 +565,7 @@ static size_t find_root(size_t *p, size_t x)
     return x;
 }
 
-static int graph_make(struct arena *a, const struct tv *after, struct graph *g)
+static int graph_make(struct arena *a, const struct term_vec *after, struct graph *g)
 {
     g->n = 0;
     g->ins = arena_alloc(a, (after->n + 1) * sizeof *g->ins);
@@ -704,16 +675,22 @@ static void post_walk(struct post *p, const size_t *vs, size_t nvs)
  * order (dependents before what they depend on), each in input order. systools leaves the
  * order of unrelated components to its digraph's hashing; here the one with the earliest
  * instruction goes first. */
-static void dep_order(struct arena *a, const struct graph *g, size_t v, struct tv *out)
+static void dep_order(struct arena *a, const struct graph *g, size_t v, struct term_vec *out)
 {
     size_t n = g->n, root = find_root(g->comp, v);
     bool *in = arena_alloc(a, n + 1);
     for (size_t k = 0; k < n; k++)
         in[k] = find_root(g->comp, k) == root;
-    struct scc s = {g, in, arena_alloc(a, (n + 1) * sizeof(long)),
-                    arena_alloc(a, (n + 1) * sizeof(long)), 0,
-                    arena_alloc(a, (n + 1) * sizeof(size_t)), 0,
-                    arena_alloc(a, (n + 1) * sizeof(size_t)), 0, arena_alloc(a, n + 1)};
+    struct scc s = {g,
+                    in,
+                    arena_alloc(a, (n + 1) * sizeof(long)),
+                    arena_alloc(a, (n + 1) * sizeof(long)),
+                    0,
+                    arena_alloc(a, (n + 1) * sizeof(size_t)),
+                    0,
+                    arena_alloc(a, (n + 1) * sizeof(size_t)),
+                    0,
+                    arena_alloc(a, n + 1)};
     for (size_t k = 0; k < n; k++)
         s.index[k] = -1;
     for (size_t k = 0; k < n; k++)
@@ -738,13 +715,13 @@ static void dep_order(struct arena *a, const struct graph *g, size_t v, struct t
             for (size_t j = 0; i != j && reach[i * nc + x] && j < nc; j++)
                 if (reach[x * nc + j])
                     reach[i * nc + j] = true;
-    struct post p = {corder, nc, reach, arena_alloc(a, nc + 1),
-                     arena_alloc(a, (nc + 1) * sizeof(size_t)), 0};
+    struct post p = {
+        corder, nc, reach, arena_alloc(a, nc + 1), arena_alloc(a, (nc + 1) * sizeof(size_t)), 0};
     post_walk(&p, corder, nc);
     for (size_t c = 0; c < p.nlist; c++)
         for (size_t k = 0; k < n; k++)
             if (in[k] && s.sccid[k] == p.list[c])
-                tv_add(a, out, g->ins[k]);
+                term_vec_add(a, out, g->ins[k]);
 }
 
 /* get_lib - the application (name, vsn) whose modules include MOD */
@@ -758,19 +735,20 @@ static const struct relfile_app *get_lib(const struct term *mod, const struct re
     return NULL;
 }
 
-static void add_code_change(struct arena *a, const char *dir, const struct tv *mods,
-                            struct tv *out)
+static void add_code_change(struct arena *a, const char *dir, const struct term_vec *mods,
+                            struct term_vec *out)
 {
     if (mods->n)
-        tv_add(a, out, term_tuplev(a, 3, A(a, "code_change"), A(a, dir), tv_list(a, mods)));
+        term_vec_add(a, out,
+                     term_tuplev(a, 3, A(a, "code_change"), A(a, dir), term_vec_list(a, mods)));
 }
 
 /* dep_to_low - systools_rc:translate_dep_to_low/3 for one ordered group */
-static int dep_to_low(struct arena *a, enum rc_mode mode, const struct tv *ins,
-                      const struct relfile_app *appls, size_t nappls, struct tv *before,
-                      struct tv *after)
+static int dep_to_low(struct arena *a, enum rc_mode mode, const struct term_vec *ins,
+                      const struct relfile_app *appls, size_t nappls, struct term_vec *before,
+                      struct term_vec *after)
 {
-    struct tv susp = {0}, res = {0}, lr = {0}, cc = {0}, pre = {0}, post = {0};
+    struct term_vec susp = {0}, res = {0}, lr = {0}, cc = {0}, pre = {0}, post = {0};
     size_t *lr_start = arena_alloc(a, (ins->n + 1) * sizeof(size_t));
     const struct term *bp = A(a, "brutal_purge");
     for (size_t k = 0; k < ins->n; k++) {
@@ -778,27 +756,30 @@ static int dep_to_low(struct arena *a, enum rc_mode mode, const struct tv *ins,
         lr_start[k] = lr.n;
         if (is(i, "update", 8)) {
             const struct term *m = el(i, 1), *t = el(i, 3), *ch = el(i, 4);
-            tv_add(a, &susp, term_is_atom(t, "default") ? m : term_tuplev(a, 2, m, t));
-            tv_add(a, &lr, term_tuplev(a, 2, A(a, "load"), term_tuplev(a, 3, m, el(i, 5), el(i, 6))));
+            term_vec_add(a, &susp, term_is_atom(t, "default") ? m : term_tuplev(a, 2, m, t));
+            term_vec_add(a, &lr,
+                         term_tuplev(a, 2, A(a, "load"), term_tuplev(a, 3, m, el(i, 5), el(i, 6))));
             if (is(ch, "advanced", 2)) {
                 const struct term *me = term_tuplev(a, 2, m, el(ch, 1));
-                tv_add(a, &cc, me);
+                term_vec_add(a, &cc, me);
                 if (term_is_atom(el(i, 2), "dynamic"))
-                    tv_add(a, &pre, me);
+                    term_vec_add(a, &pre, me);
                 else if (term_is_atom(el(i, 2), "static"))
-                    tv_add(a, &post, me);
+                    term_vec_add(a, &post, me);
             }
         } else if (is(i, "load_module", 5)) {
-            tv_add(a, &lr, term_tuplev(a, 2, A(a, "load"),
-                                       term_tuplev(a, 3, el(i, 1), el(i, 2), el(i, 3))));
+            term_vec_add(
+                a, &lr,
+                term_tuplev(a, 2, A(a, "load"), term_tuplev(a, 3, el(i, 1), el(i, 2), el(i, 3))));
         } else if (is(i, "delete_module", 3)) {
-            tv_add(a, &lr, term_tuplev(a, 2, A(a, "remove"), term_tuplev(a, 3, el(i, 1), bp, bp)));
-            tv_add(a, &lr, term_tuplev(a, 2, A(a, "purge"), term_listv(a, 1, el(i, 1))));
+            term_vec_add(a, &lr,
+                         term_tuplev(a, 2, A(a, "remove"), term_tuplev(a, 3, el(i, 1), bp, bp)));
+            term_vec_add(a, &lr, term_tuplev(a, 2, A(a, "purge"), term_listv(a, 1, el(i, 1))));
         }
     }
     lr_start[ins->n] = lr.n;
     for (size_t k = susp.n; k-- > 0;)
-        tv_add(a, &res, term_is_tuple(susp.v[k], 2) ? el(susp.v[k], 0) : susp.v[k]);
+        term_vec_add(a, &res, term_is_tuple(susp.v[k], 2) ? el(susp.v[k], 0) : susp.v[k]);
     for (size_t k = 0; k < lr.n; k++) {
         if (!is(lr.v[k], "load", 2))
             continue;
@@ -807,17 +788,18 @@ static int dep_to_low(struct arena *a, enum rc_mode mode, const struct tv *ins,
         if (!p)
             return err("no_such_module", "module %s is in no application of the release",
                        show(a, m));
-        tv_add(a, before, term_tuplev(a, 2, A(a, "load_object_code"),
-                                      term_tuplev(a, 3, A(a, p->name), p->vsn_term,
-                                                  term_listv(a, 1, m))));
+        term_vec_add(
+            a, before,
+            term_tuplev(a, 2, A(a, "load_object_code"),
+                        term_tuplev(a, 3, A(a, p->name), p->vsn_term, term_listv(a, 1, m))));
     }
     if (susp.n)
-        tv_add(a, after, term_tuplev(a, 2, A(a, "suspend"), tv_list(a, &susp)));
+        term_vec_add(a, after, term_tuplev(a, 2, A(a, "suspend"), term_vec_list(a, &susp)));
     if (mode == RC_UP) {
         /* loaded in reverse dependency order: what others depend on first */
         for (size_t k = ins->n; k-- > 0;)
             for (size_t j = lr_start[k]; j < lr_start[k + 1]; j++)
-                tv_add(a, after, lr.v[j]);
+                term_vec_add(a, after, lr.v[j]);
         add_code_change(a, "up", &cc, after);
     } else {
         add_code_change(a, "down", &pre, after);
@@ -825,14 +807,14 @@ static int dep_to_low(struct arena *a, enum rc_mode mode, const struct tv *ins,
         add_code_change(a, "down", &post, after);
     }
     if (res.n)
-        tv_add(a, after, term_tuplev(a, 2, A(a, "resume"), tv_list(a, &res)));
+        term_vec_add(a, after, term_tuplev(a, 2, A(a, "resume"), term_vec_list(a, &res)));
     return 0;
 }
 
 /* translate_deps - systools_rc:translate_dependent_instrs/4 */
-static int translate_deps(struct arena *a, enum rc_mode mode, const struct tv *after_in,
-                          const struct relfile_app *appls, size_t nappls, struct tv *before,
-                          struct tv *after)
+static int translate_deps(struct arena *a, enum rc_mode mode, const struct term_vec *after_in,
+                          const struct relfile_app *appls, size_t nappls, struct term_vec *before,
+                          struct term_vec *after)
 {
     struct graph g;
     if (graph_make(a, after_in, &g) != 0)
@@ -841,7 +823,7 @@ static int translate_deps(struct arena *a, enum rc_mode mode, const struct tv *a
     for (size_t k = 0; k < after_in->n; k++) {
         const struct term *i = after_in->v[k];
         if (!is_dep(i)) {
-            tv_add(a, after, i);
+            term_vec_add(a, after, i);
             continue;
         }
         size_t v;
@@ -849,7 +831,7 @@ static int translate_deps(struct arena *a, enum rc_mode mode, const struct tv *a
             ;
         if (done[v])
             continue;
-        struct tv group = {0};
+        struct term_vec group = {0};
         dep_order(a, &g, v, &group);
         for (size_t j = 0; j < g.n; j++)
             if (find_root(g.comp, j) == find_root(g.comp, v))
@@ -865,23 +847,23 @@ static int translate_deps(struct arena *a, enum rc_mode mode, const struct tv *a
 /* union_into - systools_rc:union(X, L): the elements of X not in L, then L */
 static const struct term *union_of(struct arena *a, const struct term *x, const struct term *l)
 {
-    struct tv r = {0};
+    struct term_vec r = {0};
     size_t n;
     const struct term *const *e = term_list_els(x, &n);
     for (size_t k = 0; k < n; k++)
         if (!member(e[k], l))
-            tv_add(a, &r, e[k]);
+            term_vec_add(a, &r, e[k]);
     return term_list(a, r.v, r.n, l);
 }
 
 /* merge_loc - one load_object_code per library, in first-seen order, first in Before */
-static int merge_loc(struct arena *a, const struct tv *before, struct tv *out)
+static int merge_loc(struct arena *a, const struct term_vec *before, struct term_vec *out)
 {
-    struct tv loc = {0};
+    struct term_vec loc = {0};
     bool *used;
     for (size_t k = 0; k < before->n; k++)
         if (is(before->v[k], "load_object_code", 2))
-            tv_add(a, &loc, before->v[k]);
+            term_vec_add(a, &loc, before->v[k]);
     used = arena_alloc(a, loc.n + 1);
     for (size_t k = 0; k < loc.n; k++) {
         if (used[k])
@@ -892,9 +874,8 @@ static int merge_loc(struct arena *a, const struct tv *before, struct tv *out)
             const struct term *y = el(loc.v[j], 1);
             if (!used[j] && term_compare(el(x, 0), el(y, 0)) == 0 &&
                 term_compare(el(x, 1), el(y, 1)) != 0)
-                return err("conflicting_versions",
-                           "conflicting versions %s and %s of library %s", show(a, el(x, 1)),
-                           show(a, el(y, 1)), show(a, el(x, 0)));
+                return err("conflicting_versions", "conflicting versions %s and %s of library %s",
+                           show(a, el(x, 1)), show(a, el(y, 1)), show(a, el(x, 0)));
         }
         const struct term *acc = term_nil();
         for (size_t j = loc.n; j-- > k + 1;) {
@@ -905,71 +886,72 @@ static int merge_loc(struct arena *a, const struct tv *before, struct tv *out)
             }
         }
         acc = union_of(a, el(x, 2), acc);
-        tv_add(a, out, term_tuplev(a, 2, el(loc.v[k], 0),
-                                   term_tuplev(a, 3, el(x, 0), el(x, 1), acc)));
+        term_vec_add(
+            a, out, term_tuplev(a, 2, el(loc.v[k], 0), term_tuplev(a, 3, el(x, 0), el(x, 1), acc)));
     }
     for (size_t k = 0; k < before->n; k++)
         if (!is(before->v[k], "load_object_code", 2))
-            tv_add(a, out, before->v[k]);
+            term_vec_add(a, out, before->v[k]);
     return 0;
 }
 
-static bool drop_atom(struct arena *a, const struct tv *in, const char *name, struct tv *out)
+static bool drop_atom(struct arena *a, const struct term_vec *in, const char *name,
+                      struct term_vec *out)
 {
     bool dropped = false;
     for (size_t k = 0; k < in->n; k++) {
         if (term_is_atom(in->v[k], name))
             dropped = true;
         else
-            tv_add(a, out, in->v[k]);
+            term_vec_add(a, out, in->v[k]);
     }
     return dropped;
 }
 
 /* sort_restart - restart_new_emulator first when upgrading (a restart_emulator last when
  * downgrading); any restart_emulator moved to the very end */
-static void sort_restart(struct arena *a, enum rc_mode mode, struct tv *before, struct tv *after)
+static void sort_restart(struct arena *a, enum rc_mode mode, struct term_vec *before,
+                         struct term_vec *after)
 {
-    struct tv a1 = {0}, a2 = {0};
+    struct term_vec a1 = {0}, a2 = {0};
     if (drop_atom(a, after, "restart_new_emulator", &a1)) {
         if (mode == RC_UP) {
-            struct tv b = {0};
-            tv_add(a, &b, A(a, "restart_new_emulator"));
+            struct term_vec b = {0};
+            term_vec_add(a, &b, A(a, "restart_new_emulator"));
             tv_cat(a, &b, before);
             *before = b;
         } else {
-            tv_add(a, &a1, A(a, "restart_emulator"));
+            term_vec_add(a, &a1, A(a, "restart_emulator"));
         }
     }
     if (drop_atom(a, &a1, "restart_emulator", &a2))
-        tv_add(a, &a2, A(a, "restart_emulator"));
+        term_vec_add(a, &a2, A(a, "restart_emulator"));
     *after = a2;
 }
 
 /* ---- the whole translation ---- */
 
-static int to_tv(struct arena *a, const struct term *l, struct tv *out)
+static int to_tv(struct arena *a, const struct term *l, struct term_vec *out)
 {
     if (!term_is_list(l))
         return err("function_clause", "instruction list %s is not a list", show(a, l));
     size_t n;
     const struct term *const *e = term_list_els(l, &n);
     for (size_t k = 0; k < n; k++)
-        tv_add(a, out, e[k]);
+        term_vec_add(a, out, e[k]);
     return 0;
 }
 
 const struct term *rc_translate_scripts(struct arena *a, enum rc_mode mode,
-                                        const struct term *scripts,
-                                        const struct relfile_app *appls, size_t nappls,
-                                        const struct relfile_app *pre, size_t npre)
+                                        const struct term *scripts, const struct relfile_app *appls,
+                                        size_t nappls, const struct relfile_app *pre, size_t npre)
 {
-    struct tv list = {0}, b = {0}, af = {0}, merged = {0}, norm = {0};
+    struct term_vec list = {0}, b = {0}, af = {0}, merged = {0}, norm = {0};
     if (to_tv(a, scripts, &list) != 0)
         return NULL;
-    struct tv *ex = arena_alloc(a, (list.n + 1) * sizeof *ex);
+    struct term_vec *ex = arena_alloc(a, (list.n + 1) * sizeof *ex);
     for (size_t k = 0; k < list.n; k++) {
-        struct tv raw = {0};
+        struct term_vec raw = {0};
         if (to_tv(a, list.v[k], &raw) != 0)
             return NULL;
         for (size_t j = 0; j < raw.n; j++)
@@ -979,13 +961,13 @@ const struct term *rc_translate_scripts(struct arena *a, enum rc_mode mode,
         if (split_script(a, &ex[k], &b, &af) != 0)
             return NULL;
     tv_cat(a, &merged, &b);
-    tv_add(a, &merged, A(a, "point_of_no_return"));
+    term_vec_add(a, &merged, A(a, "point_of_no_return"));
     tv_cat(a, &merged, &af);
     if (check_tv(a, &merged) != 0)
         return NULL;
     for (size_t k = 0; k < merged.n; k++)
-        tv_add(a, &norm, normalize(a, merged.v[k]));
-    struct tv before = {0}, after = {0}, apps = {0}, after2 = {0}, before2 = {0}, final = {0};
+        term_vec_add(a, &norm, normalize(a, merged.v[k]));
+    struct term_vec before = {0}, after = {0}, apps = {0}, after2 = {0}, before2 = {0}, final = {0};
     if (split_script(a, &norm, &before, &after) != 0 || check_script(a, &before, &after) != 0)
         return NULL;
     if (translate_apps(a, &after, appls, nappls, pre, npre, &apps) != 0)
@@ -1004,9 +986,9 @@ const struct term *rc_translate_scripts(struct arena *a, enum rc_mode mode,
     if (merge_loc(a, &before2, &final) != 0)
         return NULL;
     sort_restart(a, mode, &final, &after2);
-    tv_add(a, &final, A(a, "point_of_no_return"));
+    term_vec_add(a, &final, A(a, "point_of_no_return"));
     tv_cat(a, &final, &after2);
     if (check_tv(a, &final) != 0)
         return NULL;
-    return tv_list(a, &final);
+    return term_vec_list(a, &final);
 }

@@ -17,9 +17,8 @@ enum rc_mode { RC_UP, RC_DN };
  * in A, or NULL with a KERR_BUILD error whose message ends in "(systools_rc: KIND)", KIND
  * being the reason systools gives (bad_instruction, undef_module, no_such_module, ...). */
 const struct term *rc_translate_scripts(struct arena *a, enum rc_mode mode,
-                                        const struct term *scripts,
-                                        const struct relfile_app *appls, size_t nappls,
-                                        const struct relfile_app *pre, size_t npre);
+                                        const struct term *scripts, const struct relfile_app *appls,
+                                        size_t nappls, const struct relfile_app *pre, size_t npre);
 
 /* rc_check_syntax - systools_rc's check of every instruction of SCRIPT (one appup entry's
  * list, expanded as translate_scripts expands it): 0, or -1 with the error recorded as

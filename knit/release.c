@@ -202,8 +202,8 @@ static int find_candidates(struct arena *a, const struct cfg *c, struct vec *fou
     /* erts: each ROOT/erts-VSN as ROOT/lib/erts-VSN, or ROOT/erts-VSN/preloaded */
     DIR *d = opendir(c->root_dir);
     if (!d)
-        return kerr_set(KERR_INPUT, c->file, 0, 0, "missing root directory '%s': %s",
-                        c->root_dir, strerror(errno));
+        return kerr_set(KERR_INPUT, c->file, 0, 0, "missing root directory '%s': %s", c->root_dir,
+                        strerror(errno));
     struct dirent *e;
     while ((e = readdir(d))) {
         if (strncmp(e->d_name, "erts", 4) != 0)
@@ -260,8 +260,8 @@ static void read_info(struct arena *a, struct release_app *app, const char *dir)
 {
     const char *base = get_base(app, dir);
     size_t pl = strlen(app->name);
-    app->vsn = !strncmp(base, app->name, pl) && base[pl] == '-' ? arena_strdup(a, base + pl + 1)
-                                                                 : "";
+    app->vsn =
+        !strncmp(base, app->name, pl) && base[pl] == '-' ? arena_strdup(a, base + pl + 1) : "";
     app->info = term_nil();
     app->napplications = app->nincl_apps = app->nopt_apps = app->nmodules = 0;
     app->start_mod = NULL;
@@ -528,8 +528,8 @@ static int choose_dir(struct arena *a, const struct release *r, struct release_a
         }
         (void)cond;
         return kerr_set(KERR_INPUT, c->file, (int)app->cfg->line, 0,
-                        "application '%s' is in none of the searched directories: %s",
-                        app->name, searched(a, c));
+                        "application '%s' is in none of the searched directories: %s", app->name,
+                        searched(a, c));
     }
     const char **vsns = arena_alloc(a, app->ndirs * sizeof *vsns);
     for (size_t i = 0; i < app->ndirs; i++) {
@@ -577,8 +577,8 @@ static int build_apps(struct arena *a, struct release *r)
     r->napps = 0;
     for (size_t i = 0; i < found.n;) {
         size_t j = i;
-        while (j < found.n && !strcmp(((struct found *)found.p[j])->name,
-                                      ((struct found *)found.p[i])->name))
+        while (j < found.n &&
+               !strcmp(((struct found *)found.p[j])->name, ((struct found *)found.p[i])->name))
             j++;
         struct release_app *app = &r->apps[r->napps++];
         app->name = ((struct found *)found.p[i])->name;
@@ -635,8 +635,10 @@ static int build_apps(struct arena *a, struct release *r)
             r->erts = app;
     }
     if (!r->erts || !r->erts->dir)
-        return kerr_set(KERR_INPUT, c->file, 0, 0, "erts cannot be found in the root directory "
-                                                   "'%s'", c->root_dir);
+        return kerr_set(KERR_INPUT, c->file, 0, 0,
+                        "erts cannot be found in the root directory "
+                        "'%s'",
+                        c->root_dir);
     r->erts_vsn = r->erts->vsn;
     if (!*r->erts_vsn)
         log_warn("erts has no version");
@@ -895,8 +897,7 @@ static void propagate_mods(struct arena *a, struct release *r)
     for (size_t i = 0; i < missing.n; i++)
         r->missing_mods[r->nmissing_mods++] = missing.p[i];
     if (missing.n)
-        log_verbose("%zu called modules are in no application (reltool's *MISSING*)",
-                    missing.n);
+        log_verbose("%zu called modules are in no application (reltool's *MISSING*)", missing.n);
     free(work.p);
     free(missing.p);
 }
@@ -1147,8 +1148,8 @@ static int sort_apps(const struct release *r, const struct cfg_rel *rel, struct 
             /* L ++ [App | Apps2], circular ones left out */
             struct vec next = {0};
             for (size_t i = 0; i < uses.n; i++)
-                if (!str_in(((struct merged *)uses.p[i])->app->name,
-                            (const char *const *)visited.p, visited.n))
+                if (!str_in(((struct merged *)uses.p[i])->app->name, (const char *const *)visited.p,
+                            visited.n))
                     vec_push(&next, uses.p[i]);
             vec_push(&next, m);
             for (size_t i = 0; i < apps->n; i++)
@@ -1168,11 +1169,10 @@ static int sort_apps(const struct release *r, const struct cfg_rel *rel, struct 
         for (size_t i = 0; i < v->n; i++)
             snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "%s'%s'", i ? ", " : "",
                      (const char *)v->p[i]);
-        rc = kerr_set(KERR_INPUT, r->cfg->file, (int)rel->line, 0, "release '%s': %s: %s",
-                      rel->name,
-                      circular.n ? "circular dependencies between applications"
-                                 : "undefined applications",
-                      buf);
+        rc = kerr_set(
+            KERR_INPUT, r->cfg->file, (int)rel->line, 0, "release '%s': %s: %s", rel->name,
+            circular.n ? "circular dependencies between applications" : "undefined applications",
+            buf);
     }
     free(visited.p);
     free(missing.p);

@@ -24,8 +24,8 @@ struct release_mod {
     bool exists;            /* ebin/M.beam is there */
     bool is_app_mod;        /* listed in the .app (or its start module) */
     bool is_ebin_mod;
-    bool uses_read;         /* uses/nuses filled (read lazily from the beam's imports) */
-    const char **uses;      /* modules it calls (xref "UM": imports, BIFs left out) */
+    bool uses_read;    /* uses/nuses filled (read lazily from the beam's imports) */
+    const char **uses; /* modules it calls (xref "UM": imports, BIFs left out) */
     size_t nuses;
     int incl; /* enum release_tri */
     int pre;  /* is_pre_included */
@@ -41,10 +41,10 @@ struct release_app {
     size_t ndirs;
     const struct cfg_app *cfg; /* the {app, ...} or {erts, ...} settings, or NULL */
     /* from the .app file; defaults as reltool's #app_info{} */
-    const struct term *info;   /* the .app's option list, [] when unreadable */
+    const struct term *info; /* the .app's option list, [] when unreadable */
     const char **applications, **incl_apps, **opt_apps, **modules;
     size_t napplications, nincl_apps, nopt_apps, nmodules;
-    const char *start_mod; /* {mod, {M, _}}, or NULL */
+    const char *start_mod;    /* {mod, {M, _}}, or NULL */
     struct release_mod *mods; /* sorted by name */
     size_t nmods;
     bool in_rels; /* used by some {rel, ...} (reltool's rels =/= []) */

@@ -21,25 +21,14 @@
 /* ---- errors ---- */
 
 /* fail - record CLS with FILE and a message ending in "(systools_make: KIND)" */
-static int fail(enum kerr_class cls, const char *file, const char *kind, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static int fail(enum kerr_class cls, const char *file, const char *kind, const char *fmt, ...)
-{
-    char msg[1800];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    return kerr_set(cls, file, 0, 0, "%s (systools_make: %s)", msg, kind);
-}
+#define fail(cls, file, kind, ...) kerr_set_kind(cls, file, "systools_make", kind, __VA_ARGS__)
 
 /* add_kind - append "(MOD: KIND)" to the error recorded last, keeping its place */
 static int add_kind(const char *mod, const char *kind)
 {
-    struct kerr e;
-    kerr_copy(&e);
-    return kerr_set(e.cls, e.file[0] ? e.file : NULL, e.line, e.col, "%.1900s (%s: %s)", e.msg,
-                    mod, kind);
+    char suffix[256];
+    snprintf(suffix, sizeof suffix, " (%s: %s)", mod, kind);
+    return kerr_wrap("", suffix);
 }
 
 /* show - a term as ~w text, cut short for messages */
@@ -216,8 +205,8 @@ static void match_dirs(struct arena *a, const char *re_text, const char *d0, boo
 {
     int err;
     PCRE2_SIZE off;
-    pcre2_code *re = pcre2_compile((PCRE2_SPTR)re_text, PCRE2_ZERO_TERMINATED, PCRE2_UTF, &err,
-                                   &off, NULL);
+    pcre2_code *re =
+        pcre2_compile((PCRE2_SPTR)re_text, PCRE2_ZERO_TERMINATED, PCRE2_UTF, &err, &off, NULL);
     DIR *dh = re ? opendir(d0) : NULL;
     struct dirent *de;
     while (dh && (de = readdir(dh))) {
@@ -360,8 +349,8 @@ void relfile_code_path(struct arena *a, struct relfile_path *out)
     static const char *first[] = {"kernel-", "stdlib-", ""};
     for (int pass = 0; pass < 3; pass++)
         for (size_t i = 0; i < all.n; i++) {
-            bool is_first = !strncmp(all.dirs[i], "kernel-", 7) ||
-                            !strncmp(all.dirs[i], "stdlib-", 7);
+            bool is_first =
+                !strncmp(all.dirs[i], "kernel-", 7) || !strncmp(all.dirs[i], "stdlib-", 7);
             if (pass < 2 ? strncmp(all.dirs[i], first[pass], 7) != 0 : is_first)
                 continue;
             const char *ebin = join(a, join(a, lib, all.dirs[i]), "ebin");
@@ -513,10 +502,19 @@ static const struct term *dict_get(const struct term *dict, const char *key)
  * with *MISSING telling missing_param from bad_param */
 static const char *check_items(const struct term *dict, bool *missing)
 {
-    static const char *items[] = {"vsn", "id", "description", "modules", "registered",
-                                  "applications", "optional_applications",
-                                  "included_applications", "mod", "start_phases", "env",
-                                  "maxT", "maxP"};
+    static const char *items[] = {"vsn",
+                                  "id",
+                                  "description",
+                                  "modules",
+                                  "registered",
+                                  "applications",
+                                  "optional_applications",
+                                  "included_applications",
+                                  "mod",
+                                  "start_phases",
+                                  "env",
+                                  "maxT",
+                                  "maxP"};
     for (size_t i = 0; i < sizeof items / sizeof *items; i++) {
         const char *k = items[i];
         const struct term *e = dict_get(dict, k);
@@ -533,8 +531,8 @@ static const char *check_items(const struct term *dict, bool *missing)
         bool ok;
         if (!strcmp(k, "mod")) {
             *missing = true;
-            ok = (term_is_tuple(v, 2) && v->u.tuple.el[0]->type == TERM_ATOM) ||
-                 v->type == TERM_NIL;
+            ok =
+                (term_is_tuple(v, 2) && v->u.tuple.el[0]->type == TERM_ATOM) || v->type == TERM_NIL;
         } else if (!strcmp(k, "vsn") || !strcmp(k, "id") || !strcmp(k, "description")) {
             ok = string_p(v);
         } else if (!strcmp(k, "start_phases")) {
@@ -660,8 +658,8 @@ int relfile_find_app(struct arena *a, const char *name, const char *vsn,
         kerr_restore(&first);
         return -1;
     }
-    return fail(KERR_BUILD, NULL, "not_found", "application '%s' (%s) not found in the path",
-                file, vsn);
+    return fail(KERR_BUILD, NULL, "not_found", "application '%s' (%s) not found in the path", file,
+                vsn);
 }
 
 /* ---- releases: systools_make:get_release/2 ---- */
@@ -737,8 +735,8 @@ static int collect_apps(struct arena *a, struct relfile_release *r, const struct
             continue;
         }
         if (strcmp(app->name, ra->name) != 0) {
-            fail(KERR_BUILD, app->dir, "bad_application_name",
-                 "'%s.app' defines application '%s'", ra->name, app->name);
+            fail(KERR_BUILD, app->dir, "bad_application_name", "'%s.app' defines application '%s'",
+                 ra->name, app->name);
             kerr_copy(&last);
             nerr++;
         }
@@ -805,8 +803,8 @@ static int check_apps(struct arena *a, struct relfile_release *r)
             for (size_t j = 0; j < inc.n; j++)
                 if (!strcmp(inc.v[j], x))
                     return fail(KERR_BUILD, r->rel.path, "duplicate_include",
-                                "application '%s' is included by both '%s' and '%s'", x,
-                                by.v[j], r->apps[i].name);
+                                "application '%s' is included by both '%s' and '%s'", x, by.v[j],
+                                r->apps[i].name);
             sv_add(a, &inc, x);
             sv_add(a, &by, r->apps[i].name);
         }
@@ -1012,8 +1010,8 @@ static int sort_appls(struct arena *a, struct relfile_release *r)
                     "circular dependencies among applications %s and undefined applications %s",
                     sv_join(a, &circ_names), sv_join(a, &missing));
     if (missing.n)
-        return fail(KERR_BUILD, r->rel.path, "undefined_applications",
-                    "undefined applications %s", sv_join(a, &missing));
+        return fail(KERR_BUILD, r->rel.path, "undefined_applications", "undefined applications %s",
+                    sv_join(a, &missing));
     if (circ_names.n)
         return fail(KERR_BUILD, r->rel.path, "circular_dependencies",
                     "circular dependencies among applications %s", sv_join(a, &circ_names));

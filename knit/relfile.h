@@ -19,8 +19,8 @@ struct relfile_path {
 struct relfile_app {
     const char *name;
     const char *vsn;
-    const char *type; /* start type from the .rel: permanent, transient, temporary, load, none */
-    const char *dir;  /* the directory the .app was found in (as systools joins it) */
+    const char *type;  /* start type from the .rel: permanent, transient, temporary, load, none */
+    const char *dir;   /* the directory the .app was found in (as systools joins it) */
     const char **mods; /* modules, in .app order */
     size_t nmods;
     const char **uses; /* applications (sorted into .rel order when there are several) */
@@ -39,8 +39,8 @@ struct relfile_app {
 struct relfile_rel_app {
     const char *name;
     const char *vsn;
-    const char *type;          /* permanent when not given */
-    const struct term *incls;  /* the included-applications override, or NULL */
+    const char *type;         /* permanent when not given */
+    const struct term *incls; /* the included-applications override, or NULL */
 };
 
 /* A .rel file: {release, {Name, Vsn}, {erts, EVsn}, Apps}. */

@@ -15,68 +15,25 @@
 /* sasl before this version means the old release predates R15 (systools' ?R15_SASL_VSN) */
 #define R15_SASL_VSN "2.2"
 
-/* A growable term array in an arena. */
-struct vec {
-    const struct term **v;
-    size_t n, cap;
-};
-
-static void vec_add(struct arena *a, struct vec *t, const struct term *x)
+static void vec_push_front(struct arena *a, struct term_vec *t, const struct term *x)
 {
-    if (t->n == t->cap) {
-        size_t cap = t->cap ? t->cap * 2 : 16;
-        const struct term **v = arena_alloc(a, cap * sizeof *v);
-        if (t->n)
-            memcpy(v, t->v, t->n * sizeof *v);
-        t->v = v;
-        t->cap = cap;
-    }
-    t->v[t->n++] = x;
-}
-
-static void vec_push_front(struct arena *a, struct vec *t, const struct term *x)
-{
-    vec_add(a, t, x);
+    term_vec_add(a, t, x);
     memmove(t->v + 1, t->v, (t->n - 1) * sizeof *t->v);
     t->v[0] = x;
-}
-
-static const struct term *vec_list(struct arena *a, const struct vec *t)
-{
-    return term_list(a, t->v, t->n, term_nil());
 }
 
 static const char *show(struct arena *a, const struct term *t)
 {
     struct buf b = BUF_INIT;
     term_print_at(&b, t, 1, 100000);
-    const char *s = b.len > 300 ? arena_sprintf(a, "%.290s...", buf_cstr(&b))
-                                : arena_strdup(a, buf_cstr(&b));
+    const char *s =
+        b.len > 300 ? arena_sprintf(a, "%.290s...", buf_cstr(&b)) : arena_strdup(a, buf_cstr(&b));
     buf_free(&b);
     return s;
 }
 
 /* fail - record an error whose message ends with "(systools_relup: KIND)" */
-static int fail(enum kerr_class cls, const char *file, const char *kind, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static int fail(enum kerr_class cls, const char *file, const char *kind, const char *fmt, ...)
-{
-    char msg[1800];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    return kerr_set(cls, file, 0, 0, "%s (systools_relup: %s)", msg, kind);
-}
-
-/* reword - put PREFIX before the message of the error recorded last, and SUFFIX after it */
-static int reword(const char *prefix, const char *suffix)
-{
-    struct kerr e;
-    kerr_copy(&e);
-    return kerr_set(e.cls, e.file[0] ? e.file : NULL, e.line, e.col, "%s%.1800s%s", prefix,
-                    e.msg, suffix);
-}
+#define fail(cls, file, kind, ...) kerr_set_kind(cls, file, "systools_relup", kind, __VA_ARGS__)
 
 /* The state of one mk_relup run. */
 struct run {
@@ -84,8 +41,8 @@ struct run {
     const struct relfile_path *path;
     const struct relup_opts *opts;
     struct relfile_release top;
-    struct vec warn;  /* warning terms, newest first as systools keeps them */
-    const char **texts; /* their messages, in the same order */
+    struct term_vec warn; /* warning terms, newest first as systools keeps them */
+    const char **texts;   /* their messages, in the same order */
 };
 
 static void warn(struct run *r, const struct term *w, const char *text)
@@ -126,8 +83,7 @@ const struct term *relup_search_version(struct arena *a, const char *vsn, const 
     *bad = false;
     if (!term_is_list(list)) {
         *bad = true;
-        fail(KERR_BUILD, NULL, "function_clause", "version list %s is not a list",
-             show(a, list));
+        fail(KERR_BUILD, NULL, "function_clause", "version list %s is not a list", show(a, list));
         return NULL;
     }
     const struct term *want = term_stringz(a, vsn);
@@ -153,8 +109,8 @@ const struct term *relup_search_version(struct arena *a, const char *vsn, const 
 }
 
 /* appup_script - the instructions of APP's appup for moving from/to BASE_VSN */
-static int appup_script(struct run *r, bool up, const struct relfile_app *app,
-                        const char *base_vsn, struct vec *scripts, const struct relfile_app **who)
+static int appup_script(struct run *r, bool up, const struct relfile_app *app, const char *base_vsn,
+                        struct term_vec *scripts, const struct relfile_app **who)
 {
     struct arena *a = r->a;
     const char *file = arena_sprintf(a, "%s/%s.appup", app->dir, app->name);
@@ -165,29 +121,29 @@ static int appup_script(struct run *r, bool up, const struct relfile_app *app,
                     "cannot open the appup of '%s' (%s), needed for the change from \"%s\"",
                     app->name, app->vsn, base_vsn);
     if (!t)
-        return reword("", " (systools_relup: file_problem)");
+        return kerr_wrap("", " (systools_relup: file_problem)");
     if (!term_is_tuple(t, 3))
-        return fail(KERR_INPUT, file, "file_problem",
-                    "appup is not a {Vsn, UpFrom, DownTo} tuple");
+        return fail(KERR_INPUT, file, "file_problem", "appup is not a {Vsn, UpFrom, DownTo} tuple");
     const struct term *top_vsn = t->u.tuple.el[0];
     if (!term_equal(top_vsn, app->vsn_term)) {
-        const char *text = arena_sprintf(a, "appup '%s' says version %s, the application is \"%s\" "
-                                            "(bad_vsn)", file, show(a, top_vsn), app->vsn);
-        warn(r, term_tuplev(a, 2, term_atomz(a, "bad_vsn"),
-                            term_tuplev(a, 2, top_vsn, app->vsn_term)),
+        const char *text = arena_sprintf(a,
+                                         "appup '%s' says version %s, the application is \"%s\" "
+                                         "(bad_vsn)",
+                                         file, show(a, top_vsn), app->vsn);
+        warn(r,
+             term_tuplev(a, 2, term_atomz(a, "bad_vsn"), term_tuplev(a, 2, top_vsn, app->vsn_term)),
              text);
     }
     bool bad;
-    const struct term *ru =
-        relup_search_version(a, base_vsn, t->u.tuple.el[up ? 1 : 2], &bad);
+    const struct term *ru = relup_search_version(a, base_vsn, t->u.tuple.el[up ? 1 : 2], &bad);
     if (bad)
-        return reword(arena_sprintf(a, "%s: ", file), "");
+        return kerr_wrap(arena_sprintf(a, "%s: ", file), "");
     if (!ru)
         return fail(KERR_BUILD, file, "no_relup",
-                    "no %s entry for version \"%s\" of '%s' in the appup of '%s' %s", 
+                    "no %s entry for version \"%s\" of '%s' in the appup of '%s' %s",
                     up ? "upgrade" : "downgrade", base_vsn, app->name, app->name, app->vsn);
     who[scripts->n] = app;
-    vec_add(a, scripts, ru);
+    term_vec_add(a, scripts, ru);
     return 0;
 }
 
@@ -202,7 +158,8 @@ static const struct relfile_rel_app *rel_find(const struct relfile_rel *rel, con
 /* scripts_for - every appup script of one from/to release pair, plus the added and removed
  * applications and the emulator restarts (systools' collect_appup_scripts and the rest) */
 static int scripts_for(struct run *r, bool up, const struct relfile_release *base,
-                       struct vec *scripts, struct vec *appups, const struct relfile_app **who)
+                       struct term_vec *scripts, struct term_vec *appups,
+                       const struct relfile_app **who)
 {
     struct arena *a = r->a;
     const struct relfile_rel *from = up ? &base->rel : &r->top.rel;
@@ -215,30 +172,33 @@ static int scripts_for(struct run *r, bool up, const struct relfile_release *bas
     }
     for (size_t k = 0; k < to->napps; k++)
         if (!rel_find(from, to->apps[k].name))
-            vec_add(a, scripts,
-                    term_listv(a, 1, term_tuplev(a, 3, term_atomz(a, "add_application"),
-                                                 term_atomz(a, to->apps[k].name),
-                                                 term_atomz(a, to->apps[k].type))));
+            term_vec_add(a, scripts,
+                         term_listv(a, 1,
+                                    term_tuplev(a, 3, term_atomz(a, "add_application"),
+                                                term_atomz(a, to->apps[k].name),
+                                                term_atomz(a, to->apps[k].type))));
     for (size_t k = 0; k < appups->n; k++)
-        vec_add(a, scripts, appups->v[k]);
+        term_vec_add(a, scripts, appups->v[k]);
     for (size_t k = 0; k < from->napps; k++)
         if (!rel_find(to, from->apps[k].name))
-            vec_add(a, scripts,
-                    term_listv(a, 1, term_tuplev(a, 2, term_atomz(a, "remove_application"),
-                                                 term_atomz(a, from->apps[k].name))));
+            term_vec_add(a, scripts,
+                         term_listv(a, 1,
+                                    term_tuplev(a, 2, term_atomz(a, "remove_application"),
+                                                term_atomz(a, from->apps[k].name))));
     const struct relfile_rel *t = &r->top.rel, *b = &base->rel;
     if (strcmp(t->erts_vsn, b->erts_vsn) != 0) {
         vec_push_front(a, scripts, term_listv(a, 1, term_atomz(a, "restart_new_emulator")));
-        const struct term *w = term_tuplev(
-            a, 2, term_atomz(a, "erts_vsn_changed"),
-            term_tuplev(a, 2, term_tuplev(a, 2, t->name_term, t->erts_vsn_term),
-                        term_tuplev(a, 2, b->name_term, b->erts_vsn_term)));
-        warn(r, w, arena_sprintf(a, "the ERTS version changed between %s and %s (erts_vsn_changed)",
-                                 show(a, w->u.tuple.el[1]->u.tuple.el[0]),
-                                 show(a, w->u.tuple.el[1]->u.tuple.el[1])));
+        const struct term *w =
+            term_tuplev(a, 2, term_atomz(a, "erts_vsn_changed"),
+                        term_tuplev(a, 2, term_tuplev(a, 2, t->name_term, t->erts_vsn_term),
+                                    term_tuplev(a, 2, b->name_term, b->erts_vsn_term)));
+        warn(r, w,
+             arena_sprintf(a, "the ERTS version changed between %s and %s (erts_vsn_changed)",
+                           show(a, w->u.tuple.el[1]->u.tuple.el[0]),
+                           show(a, w->u.tuple.el[1]->u.tuple.el[1])));
     }
     if (r->opts->restart_emulator)
-        vec_add(a, scripts, term_listv(a, 1, term_atomz(a, "restart_emulator")));
+        term_vec_add(a, scripts, term_listv(a, 1, term_atomz(a, "restart_emulator")));
     return 0;
 }
 
@@ -258,20 +218,20 @@ static const struct term *fix_r15(struct run *r, const struct term *ru,
             sasl = base->apps[k].vsn;
     if (!sasl || strcmp(sasl, R15_SASL_VSN) >= 0)
         return ru;
-    struct vec out = {0};
+    struct term_vec out = {0};
     bool deleted = false;
     for (size_t k = 1; k < n; k++) {
         if (!deleted && term_is_atom(e[k], "restart_emulator")) {
             deleted = true;
             continue;
         }
-        vec_add(a, &out, e[k]);
+        term_vec_add(a, &out, e[k]);
     }
-    vec_add(a, &out, e[0]);
+    term_vec_add(a, &out, e[0]);
     warn(r, term_atomz(a, "pre_R15_emulator_upgrade"),
          "upgrade from an OTP version earlier than R15: new code should be compiled with the "
          "old emulator (pre_R15_emulator_upgrade)");
-    return vec_list(a, &out);
+    return term_vec_list(a, &out);
 }
 
 /* one_base - the {Vsn, Descr, Instructions} entry for one release to upgrade from (UP) or
@@ -286,14 +246,14 @@ static int one_base(struct run *r, bool up, const char *file, const struct term 
         return fail(KERR_BUILD, base.rel.path, "missing_sasl",
                     "release \"%s\" \"%s\" has no sasl application and cannot be upgraded",
                     base.rel.name, base.rel.vsn);
-    struct vec scripts = {0}, appups = {0};
+    struct term_vec scripts = {0}, appups = {0};
     const struct relfile_app **who = arena_alloc(a, (r->top.napps + 1) * sizeof *who);
     if (scripts_for(r, up, &base, &scripts, &appups, who) != 0)
         return -1;
     const struct term *ru =
-        up ? rc_translate_scripts(a, RC_UP, vec_list(a, &scripts), r->top.apps, r->top.napps,
+        up ? rc_translate_scripts(a, RC_UP, term_vec_list(a, &scripts), r->top.apps, r->top.napps,
                                   base.apps, base.napps)
-           : rc_translate_scripts(a, RC_DN, vec_list(a, &scripts), base.apps, base.napps,
+           : rc_translate_scripts(a, RC_DN, term_vec_list(a, &scripts), base.apps, base.napps,
                                   r->top.apps, r->top.napps);
     if (!ru) {
         /* systools merges the scripts first; find the appup a bad instruction came from */
@@ -304,9 +264,9 @@ static int one_base(struct run *r, bool up, const char *file, const struct term 
             if (rc_check_syntax(a, appups.v[k]) != 0)
                 in = arena_sprintf(a, " (appup of '%s' %s)", who[k]->name, who[k]->vsn);
         kerr_restore(&e);
-        return reword(arena_sprintf(a, "%s release \"%s\"%s: ", up ? "upgrade from" : "downgrade to",
-                                    base.rel.vsn, in),
-                      "");
+        return kerr_wrap(arena_sprintf(a, "%s release \"%s\"%s: ",
+                                       up ? "upgrade from" : "downgrade to", base.rel.vsn, in),
+                         "");
     }
     if (up)
         ru = fix_r15(r, ru, &base);
@@ -330,7 +290,7 @@ int relup_make(struct arena *a, const char *top, const char *const *ups, size_t 
         return fail(KERR_BUILD, r.top.rel.path, "missing_sasl",
                     "release \"%s\" \"%s\" has no sasl application and cannot be upgraded",
                     r.top.rel.name, r.top.rel.vsn);
-    struct vec upv = {0}, dnv = {0};
+    struct term_vec upv = {0}, dnv = {0};
     for (size_t k = 0; k < nups + ndowns; k++) {
         bool up = k < nups;
         const struct term *vdr = NULL;
@@ -348,8 +308,8 @@ int relup_make(struct arena *a, const char *top, const char *const *ups, size_t 
         buf_free(&b);
         return -1;
     }
-    *relup = term_tuplev(a, 3, r.top.rel.vsn_term, vec_list(a, &upv), vec_list(a, &dnv));
-    *warnings = vec_list(a, &r.warn);
+    *relup = term_tuplev(a, 3, r.top.rel.vsn_term, term_vec_list(a, &upv), term_vec_list(a, &dnv));
+    *warnings = term_vec_list(a, &r.warn);
     if (texts)
         *texts = r.texts;
     return 0;

@@ -51,8 +51,8 @@ json_t *report_artifact(const char *kind, const char *path)
     long long size;
     if (report_sha256_file(path, hex, &size) != 0)
         return NULL;
-    return json_pack("{s:s, s:s, s:I, s:s}", "kind", kind, "path", path, "size",
-                     (json_int_t)size, "sha256", hex);
+    return json_pack("{s:s, s:s, s:I, s:s}", "kind", kind, "path", path, "size", (json_int_t)size,
+                     "sha256", hex);
 }
 
 json_t *report_term(const struct term *t)

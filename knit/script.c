@@ -213,30 +213,6 @@ const struct term *script_app_spec(struct arena *a, const struct relfile_app *ap
 
 /* ---- the script ---- */
 
-/* A growing list of terms (instructions, or strings of a path). */
-struct tlist {
-    size_t n, cap;
-    const struct term **el;
-};
-
-static void tl_add(struct arena *a, struct tlist *l, const struct term *t)
-{
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 64;
-        const struct term **el = arena_alloc(a, cap * sizeof *el);
-        if (l->n)
-            memcpy(el, l->el, l->n * sizeof *el);
-        l->el = el;
-        l->cap = cap;
-    }
-    l->el[l->n++] = t;
-}
-
-static const struct term *tl_term(struct arena *a, const struct tlist *l)
-{
-    return term_list(a, l->el, l->n, term_nil());
-}
-
 /* cr_path - systools_make:cr_path/5 with the default path flag and no variables:
  * filename:join(["$ROOT", "lib", Name ++ "-" ++ Vsn, "ebin"]), whose only effect on such
  * parts is to collapse repeated and drop trailing slashes */
@@ -255,13 +231,13 @@ static const char *cr_path(struct arena *a, const struct relfile_app *app)
 }
 
 /* path_set_add - add DIR to the path list unless it is there (systools_make:make_set/1) */
-static void path_set_add(struct arena *a, struct tlist *l, const char *dir)
+static void path_set_add(struct arena *a, struct term_vec *l, const char *dir)
 {
     const struct term *t = term_stringz(a, dir);
     for (size_t i = 0; i < l->n; i++)
-        if (term_equal(l->el[i], t))
+        if (term_equal(l->v[i], t))
             return;
-    tl_add(a, l, t);
+    term_vec_add(a, l, t);
 }
 
 static const struct term *tag1(struct arena *a, const char *tag)
@@ -304,20 +280,20 @@ static int cmp_term(const void *x, const void *y)
 /* load_appl_mods - {path, [Dir]} and {primLoad, sorted modules} per application, leaving
  * out the mandatory and preloaded modules */
 static void load_appl_mods(struct arena *a, const struct relfile_release *rel,
-                           const struct script_otp *otp, struct tlist *out)
+                           const struct script_otp *otp, struct term_vec *out)
 {
     for (size_t i = 0; i < rel->napps; i++) {
         const struct relfile_app *app = &rel->apps[i];
-        struct tlist mods = {0, 0, NULL};
+        struct term_vec mods = {0};
         for (size_t k = 0; k < app->nmods; k++)
             if (!atom_in(otp->mandatory, app->mods[k]) && !atom_in(otp->preloaded, app->mods[k]))
-                tl_add(a, &mods, term_atomz(a, app->mods[k]));
+                term_vec_add(a, &mods, term_atomz(a, app->mods[k]));
         if (mods.n > 1)
-            qsort(mods.el, mods.n, sizeof *mods.el, cmp_term);
-        tl_add(a, out, tag2(a, "path", term_listv(a, 1, term_stringz(a, cr_path(a, app)))));
-        tl_add(a, out, tag2(a, "primLoad", tl_term(a, &mods)));
+            qsort(mods.v, mods.n, sizeof *mods.v, cmp_term);
+        term_vec_add(a, out, tag2(a, "path", term_listv(a, 1, term_stringz(a, cr_path(a, app)))));
+        term_vec_add(a, out, tag2(a, "primLoad", term_vec_list(a, &mods)));
     }
-    tl_add(a, out, progress(a, "modules_loaded"));
+    term_vec_add(a, out, progress(a, "modules_loaded"));
 }
 
 static bool name_in(const char *const *names, size_t n, const char *name)
@@ -330,7 +306,7 @@ static bool name_in(const char *const *names, size_t n, const char *name)
 
 /* start_appls - systools_make:create_start_appls/1: start_boot every application that is
  * no one's included application and whose type is neither none nor load */
-static void start_appls(struct arena *a, const struct relfile_release *rel, struct tlist *out)
+static void start_appls(struct arena *a, const struct relfile_release *rel, struct term_vec *out)
 {
     for (size_t i = 0; i < rel->napps; i++) {
         const struct relfile_app *app = &rel->apps[i];
@@ -339,9 +315,9 @@ static void start_appls(struct arena *a, const struct relfile_release *rel, stru
             included = name_in(rel->apps[k].incls, rel->apps[k].nincls, app->name);
         if (included || !strcmp(app->type, "none") || !strcmp(app->type, "load"))
             continue;
-        tl_add(a, out,
-               apply(a, "application", "start_boot",
-                     term_listv(a, 2, term_atomz(a, app->name), term_atomz(a, app->type))));
+        term_vec_add(a, out,
+                     apply(a, "application", "start_boot",
+                           term_listv(a, 2, term_atomz(a, app->name), term_atomz(a, app->type))));
     }
 }
 
@@ -357,25 +333,25 @@ const struct term *script_make(struct arena *a, const struct relfile_release *re
                  "application 'kernel' is missing from the release");
         return NULL;
     }
-    struct tlist s = {0, 0, NULL};
-    tl_add(a, &s, tag2(a, "preLoaded", otp->preloaded));
-    tl_add(a, &s, progress(a, "preloaded"));
+    struct term_vec s = {0};
+    term_vec_add(a, &s, tag2(a, "preLoaded", otp->preloaded));
+    term_vec_add(a, &s, progress(a, "preloaded"));
 
-    struct tlist mand = {0, 0, NULL};
+    struct term_vec mand = {0};
     for (size_t i = 0; i < rel->napps; i++)
         if (!strcmp(rel->apps[i].name, "kernel") || !strcmp(rel->apps[i].name, "stdlib"))
             path_set_add(a, &mand, cr_path(a, &rel->apps[i]));
-    tl_add(a, &s, tag2(a, "path", tl_term(a, &mand)));
-    tl_add(a, &s, tag2(a, "primLoad", otp->mandatory));
-    tl_add(a, &s, tag1(a, "kernel_load_completed"));
-    tl_add(a, &s, progress(a, "kernel_load_completed"));
+    term_vec_add(a, &s, tag2(a, "path", term_vec_list(a, &mand)));
+    term_vec_add(a, &s, tag2(a, "primLoad", otp->mandatory));
+    term_vec_add(a, &s, tag1(a, "kernel_load_completed"));
+    term_vec_add(a, &s, progress(a, "kernel_load_completed"));
 
     load_appl_mods(a, rel, otp, &s);
 
-    struct tlist all = {0, 0, NULL};
+    struct term_vec all = {0};
     for (size_t i = 0; i < rel->napps; i++)
         path_set_add(a, &all, cr_path(a, &rel->apps[i]));
-    tl_add(a, &s, tag2(a, "path", tl_term(a, &all)));
+    term_vec_add(a, &s, tag2(a, "path", term_vec_list(a, &all)));
 
     for (size_t i = 0; i < otp->nprocs; i++) {
         const struct term *p = otp->procs[i];
@@ -385,25 +361,26 @@ const struct term *script_make(struct arena *a, const struct relfile_release *re
             p = term_tuplev(a, 3, p->u.tuple.el[0], p->u.tuple.el[1],
                             term_tuplev(a, 3, mfa->u.tuple.el[0], mfa->u.tuple.el[1], args));
         }
-        tl_add(a, &s, p);
+        term_vec_add(a, &s, p);
     }
-    tl_add(a, &s, progress(a, "init_kernel_started"));
+    term_vec_add(a, &s, progress(a, "init_kernel_started"));
 
     for (size_t i = 0; i < rel->napps; i++) {
         const struct relfile_app *app = &rel->apps[i];
         if (!strcmp(app->name, "kernel") || !strcmp(app->type, "none"))
             continue;
-        tl_add(a, &s, apply(a, "application", "load", term_listv(a, 1, script_app_spec(a, app))));
+        term_vec_add(a, &s,
+                     apply(a, "application", "load", term_listv(a, 1, script_app_spec(a, app))));
     }
-    tl_add(a, &s, progress(a, "applications_loaded"));
+    term_vec_add(a, &s, progress(a, "applications_loaded"));
 
     start_appls(a, rel, &s);
     if (!no_dot_erlang)
-        tl_add(a, &s, apply(a, "c", "erlangrc", term_nil()));
-    tl_add(a, &s, progress(a, "started"));
+        term_vec_add(a, &s, apply(a, "c", "erlangrc", term_nil()));
+    term_vec_add(a, &s, progress(a, "started"));
 
     const struct term *id = term_tuplev(a, 2, rel->rel.name_term, rel->rel.vsn_term);
-    return term_tuplev(a, 3, term_atomz(a, "script"), id, tl_term(a, &s));
+    return term_tuplev(a, 3, term_atomz(a, "script"), id, term_vec_list(a, &s));
 }
 
 /* ---- writing ---- */

@@ -117,8 +117,8 @@ static int archive_fail(struct archive *a, const char *path, const char *what)
     return kerr_set(KERR_IO, path, 0, 0, "%s: %s", what, msg ? msg : "libarchive error");
 }
 
-static int add_entry(struct archive *a, struct archive_entry *e, const char *root,
-                     const char *rel, const struct tarball_opts *o, const char *out)
+static int add_entry(struct archive *a, struct archive_entry *e, const char *root, const char *rel,
+                     const struct tarball_opts *o, const char *out)
 {
     char full[PATH_MAX];
     snprintf(full, sizeof full, "%s/%s", root, rel);
@@ -186,7 +186,8 @@ int tarball_pack(const char *path, const char *root, const char *const *paths, s
     bool tmp_made = false;
 
     if (!o->force && access(path, F_OK) == 0) {
-        kerr_set(KERR_IO, path, 0, 0, "already exists; use --force (or {force, true}) to replace it");
+        kerr_set(KERR_IO, path, 0, 0,
+                 "already exists; use --force (or {force, true}) to replace it");
         goto done;
     }
     if (paths) {
@@ -351,10 +352,9 @@ int tarball_extract(const char *path, const char *dest)
     archive_read_support_filter_none(in);
     archive_read_support_format_tar(in);
     archive_read_support_format_gnutar(in);
-    archive_write_disk_set_options(out, ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME |
-                                            ARCHIVE_EXTRACT_SECURE_SYMLINKS |
-                                            ARCHIVE_EXTRACT_SECURE_NODOTDOT |
-                                            ARCHIVE_EXTRACT_NO_OVERWRITE);
+    archive_write_disk_set_options(
+        out, ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_SECURE_SYMLINKS |
+                 ARCHIVE_EXTRACT_SECURE_NODOTDOT | ARCHIVE_EXTRACT_NO_OVERWRITE);
     if (archive_read_open_filename(in, path, 65536) != ARCHIVE_OK) {
         kerr_set(KERR_INPUT, path, 0, 0, "cannot read archive: %s", archive_error_string(in));
         goto done;

@@ -6,8 +6,8 @@
 #include <stddef.h>
 
 struct tarball_opts {
-    bool force;          /* replace an existing PATH; otherwise refuse with KERR_IO */
-    bool have_mtime;     /* use MTIME for every entry (SOURCE_DATE_EPOCH) */
+    bool force;      /* replace an existing PATH; otherwise refuse with KERR_IO */
+    bool have_mtime; /* use MTIME for every entry (SOURCE_DATE_EPOCH) */
     long long mtime;
 };
 

@@ -42,9 +42,9 @@ struct tctx {
     struct arena *a;
     const struct release *r;
     const struct cfg *c;
-    const char *dir;      /* the fresh build dir being written */
-    const char *tmpl_dir; /* knit's templates/ */
-    json_t *tctx;         /* the context templates/ files are rendered with */
+    const char *dir;         /* the fresh build dir being written */
+    const char *tmpl_dir;    /* knit's templates/ */
+    json_t *tctx;            /* the context templates/ files are rendered with */
     struct filter **filters; /* every filter made, for filters_free (malloc'd array) */
     size_t nfilters;
 };
@@ -58,7 +58,9 @@ static const char *const emb_excl_sys[] = {"^bin/(erlc|dialyzer|typer)(|\\.exe)$
 static const char *const emb_incl_app[] = {"^ebin", "^include", "^priv", NULL};
 static const char *const sa_incl_sys[] = {"^bin/(erl|epmd)(|\\.exe|\\.ini)$",
                                           "^bin/start(|_clean).boot$",
-                                          "^bin/no_dot_erlang\\.boot$", "^erts.*/bin", "^lib$",
+                                          "^bin/no_dot_erlang\\.boot$",
+                                          "^erts.*/bin",
+                                          "^lib$",
                                           NULL};
 static const char *const sa_excl_sys[] = {"^erts.*/bin/(erlc|dialyzer|typer)(|\\.exe)$",
                                           "^erts.*/bin/(start|escript|to_erl|run_erl)(|\\.exe)$",
@@ -361,7 +363,7 @@ done:
 /* ---- beam_lib:strip ---- */
 
 static const char *const strip_keep[] = {"Line", "Type", "Atom", "AtU8", "Code", "StrT",
-                                          "ImpT", "ExpT", "FunT", "LitT", "Meta", NULL};
+                                         "ImpT", "ExpT", "FunT", "LitT", "Meta", NULL};
 
 static unsigned char *gunzip_all(const unsigned char *data, size_t len, size_t *out_len)
 {
@@ -475,9 +477,17 @@ static struct spec *gen_app(struct tctx *t, const struct release_app *app, const
                             size_t nmods)
 {
     struct arena *a = t->a;
-    static const char *const keys[] = {"description", "vsn", "id", "modules", "registered",
-                                       "applications", "optional_applications",
-                                       "included_applications", "env", "maxT", "maxP"};
+    static const char *const keys[] = {"description",
+                                       "vsn",
+                                       "id",
+                                       "modules",
+                                       "registered",
+                                       "applications",
+                                       "optional_applications",
+                                       "included_applications",
+                                       "env",
+                                       "maxT",
+                                       "maxP"};
     const struct term *el[13];
     size_t n = 0;
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
@@ -491,7 +501,8 @@ static struct spec *gen_app(struct tctx *t, const struct release_app *app, const
             v = term_list(a, m, nmods, term_nil());
         } else if (!v) {
             v = i == 0 || i == 2 ? term_stringz(a, "")
-                : i >= 9 ? term_atomz(a, "infinity") : term_nil();
+                : i >= 9         ? term_atomz(a, "infinity")
+                                 : term_nil();
         }
         el[n++] = term_tuplev(a, 2, term_atomz(a, keys[i]), v);
     }
@@ -501,9 +512,9 @@ static struct spec *gen_app(struct tctx *t, const struct release_app *app, const
         el[n++] = term_tuplev(a, 2, term_atomz(a, "mod"), mod);
     if (phases)
         el[n++] = term_tuplev(a, 2, term_atomz(a, "start_phases"), phases);
-    const struct term *app_term = term_tuplev(a, 3, term_atomz(a, "application"),
-                                              term_atomz(a, app->name),
-                                              term_list(a, el, n, term_nil()));
+    const struct term *app_term =
+        term_tuplev(a, 3, term_atomz(a, "application"), term_atomz(a, app->name),
+                    term_list(a, el, n, term_nil()));
     struct buf b = BUF_INIT;
     buf_adds(&b, "%% coding: utf-8\n");
     term_print(&b, app_term);
@@ -577,7 +588,7 @@ static int spec_app(struct tctx *t, const struct release_app *app, struct spec *
         const struct release_mod *m = &app->mods[i];
         if (m->incl != RELEASE_YES || !m->exists)
             continue;
-        const char *di = m->debug_info ? m->debug_info
+        const char *di = m->debug_info          ? m->debug_info
                          : ac && ac->debug_info ? ac->debug_info
                                                 : c->debug_info;
         struct spec *s = spec_new(t, arena_sprintf(a, "%s.beam", m->name),
@@ -592,13 +603,13 @@ static int spec_app(struct tctx *t, const struct release_app *app, struct spec *
     if (io)
         incl = filter_make(t, "incl_app_filters", NULL, io);
     else
-        incl = filter_make(t, "incl_app_filters", profile_filters(c->profile, 2),
-                           c->incl_app_filters);
+        incl =
+            filter_make(t, "incl_app_filters", profile_filters(c->profile, 2), c->incl_app_filters);
     if (eo)
         excl = filter_make(t, "excl_app_filters", NULL, eo);
     else
-        excl = filter_make(t, "excl_app_filters", profile_filters(c->profile, 3),
-                           c->excl_app_filters);
+        excl =
+            filter_make(t, "excl_app_filters", profile_filters(c->profile, 3), c->excl_app_filters);
     if (!incl || !excl)
         return -1;
     /* the directory is named as in ROOT/lib, or APP-VSN for an application from elsewhere */
@@ -632,8 +643,7 @@ static const char *template_dir(struct arena *a)
         char *slash = strrchr(exe, '/');
         if (slash)
             *slash = 0;
-        static const char *const rel[] = {"../templates", "../share/knit/templates",
-                                          "templates"};
+        static const char *const rel[] = {"../templates", "../share/knit/templates", "templates"};
         for (size_t i = 0; i < sizeof rel / sizeof rel[0]; i++) {
             const char *d = arena_sprintf(a, "%s/%s", exe, rel[i]);
             if (is_regular(arena_sprintf(a, "%s/bin_script", d)))
@@ -697,10 +707,10 @@ static int write_erts(struct tctx *t)
             spec_store(t, bin, start);
         }
     }
-    struct filter *incl = filter_make(t, "incl_sys_filters", profile_filters(c->profile, 0),
-                                      c->incl_sys_filters);
-    struct filter *excl = filter_make(t, "excl_sys_filters", profile_filters(c->profile, 1),
-                                      c->excl_sys_filters);
+    struct filter *incl =
+        filter_make(t, "incl_sys_filters", profile_filters(c->profile, 0), c->incl_sys_filters);
+    struct filter *excl =
+        filter_make(t, "excl_sys_filters", profile_filters(c->profile, 1), c->excl_sys_filters);
     if (!incl || !excl)
         return -1;
     if (c->relocatable)
@@ -736,8 +746,8 @@ static int write_lib(struct tctx *t)
             return -1;
     }
     if (!kernel || !stdlib)
-        return kerr_set(KERR_INPUT, t->c->file, 0, 0,
-                        "mandatory application '%s' is not included", kernel ? "stdlib" : "kernel");
+        return kerr_set(KERR_INPUT, t->c->file, 0, 0, "mandatory application '%s' is not included",
+                        kernel ? "stdlib" : "kernel");
     return spec_eval(t, lib, t->dir);
 }
 
@@ -801,9 +811,9 @@ static int write_releases(struct tctx *t, struct release_result *res)
         /* OTP's start_clean: kernel and stdlib only, in this release's versions */
         const struct release_app *k = release_app_find(t->r, "kernel");
         const struct release_app *s = release_app_find(t->r, "stdlib");
-        const struct term *apps = term_listv(
-            a, 2, term_tuplev(a, 2, term_atomz(a, "kernel"), term_stringz(a, k->vsn)),
-            term_tuplev(a, 2, term_atomz(a, "stdlib"), term_stringz(a, s->vsn)));
+        const struct term *apps =
+            term_listv(a, 2, term_tuplev(a, 2, term_atomz(a, "kernel"), term_stringz(a, k->vsn)),
+                       term_tuplev(a, 2, term_atomz(a, "stdlib"), term_stringz(a, s->vsn)));
         const struct term *rt = term_tuplev(
             a, 4, term_atomz(a, "release"),
             term_tuplev(a, 2, term_stringz(a, "start_clean"), term_stringz(a, "1.0")),
@@ -829,12 +839,12 @@ static int write_releases(struct tctx *t, struct release_result *res)
         const char *dir = arena_sprintf(a, "lib/%s-%s", name->u.atom.name, term_text(a, vsn));
         libs[i] = term_tuplev(a, 3, name, vsn, term_stringz(a, dir));
     }
-    const struct term *release = term_tuplev(
-        a, 6, term_atomz(a, "release"), term_stringz(a, boot->name), term_stringz(a, boot->vsn),
-        term_stringz(a, t->r->erts_vsn), term_list(a, libs, n, term_nil()),
-        term_atomz(a, "permanent"));
-    if (write_terms_file(arena_sprintf(a, "%s/RELEASES", rels), term_listv(a, 1, release),
-                         false) != 0)
+    const struct term *release =
+        term_tuplev(a, 6, term_atomz(a, "release"), term_stringz(a, boot->name),
+                    term_stringz(a, boot->vsn), term_stringz(a, t->r->erts_vsn),
+                    term_list(a, libs, n, term_nil()), term_atomz(a, "permanent"));
+    if (write_terms_file(arena_sprintf(a, "%s/RELEASES", rels), term_listv(a, 1, release), false) !=
+        0)
         return -1;
     const char *data = arena_sprintf(a, "%s %s\n", t->r->erts_vsn, boot->vsn);
     if (put_file(arena_sprintf(a, "%s/start_erl.data", rels), data, strlen(data), 0644) != 0)
@@ -857,8 +867,9 @@ int release_check_config(struct arena *a, const char *vsndir, const char *shown)
     const char *path = arena_sprintf(a, "%s/sys.config", vsndir);
     const char *shown_sys = arena_sprintf(a, "%s/sys.config", shown);
     if (!is_regular(path))
-        return kerr_set(KERR_INPUT, shown_sys, 0, 0, "missing: release_handler "
-                                                     "would boot the release without a config");
+        return kerr_set(KERR_INPUT, shown_sys, 0, 0,
+                        "missing: release_handler "
+                        "would boot the release without a config");
     const struct term *terms = term_consult_file(a, path);
     if (!terms) {
         struct kerr e;
@@ -900,13 +911,18 @@ static int build_tree(struct tctx *t, struct release_result *res)
         return -1;
     if (write_releases(t, res) != 0)
         return -1;
-    struct overlay_vars_src src = {
-        .cfg_file = c->file, .cfg_dir = c->dir, .overlay_vars = c->overlay_vars,
-        .extra_overlay_vars = c->extra_overlay_vars, .ncli = c->nvars,
-        .cli_names = c->var_names, .cli_values = c->var_values,
-        .rel_name = c->boot_rel->name, .rel_vsn = c->boot_rel->vsn,
-        .erts_vsn = t->r->erts_vsn, .target_dir = c->target_dir,
-        .build_dir = res->build_dir};
+    struct overlay_vars_src src = {.cfg_file = c->file,
+                                   .cfg_dir = c->dir,
+                                   .overlay_vars = c->overlay_vars,
+                                   .extra_overlay_vars = c->extra_overlay_vars,
+                                   .ncli = c->nvars,
+                                   .cli_names = c->var_names,
+                                   .cli_values = c->var_values,
+                                   .rel_name = c->boot_rel->name,
+                                   .rel_vsn = c->boot_rel->vsn,
+                                   .erts_vsn = t->r->erts_vsn,
+                                   .target_dir = c->target_dir,
+                                   .build_dir = res->build_dir};
     json_t *ctx = overlay_context(t->a, &src);
     if (!ctx)
         return -1;
@@ -940,8 +956,8 @@ int release_build(struct arena *a, const struct release *r, bool force, bool pac
         return -1;
     struct tctx t = {.a = a, .r = r, .c = c, .tmpl_dir = template_dir(a)};
     t.dir = arena_sprintf(a, "%s/.%s.knit-new-%ld", c->target_dir, boot->name, (long)getpid());
-    t.tctx = json_pack("{s:s, s:s, s:s}", "rel_name", boot->name, "rel_vsn", boot->vsn,
-                       "erts_vsn", r->erts_vsn);
+    t.tctx = json_pack("{s:s, s:s, s:s}", "rel_name", boot->name, "rel_vsn", boot->vsn, "erts_vsn",
+                       r->erts_vsn);
     fs_remove_tree(t.dir);
     int rc = -1;
     if (mkdir(t.dir, 0755) != 0) {
@@ -951,8 +967,8 @@ int release_build(struct arena *a, const struct release *r, bool force, bool pac
     if (build_tree(&t, res) != 0)
         goto done;
     /* swap the new build dir in; the old one goes only once the new one is complete */
-    const char *old = arena_sprintf(a, "%s/.%s.knit-old-%ld", c->target_dir, boot->name,
-                                    (long)getpid());
+    const char *old =
+        arena_sprintf(a, "%s/.%s.knit-old-%ld", c->target_dir, boot->name, (long)getpid());
     bool had_old = access(res->build_dir, F_OK) == 0;
     if (had_old && rename(res->build_dir, old) != 0) {
         kerr_errno(res->build_dir, "cannot move the earlier build dir aside");

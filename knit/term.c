@@ -202,7 +202,11 @@ const struct term *term_map(struct arena *a, const struct term *const *keys,
 static unsigned long utf8_next(const unsigned char *s, size_t len, size_t *used)
 {
     unsigned long c = s[0];
-    size_t n = c < 0x80 ? 1 : c >= 0xF0 && c < 0xF5 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 && c < 0xE0 ? 2 : 0;
+    size_t n = c < 0x80                ? 1
+               : c >= 0xF0 && c < 0xF5 ? 4
+               : c >= 0xE0             ? 3
+               : c >= 0xC2 && c < 0xE0 ? 2
+                                       : 0;
     if (n == 1 || n == 0 || n > len) {
         *used = 1;
         return c;
@@ -246,8 +250,8 @@ const struct term *term_stringz(struct arena *a, const char *s)
     return term_string(a, s, strlen(s));
 }
 
-const struct term *term_opaque(struct arena *a, enum term_type type, const uint8_t *ext,
-                               size_t len, const char *text)
+const struct term *term_opaque(struct arena *a, enum term_type type, const uint8_t *ext, size_t len,
+                               const char *text)
 {
     struct term *t = new_term(a, type);
     t->u.opaque.ext = arena_memdup(a, ext, len);
@@ -335,6 +339,24 @@ const struct term *term_copy(struct arena *a, const struct term *t)
     }
     }
     return t;
+}
+
+void term_vec_add(struct arena *a, struct term_vec *t, const struct term *x)
+{
+    if (t->n == t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : 16;
+        const struct term **v = arena_alloc(a, cap * sizeof *v);
+        if (t->n)
+            memcpy(v, t->v, t->n * sizeof *v);
+        t->v = v;
+        t->cap = cap;
+    }
+    t->v[t->n++] = x;
+}
+
+const struct term *term_vec_list(struct arena *a, const struct term_vec *t)
+{
+    return term_list(a, t->v, t->n, term_nil());
 }
 
 bool term_is_atom(const struct term *t, const char *name)

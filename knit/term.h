@@ -36,8 +36,8 @@ enum term_type {
 };
 
 struct term {
-    uint8_t type;   /* enum term_type */
-    uint32_t line;  /* source line where the parser found it; 0 when unknown */
+    uint8_t type;  /* enum term_type */
+    uint32_t line; /* source line where the parser found it; 0 when unknown */
     union {
         int64_t i;
         double f;
@@ -102,18 +102,28 @@ const struct term *term_map(struct arena *a, const struct term *const *keys,
 const struct term *term_string(struct arena *a, const char *s, size_t len);
 const struct term *term_stringz(struct arena *a, const char *s);
 /* term_opaque - a pid/port/ref/fun as decoded from ETF */
-const struct term *term_opaque(struct arena *a, enum term_type type, const uint8_t *ext,
-                               size_t len, const char *text);
+const struct term *term_opaque(struct arena *a, enum term_type type, const uint8_t *ext, size_t len,
+                               const char *text);
 /* term_with_line - a copy of T carrying source line LINE */
 const struct term *term_with_line(struct arena *a, const struct term *t, uint32_t line);
 /* term_copy - deep copy of T into A (for moving results out of a scratch arena) */
 const struct term *term_copy(struct arena *a, const struct term *t);
 
+/* A growable array of terms in an arena, for building lists: start it zeroed. */
+struct term_vec {
+    const struct term **v;
+    size_t n, cap;
+};
+/* term_vec_add - append X (the array moves to a bigger arena block as it grows) */
+void term_vec_add(struct arena *a, struct term_vec *t, const struct term *x);
+/* term_vec_list - the proper list of T's terms, in order */
+const struct term *term_vec_list(struct arena *a, const struct term_vec *t);
+
 /* Predicates and accessors. */
-bool term_is_atom(const struct term *t, const char *name); /* an atom named NAME */
-bool term_is_int(const struct term *t);                    /* TERM_INT or TERM_BIG */
-bool term_is_list(const struct term *t);                   /* [] or a proper list */
-bool term_is_tuple(const struct term *t, size_t n);        /* a tuple of size N */
+bool term_is_atom(const struct term *t, const char *name);            /* an atom named NAME */
+bool term_is_int(const struct term *t);                               /* TERM_INT or TERM_BIG */
+bool term_is_list(const struct term *t);                              /* [] or a proper list */
+bool term_is_tuple(const struct term *t, size_t n);                   /* a tuple of size N */
 bool term_is_tagged(const struct term *t, const char *tag, size_t n); /* {tag, ...} of size N */
 /* term_list_len - elements of a proper list, or -1 when T is not one */
 long term_list_len(const struct term *t);

@@ -16,7 +16,6 @@ const struct term *term_consult_buf(struct arena *a, const char *name, const cha
 const struct term *term_consult_file(struct arena *a, const char *path);
 /* term_parse_term - exactly one term with an optional final '.' (for name=!!TERM);
  * NULL with the error recorded otherwise */
-const struct term *term_parse_term(struct arena *a, const char *name, const char *text,
-                                   size_t len);
+const struct term *term_parse_term(struct arena *a, const char *name, const char *text, size_t len);
 
 #endif

@@ -25,8 +25,7 @@ static const char *tarball_path(struct arena *a, const struct cfg *c, const char
 
 /* named - the explicitly named versions, each checked to have a tarball */
 static int named(struct arena *a, const struct cfg *c, const char *name, const char *current,
-                 const char *const *v, size_t n, const char *what, const char ***out,
-                 size_t *nout)
+                 const char *const *v, size_t n, const char *what, const char ***out, size_t *nout)
 {
     const char **r = arena_alloc(a, (n ? n : 1) * sizeof *r);
     size_t k = 0;
@@ -144,8 +143,8 @@ int upgrade_extract(struct arena *a, const struct cfg *c, const char *name, cons
     out->rel_file = arena_sprintf(a, "%s.rel", base);
     if (access(out->rel_file, R_OK) != 0)
         return kerr_set(KERR_INPUT, out->tarball, 0, 0,
-                        "not a release of '%s' %s: no 'releases/%s/%s.rel' in it", name, vsn,
-                        vsn, name);
+                        "not a release of '%s' %s: no 'releases/%s/%s.rel' in it", name, vsn, vsn,
+                        name);
     struct relfile_path none = {0, NULL};
     if (relfile_read_rel(a, base, &none, &out->rel) != 0)
         return -1;
@@ -194,7 +193,7 @@ int upgrade_pack(struct arena *a, const struct cfg *c, const char *build_dir,
                      "(include_erts is false): the node must already have it",
                      new_rel->erts_vsn);
     }
-    static const char *const files[] = {"%s.rel", "relup", "%s.boot", "start.boot",
+    static const char *const files[] = {"%s.rel",           "relup",      "%s.boot", "start.boot",
                                         "start_clean.boot", "sys.config", "vm.args"};
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
         char fname[512];

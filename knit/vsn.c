@@ -155,8 +155,8 @@ char *vcs_version(const char *vcs, const char *dir)
     while (n > 0 && isspace((unsigned char)out[n - 1]))
         out[--n] = 0;
     if (status != 0 || n == 0) {
-        kerr_set(KERR_INPUT, dir, 0, 0, "cannot take the release version from %s: '%s' failed",
-                 vcs, cmd);
+        kerr_set(KERR_INPUT, dir, 0, 0, "cannot take the release version from %s: '%s' failed", vcs,
+                 cmd);
         return NULL;
     }
     char *r = strdup(out);
