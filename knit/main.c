@@ -77,9 +77,10 @@ static int run_main(void *p)
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (options_done || a[0] != '-' || a[1] == 0) {
-            /* name=value overrides go to every command; the first plain word is the command */
-            if (nrest > 0 && strncmp(rest[0], "make-", 5) != 0 && strcmp(rest[0], "inspect") != 0 &&
-                strchr(a, '=') && a[0] != '-' && a[0] != '=') {
+            /* name=value before or after the command; plumbing commands take files */
+            bool plumbing = nrest > 0 && (strncmp(rest[0], "make-", 5) == 0 ||
+                                          strcmp(rest[0], "inspect") == 0);
+            if (!plumbing && strchr(a, '=') && a[0] != '-' && a[0] != '=') {
                 over[ctx.noverrides++] = argv[i];
                 continue;
             }

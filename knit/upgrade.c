@@ -91,8 +91,12 @@ int upgrade_versions(struct arena *a, const struct cfg *c, const char *name, con
             strcmp(f + len - 7, ".tar.gz") != 0)
             continue;
         const char *v = arena_memdup(a, f + plen + 1, len - plen - 1 - 7);
-        if (strcmp(v, current) == 0)
+        if (vsn_compare(v, current, c->semver) >= 0) {
+            /* only earlier releases: an upgrade from a later one would go backwards */
+            if (strcmp(v, current) != 0)
+                log_verbose("release %s is not older than %s: not upgraded from", v, current);
             continue;
+        }
         if (re && pcre2_match(re, (PCRE2_SPTR)v, strlen(v), 0, 0, md, NULL) < 0) {
             log_verbose("earlier release %s does not match version_regex: skipped", v);
             continue;

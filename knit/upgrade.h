@@ -20,7 +20,7 @@ struct upgrade_from {
 
 /* upgrade_versions - the versions to build upgrades from, sorted by knit's version order
  * (cfg->semver): FROM (NFROM versions from --from) when given, else cfg->upgrade_versions,
- * else every $release_dir/NAME-*.tar.gz except CURRENT, filtered by cfg->version_regex
+ * else every $release_dir/NAME-*.tar.gz older than CURRENT, filtered by cfg->version_regex
  * (PCRE2, unanchored as re:run) and cfg->version_min (inclusive). A named version without
  * a tarball is KERR_INPUT saying where it looked. Sets *OUT (arena array) and *N (0 is a
  * normal answer: a first release). */
