@@ -1016,11 +1016,44 @@ static void put_bit(struct bitbuf *b, int bit)
     b->nbits++;
 }
 
+/* reserve_bytes - room for N more whole bytes at a byte-aligned end */
+static void reserve_bytes(struct bitbuf *b, size_t n)
+{
+    size_t need = b->nbits / 8 + n;
+    if (need <= b->cap)
+        return;
+    size_t cap = b->cap ? b->cap : 64;
+    while (cap < need)
+        cap *= 2;
+    b->d = xrealloc(b->d, cap);
+    memset(b->d + b->cap, 0, cap - b->cap);
+    b->cap = cap;
+}
+
 /* put_bits - the low K bits of V, most significant first */
 static void put_bits(struct bitbuf *b, uint64_t v, unsigned k)
 {
+    if (k == 8 && (b->nbits & 7) == 0) { /* the common case: a whole, aligned byte */
+        reserve_bytes(b, 1);
+        b->d[b->nbits / 8] = (uint8_t)v;
+        b->nbits += 8;
+        return;
+    }
     while (k-- > 0)
         put_bit(b, (int)((v >> k) & 1));
+}
+
+/* put_fill - N copies of BYTE (the sign fill of a wide integer segment) */
+static void put_fill(struct bitbuf *b, uint8_t byte, size_t n)
+{
+    if ((b->nbits & 7) == 0) {
+        reserve_bytes(b, n);
+        memset(b->d + b->nbits / 8, byte, n);
+        b->nbits += 8 * n;
+        return;
+    }
+    while (n-- > 0)
+        put_bits(b, byte, 8);
 }
 
 enum seg_type { SEG_NONE, SEG_INTEGER, SEG_FLOAT, SEG_BINARY, SEG_UTF8, SEG_UTF16, SEG_UTF32 };
@@ -1065,16 +1098,28 @@ static void put_int(struct bitbuf *b, const struct term *t, size_t bits, bool li
     }
     size_t nbytes = (bits + 7) / 8;
 #define BYTE_AT(k) ((uint8_t)(neg ? ~((k) < n ? m1[k] : 0) : ((k) < n ? mag[k] : 0)))
+    uint8_t fill = neg ? 0xFF : 0x00; /* every byte past the magnitude */
+    size_t full = bits / 8;
     if (little) {
-        for (size_t k = 0; k < bits / 8; k++)
+        size_t k = 0;
+        for (; k < full && k < n; k++)
             put_bits(b, BYTE_AT(k), 8);
+        if (full > k)
+            put_fill(b, fill, full - k);
         if (bits % 8)
-            put_bits(b, BYTE_AT(bits / 8), (unsigned)(bits % 8));
+            put_bits(b, BYTE_AT(full), (unsigned)(bits % 8));
     } else {
-        for (size_t k = nbytes; k-- > 0;) {
-            unsigned have = k == bits / 8 ? (unsigned)(bits % 8) : 8;
-            put_bits(b, BYTE_AT(k), have);
+        size_t k = nbytes;
+        if (bits % 8) {
+            k--; /* BYTE_AT names its argument more than once */
+            put_bits(b, BYTE_AT(k), (unsigned)(bits % 8));
         }
+        if (k > n) {
+            put_fill(b, fill, k - n);
+            k = n;
+        }
+        while (k-- > 0)
+            put_bits(b, BYTE_AT(k), 8);
     }
 #undef BYTE_AT
     free(m1);
@@ -1523,6 +1568,9 @@ static void parser_init(struct parser *p, struct arena *a, const char *name, boo
     p->name = name;
     p->consult = consult;
     p->line = p->col = 1;
+    /* allocated up front: stk + base must never be arithmetic on a null pointer */
+    p->stkcap = 64;
+    p->stk = xmalloc(p->stkcap * sizeof *p->stk);
 }
 
 static void parser_free(struct parser *p)
