@@ -19,6 +19,7 @@
 #include "cmd.h"
 #include "etf.h"
 #include "kerr.h"
+#include "report.h"
 #include "term_parse.h"
 #include "term_print.h"
 
@@ -209,58 +210,71 @@ static int put(json_t *obj, const char *key, json_t *val)
     return json_object_set_new(obj, key, val) == 0 ? 0 : -1;
 }
 
-static json_t *json_mfas(struct atom_memo *a, const char *path, const struct beam_mfa *m, size_t n)
+/* jstr - a JSON string, or an error naming PATH when TEXT is not valid UTF-8 */
+static int jstr(struct buf *out, const char *path, const char *text, size_t len)
 {
-    json_t *arr = json_array();
-    struct buf b = BUF_INIT;
-    for (size_t i = 0; i < n; i++) {
-        buf_reset(&b);
-        write_mfa(a, &b, &m[i]);
-        json_t *s = json_text(path, buf_cstr(&b), b.len);
-        if (!s) {
-            json_decref(arr);
-            arr = NULL;
-            break;
-        }
-        json_array_append_new(arr, s);
-    }
-    buf_free(&b);
-    return arr;
+    if (report_json_string(out, text, len) == 0)
+        return 0;
+    return kerr_set(KERR_INPUT, path, 0, 0, "text '%.60s' is not valid UTF-8", text);
 }
 
-/* json_attributes - name -> texts of the values' elements, names in first-seen order and
- * repeated attributes appended (the merge beam_lib:chunks(F, [attributes]) does) */
-static json_t *json_attributes(const char *path, const struct term *attrs)
+static int jmfas(struct atom_memo *a, struct buf *out, const char *path, const char *key,
+                 const struct beam_mfa *m, size_t n, struct buf *tmp)
 {
-    json_t *obj = json_object();
+    buf_addf(out, ",\"%s\":[", key);
+    for (size_t i = 0; i < n; i++) {
+        buf_reset(tmp);
+        write_mfa(a, tmp, &m[i]);
+        if (i)
+            buf_addc(out, ',');
+        if (jstr(out, path, buf_cstr(tmp), tmp->len) != 0)
+            return -1;
+    }
+    buf_addc(out, ']');
+    return 0;
+}
+
+/* jattributes - name -> texts of the values' elements, names in first-seen order and
+ * repeated attributes appended (the merge beam_lib:chunks(F, [attributes]) does) */
+static int jattributes(struct buf *out, const char *path, const struct term *attrs)
+{
     size_t n = 0;
     const struct term *const *el = term_list_els(attrs, &n);
+    buf_adds(out, ",\"attributes\":{");
+    bool first_key = true;
     for (size_t i = 0; i < n; i++) {
-        const char *key = el[i]->u.tuple.el[0]->u.atom.name;
-        const struct term *v = el[i]->u.tuple.el[1];
-        json_t *arr = json_object_get(obj, key);
-        if (!arr) {
-            arr = json_array();
-            if (json_object_set_new(obj, key, arr) != 0) {
-                json_decref(obj);
-                kerr_set(KERR_INPUT, path, 0, 0, "attribute name '%s' is not valid UTF-8", key);
-                return NULL;
+        const struct term *key = el[i]->u.tuple.el[0];
+        bool seen = false;
+        for (size_t j = 0; j < i && !seen; j++)
+            seen = term_equal(el[j]->u.tuple.el[0], key);
+        if (seen)
+            continue;
+        if (!first_key)
+            buf_addc(out, ',');
+        first_key = false;
+        if (jstr(out, path, key->u.atom.name, key->u.atom.len) != 0)
+            return -1;
+        buf_adds(out, ":[");
+        bool first_val = true;
+        for (size_t j = i; j < n; j++) {
+            if (!term_equal(el[j]->u.tuple.el[0], key))
+                continue;
+            const struct term *v = el[j]->u.tuple.el[1];
+            size_t m = 1;
+            const struct term *const *vs = &v;
+            if (term_is_list(v))
+                vs = term_list_els(v, &m);
+            for (size_t k = 0; k < m; k++) {
+                if (!first_val)
+                    buf_addc(out, ',');
+                first_val = false;
+                report_json_term(out, vs[k]);
             }
         }
-        size_t m = 1;
-        const struct term *const *vs = &v;
-        if (term_is_list(v))
-            vs = term_list_els(v, &m);
-        for (size_t j = 0; j < m; j++) {
-            json_t *s = json_term(path, vs[j]);
-            if (!s) {
-                json_decref(obj);
-                return NULL;
-            }
-            json_array_append_new(arr, s);
-        }
+        buf_addc(out, ']');
     }
-    return obj;
+    buf_addc(out, '}');
+    return 0;
 }
 
 static int beam_json(struct atom_memo *a, const char *path, const struct beam_info *b,
@@ -268,36 +282,32 @@ static int beam_json(struct atom_memo *a, const char *path, const struct beam_in
 {
     char hex[33];
     beam_md5_hex(b, hex);
-    json_t *o = json_object();
-    json_t *beh = json_array();
+    struct buf tmp = BUF_INIT;
     int rc = -1;
-    for (size_t i = 0; i < b->nbehaviours; i++)
-        if (json_array_append_new(beh,
-                                  json_text(path, b->behaviours[i], strlen(b->behaviours[i]))) != 0)
+    buf_adds(out, "{\"path\":");
+    if (jstr(out, path, path, strlen(path)) != 0)
+        goto done;
+    buf_adds(out, ",\"type\":\"beam\",\"module\":");
+    if (jstr(out, path, b->module, strlen(b->module)) != 0)
+        goto done;
+    buf_addf(out, ",\"md5\":\"%s\",\"vsn\":", hex);
+    report_json_term(out, b->vsn);
+    buf_adds(out, ",\"behaviours\":[");
+    for (size_t i = 0; i < b->nbehaviours; i++) {
+        if (i)
+            buf_addc(out, ',');
+        if (jstr(out, path, b->behaviours[i], strlen(b->behaviours[i])) != 0)
             goto done;
-    if (put(o, "path", json_text(path, path, strlen(path))) ||
-        put(o, "type", json_string("beam")) ||
-        put(o, "module", json_text(path, b->module, strlen(b->module))) ||
-        put(o, "md5", json_string(hex)) || put(o, "vsn", json_term(path, b->vsn)) ||
-        put(o, "behaviours", json_incref(beh)) ||
-        put(o, "attributes", json_attributes(path, b->attributes)) ||
-        put(o, "exports", json_mfas(a, path, b->exports, b->nexports)) ||
-        put(o, "imports", json_mfas(a, path, b->imports, b->nimports)) ||
-        put(o, "has_debug_info", json_boolean(b->has_debug_info)))
-        goto done;
-    char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    if (!s) {
-        kerr_set(KERR_IO, path, 0, 0, "cannot encode the report as JSON");
-        goto done;
     }
-    buf_adds(out, s);
-    free(s);
+    buf_addc(out, ']');
+    if (jattributes(out, path, b->attributes) != 0 ||
+        jmfas(a, out, path, "exports", b->exports, b->nexports, &tmp) != 0 ||
+        jmfas(a, out, path, "imports", b->imports, b->nimports, &tmp) != 0)
+        goto done;
+    buf_addf(out, ",\"has_debug_info\":%s}", b->has_debug_info ? "true" : "false");
     rc = 0;
 done:
-    if (rc != 0 && kerr_get()->cls == KERR_OK)
-        kerr_set(KERR_INPUT, path, 0, 0, "cannot encode the report as JSON");
-    json_decref(beh);
-    json_decref(o);
+    buf_free(&tmp);
     return rc;
 }
 

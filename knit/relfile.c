@@ -870,18 +870,42 @@ static void sort_by_rel(const struct relfile_rel *rel, const char **v, size_t n)
     }
 }
 
-/* check_modules - no module may belong to two applications (or appear twice) */
+/* check_modules - no module may belong to two applications (or appear twice); the pair
+ * reported is the one a scan in release order meets first */
+struct modref {
+    const char *name;
+    size_t app, pos;
+};
+
+static int cmp_modref(const void *x, const void *y)
+{
+    const struct modref *p = x, *q = y;
+    int c = strcmp(p->name, q->name);
+    return c ? c : (p->pos > q->pos) - (p->pos < q->pos);
+}
+
 static int check_modules(struct arena *a, const struct relfile_release *r)
 {
-    (void)a;
+    size_t n = 0;
     for (size_t i = 0; i < r->napps; i++)
-        for (size_t k = 0; k < r->apps[i].nmods; k++)
-            for (size_t j = 0; j <= i; j++)
-                for (size_t l = 0; l < r->apps[j].nmods && (j < i || l < k); l++)
-                    if (!strcmp(r->apps[j].mods[l], r->apps[i].mods[k]))
-                        return fail(KERR_BUILD, r->rel.path, "duplicate_modules",
-                                    "module '%s' is in both '%s' and '%s'", r->apps[i].mods[k],
-                                    r->apps[j].name, r->apps[i].name);
+        n += r->apps[i].nmods;
+    struct modref *m = arena_alloc(a, (n + 1) * sizeof *m);
+    size_t k = 0;
+    for (size_t i = 0; i < r->napps; i++)
+        for (size_t j = 0; j < r->apps[i].nmods; j++, k++)
+            m[k] = (struct modref){r->apps[i].mods[j], i, k};
+    qsort(m, n, sizeof *m, cmp_modref);
+    const struct modref *first = NULL, *dup = NULL;
+    for (size_t i = 1; i < n; i++)
+        if (!strcmp(m[i].name, m[i - 1].name) && (i < 2 || strcmp(m[i - 2].name, m[i].name)) &&
+            (!dup || m[i].pos < dup->pos)) {
+            first = &m[i - 1];
+            dup = &m[i];
+        }
+    if (dup)
+        return fail(KERR_BUILD, r->rel.path, "duplicate_modules",
+                    "module '%s' is in both '%s' and '%s'", dup->name, r->apps[first->app].name,
+                    r->apps[dup->app].name);
     return 0;
 }
 

@@ -74,3 +74,69 @@ int report_print(json_t *doc)
         return kerr_errno("<stdout>", "cannot write the report");
     return 0;
 }
+
+/* utf8_len - the length of the valid UTF-8 sequence at S (N bytes left), 0 when invalid */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+    unsigned c = s[0];
+    size_t k = c < 0x80                ? 1
+               : c >= 0xC2 && c < 0xE0 ? 2
+               : c >= 0xE0 && c < 0xF0 ? 3
+               : c >= 0xF0 && c < 0xF5 ? 4
+                                       : 0;
+    if (k == 0 || k > n)
+        return 0;
+    for (size_t i = 1; i < k; i++)
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+    if ((c == 0xE0 && s[1] < 0xA0) || (c == 0xED && s[1] >= 0xA0) || (c == 0xF0 && s[1] < 0x90) ||
+        (c == 0xF4 && s[1] >= 0x90))
+        return 0; /* overlong, surrogate or past U+10FFFF */
+    return k;
+}
+
+int report_json_string(struct buf *out, const char *s, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)s, *end = p + len;
+    size_t mark = out->len;
+    buf_addc(out, '"');
+    while (p < end) {
+        const unsigned char *run = p;
+        while (p < end && *p >= 0x20 && *p != '"' && *p != '\\' && *p < 0x80)
+            p++;
+        buf_add(out, run, (size_t)(p - run));
+        if (p == end)
+            break;
+        unsigned c = *p;
+        if (c >= 0x80) {
+            size_t k = utf8_len(p, (size_t)(end - p));
+            if (k == 0) {
+                out->len = mark;
+                out->p[mark] = 0;
+                return -1;
+            }
+            buf_add(out, p, k);
+            p += k;
+            continue;
+        }
+        static const char esc[] = "btn?fr";
+        if (c == '"' || c == '\\')
+            buf_addc(out, '\\'), buf_addc(out, (char)c);
+        else if (c >= '\b' && c <= '\r' && c != '\v')
+            buf_addc(out, '\\'), buf_addc(out, esc[c - '\b']);
+        else
+            buf_addf(out, "\\u%04X", c);
+        p++;
+    }
+    buf_addc(out, '"');
+    return 0;
+}
+
+void report_json_term(struct buf *out, const struct term *t)
+{
+    struct buf b = BUF_INIT;
+    term_print_line(&b, t);
+    if (report_json_string(out, buf_cstr(&b), b.len) != 0)
+        buf_adds(out, "\"\""); /* printed terms are UTF-8: not reached */
+    buf_free(&b);
+}

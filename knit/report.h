@@ -2,7 +2,10 @@
 #ifndef KNIT_REPORT_H
 #define KNIT_REPORT_H
 
+#include "buf.h"
 #include "term.h"
+
+#include <stddef.h>
 
 #include <jansson.h>
 
@@ -14,6 +17,11 @@ json_t *report_artifact(const char *kind, const char *path);
 json_t *report_term(const struct term *t);
 /* report_sha256_file - the SHA-256 of PATH as 64 hex digits into HEX; -1 with KERR_IO */
 int report_sha256_file(const char *path, char hex[65], long long *size);
+/* report_json_string - append S (LEN bytes of UTF-8) to OUT as a JSON string literal, escaped
+ * as jansson escapes it; -1 (nothing recorded) when S is not valid UTF-8 */
+int report_json_string(struct buf *out, const char *s, size_t len);
+/* report_json_term - append T as a JSON string holding its one-line ~tp text */
+void report_json_term(struct buf *out, const struct term *t);
 /* report_print - write DOC to stdout as one JSON document followed by a newline and
  * release it; -1 with KERR_IO when stdout fails */
 int report_print(json_t *doc);
