@@ -85,10 +85,10 @@ build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c build-fuzz/libknit.a
 	$(CC) $(CFLAGS_ALL) -Iknit -fsanitize=fuzzer -o $@ $< build-fuzz/libknit.a $(LDLIBS_ALL)
 
 bench: $(BUILD)/knit
-	bench/run.sh
+	KNIT_BUILD=$(BUILD) bench/run.sh
 
 demo: $(BUILD)/knit
-	tests/demo.sh
+	KNIT_BUILD=$(BUILD) tests/demo.sh
 
 # install: the binary and the templates it renders (found as ../share/knit/templates)
 install: $(BUILD)/knit
