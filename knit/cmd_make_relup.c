@@ -6,6 +6,7 @@
 #include "log.h"
 #include "relfile.h"
 #include "relup.h"
+#include "report.h"
 #include "term_print.h"
 
 #include <stdlib.h>
@@ -111,6 +112,19 @@ int cmd_make_relup(struct knit_ctx *ctx, int argc, char **argv)
     if (fs_write_atomic(file, out.p ? out.p : "", out.len, 0644) != 0)
         goto done;
     log_verbose("wrote %s", file);
+    if (ctx->json) {
+        json_t *art = report_artifact("relup", file);
+        json_t *warns = json_array();
+        for (long k = 0; k < term_list_len(warnings); k++)
+            json_array_append_new(warns, json_string(texts[k]));
+        if (!art) {
+            json_decref(warns);
+            goto done;
+        }
+        if (report_print(json_pack("{s:s, s:[o], s:o, s:o}", "command", "make-relup", "artifacts",
+                                   art, "relup", report_term(relup), "warnings", warns)) != 0)
+            goto done;
+    }
     rc = 0;
 done:
     buf_free(&out);

@@ -3,6 +3,7 @@
 #include "cmd.h"
 #include "kerr.h"
 #include "relfile.h"
+#include "report.h"
 #include "script.h"
 
 #include <stdbool.h>
@@ -35,7 +36,6 @@ static const char *option_value(int argc, char **argv, int *i, const char *name,
 
 int cmd_make_script(struct knit_ctx *ctx, int argc, char **argv)
 {
-    (void)ctx;
     struct arena a;
     arena_init(&a);
     int rc = -1;
@@ -83,6 +83,20 @@ int cmd_make_script(struct knit_ctx *ctx, int argc, char **argv)
     relfile_path_dedup(&path);
     if (script_make_files(&a, name, &path, outdir, no_dot_erlang) != 0)
         goto done;
+    if (ctx->json) {
+        const char *base = strrchr(name, '/') ? strrchr(name, '/') + 1 : name;
+        const char *stem = outdir && *outdir ? arena_sprintf(&a, "%s/%s", outdir, base) : name;
+        json_t *script = report_artifact("script", arena_sprintf(&a, "%s.script", stem));
+        json_t *boot = report_artifact("boot", arena_sprintf(&a, "%s.boot", stem));
+        if (!script || !boot) {
+            json_decref(script);
+            json_decref(boot);
+            goto done;
+        }
+        if (report_print(json_pack("{s:s, s:[o, o]}", "command", "make-script", "artifacts", script,
+                                   boot)) != 0)
+            goto done;
+    }
     rc = 0;
 done:
     arena_close(&a);

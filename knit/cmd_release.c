@@ -5,41 +5,12 @@
 #include "kerr.h"
 #include "log.h"
 #include "release.h"
+#include "report.h"
 
 #include <jansson.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
-
-/* sha256_file - the SHA-256 of PATH as 64 hex digits into HEX; -1 with KERR_IO */
-static int sha256_file(const char *path, char hex[65])
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return kerr_errno(path, "cannot open");
-    EVP_MD_CTX *md = EVP_MD_CTX_new();
-    int rc = -1;
-    unsigned char buf[65536], out[EVP_MAX_MD_SIZE];
-    unsigned int n = 0;
-    if (!md || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1)
-        goto done;
-    size_t got;
-    while ((got = fread(buf, 1, sizeof buf, f)) > 0)
-        EVP_DigestUpdate(md, buf, got);
-    if (ferror(f)) {
-        kerr_errno(path, "cannot read");
-        goto done;
-    }
-    EVP_DigestFinal_ex(md, out, &n);
-    for (unsigned int i = 0; i < n; i++)
-        snprintf(hex + 2 * i, 3, "%02x", out[i]);
-    rc = 0;
-done:
-    EVP_MD_CTX_free(md);
-    fclose(f);
-    return rc;
-}
 
 /* report - the --json document: the release, its applications and the artifacts */
 static int report(struct arena *a, const struct release_result *res)
@@ -50,27 +21,23 @@ static int report(struct arena *a, const struct release_result *res)
     for (size_t i = 0; i < n; i++)
         json_object_set_new(apps, el[i]->u.tuple.el[0]->u.atom.name,
                             json_string(term_text(a, el[i]->u.tuple.el[1])));
-    char hex[65] = "";
-    struct stat st;
-    if (sha256_file(res->tarball, hex) != 0 || stat(res->tarball, &st) != 0) {
+    json_t *tarball = report_artifact("release_tarball", res->tarball);
+    if (!tarball) {
         json_decref(apps);
-        return kerr_errno(res->tarball, "cannot read");
+        return -1;
     }
-    json_t *doc = json_pack(
-        "{s:s, s:{s:s, s:s, s:s}, s:o, s:[{s:s, s:s}, {s:s, s:s, s:I, s:s}]}", "command", "release",
-        "release", "name", res->rel_name, "vsn", res->rel_vsn, "erts_vsn", res->erts_vsn,
-        "applications", apps, "artifacts", "kind", "build_dir", "path", res->build_dir, "kind",
-        "release_tarball", "path", res->tarball, "size", (json_int_t)st.st_size, "sha256", hex);
+    size_t nw;
+    const char *const *w = log_warnings(&nw);
+    json_t *warnings = json_array();
+    for (size_t i = 0; i < nw; i++)
+        json_array_append_new(warnings, json_string(w[i]));
+    json_t *doc = json_pack("{s:s, s:{s:s, s:s, s:s, s:s, s:o}, s:[o], s:o}", "command", "release",
+                            "release", "name", res->rel_name, "vsn", res->rel_vsn, "erts_vsn",
+                            res->erts_vsn, "build_dir", res->build_dir, "apps", apps, "artifacts",
+                            tarball, "warnings", warnings);
     if (!doc)
         return kerr_set(KERR_IO, NULL, 0, 0, "cannot build the JSON report");
-    char *text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-    json_decref(doc);
-    if (!text)
-        return kerr_set(KERR_IO, NULL, 0, 0, "cannot build the JSON report");
-    fputs(text, stdout);
-    fputc('\n', stdout);
-    free(text);
-    return 0;
+    return report_print(doc);
 }
 
 int cmd_release(struct knit_ctx *ctx, int argc, char **argv)

@@ -66,7 +66,7 @@ json_t *report_term(const struct term *t)
 
 int report_print(json_t *doc)
 {
-    int rc = json_dumpf(doc, stdout, JSON_COMPACT | JSON_ENSURE_ASCII) != 0 ? -1 : 0;
+    int rc = json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0 ? -1 : 0;
     json_decref(doc);
     if (rc == 0 && fputc('\n', stdout) == EOF)
         rc = -1;
