@@ -724,15 +724,52 @@ static void dep_order(struct arena *a, const struct graph *g, size_t v, struct t
                 term_vec_add(a, out, g->ins[k]);
 }
 
-/* get_lib - the application (name, vsn) whose modules include MOD */
-static const struct relfile_app *get_lib(const struct term *mod, const struct relfile_app *v,
-                                         size_t n)
+/* Every module of the release's applications with its application, sorted by name (and
+ * by release order, so that a lookup finds the first application as a scan would). */
+struct lib_entry {
+    const char *mod;
+    const struct relfile_app *app;
+    size_t pos;
+};
+
+struct lib_index {
+    struct lib_entry *v;
+    size_t n;
+};
+
+static int cmp_lib_entry(const void *x, const void *y)
 {
+    const struct lib_entry *p = x, *q = y;
+    int c = strcmp(p->mod, q->mod);
+    return c ? c : (p->pos > q->pos) - (p->pos < q->pos);
+}
+
+static struct lib_index lib_index(struct arena *a, const struct relfile_app *v, size_t n)
+{
+    struct lib_index ix = {NULL, 0};
     for (size_t k = 0; k < n; k++)
-        for (size_t j = 0; j < v[k].nmods; j++)
-            if (!strcmp(v[k].mods[j], mod->u.atom.name))
-                return &v[k];
-    return NULL;
+        ix.n += v[k].nmods;
+    ix.v = arena_alloc(a, (ix.n + 1) * sizeof *ix.v);
+    size_t m = 0;
+    for (size_t k = 0; k < n; k++)
+        for (size_t j = 0; j < v[k].nmods; j++, m++)
+            ix.v[m] = (struct lib_entry){v[k].mods[j], &v[k], m};
+    qsort(ix.v, ix.n, sizeof *ix.v, cmp_lib_entry);
+    return ix;
+}
+
+/* get_lib - the application (name, vsn) whose modules include MOD */
+static const struct relfile_app *get_lib(const struct term *mod, const struct lib_index *ix)
+{
+    size_t lo = 0, hi = ix->n;
+    while (lo < hi) { /* the first entry not below MOD */
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcmp(ix->v[mid].mod, mod->u.atom.name) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < ix->n && !strcmp(ix->v[lo].mod, mod->u.atom.name) ? ix->v[lo].app : NULL;
 }
 
 static void add_code_change(struct arena *a, const char *dir, const struct term_vec *mods,
@@ -745,8 +782,7 @@ static void add_code_change(struct arena *a, const char *dir, const struct term_
 
 /* dep_to_low - systools_rc:translate_dep_to_low/3 for one ordered group */
 static int dep_to_low(struct arena *a, enum rc_mode mode, const struct term_vec *ins,
-                      const struct relfile_app *appls, size_t nappls, struct term_vec *before,
-                      struct term_vec *after)
+                      const struct lib_index *libs, struct term_vec *before, struct term_vec *after)
 {
     struct term_vec susp = {0}, res = {0}, lr = {0}, cc = {0}, pre = {0}, post = {0};
     size_t *lr_start = arena_alloc(a, (ins->n + 1) * sizeof(size_t));
@@ -784,7 +820,7 @@ static int dep_to_low(struct arena *a, enum rc_mode mode, const struct term_vec 
         if (!is(lr.v[k], "load", 2))
             continue;
         const struct term *m = el(el(lr.v[k], 1), 0);
-        const struct relfile_app *p = get_lib(m, appls, nappls);
+        const struct relfile_app *p = get_lib(m, libs);
         if (!p)
             return err("no_such_module", "module %s is in no application of the release",
                        show(a, m));
@@ -819,6 +855,7 @@ static int translate_deps(struct arena *a, enum rc_mode mode, const struct term_
     struct graph g;
     if (graph_make(a, after_in, &g) != 0)
         return -1;
+    struct lib_index libs = lib_index(a, appls, nappls);
     bool *done = arena_alloc(a, g.n + 1);
     for (size_t k = 0; k < after_in->n; k++) {
         const struct term *i = after_in->v[k];
@@ -836,7 +873,7 @@ static int translate_deps(struct arena *a, enum rc_mode mode, const struct term_
         for (size_t j = 0; j < g.n; j++)
             if (find_root(g.comp, j) == find_root(g.comp, v))
                 done[j] = true;
-        if (dep_to_low(a, mode, &group, appls, nappls, before, after) != 0)
+        if (dep_to_low(a, mode, &group, &libs, before, after) != 0)
             return -1;
     }
     return 0;
