@@ -59,16 +59,6 @@ static const struct term *A(struct arena *a, const char *name)
     return term_atomz(a, name);
 }
 
-/* show - T as ~tp prints it on one line (strings as "..." rather than ~w's [98]) */
-static const char *show(struct arena *a, const struct term *t)
-{
-    struct buf b = BUF_INIT;
-    term_print_at(&b, t, 1, 1 << 30);
-    const char *s = arena_strdup(a, buf_cstr(&b));
-    buf_free(&b);
-    return s;
-}
-
 static void strv_add(struct arena *a, const char ***v, size_t *n, const char *s)
 {
     /* grow by doubling at powers of two; old blocks stay in the arena */
@@ -192,7 +182,7 @@ static int bad_attr(struct arena *a, const struct mod *m, const char *attr, cons
 {
     return kerr_set(KERR_INPUT, m->path, 0, 0,
                     "invalid attribute '%s' in module '%s': %s (expected %s)", attr, m->name,
-                    show(a, v), expected);
+                    term_show(a, v, 0), expected);
 }
 
 static bool is_purge(const struct term *t)
@@ -281,7 +271,7 @@ static int parse_attrs(struct arena *a, struct mod *m)
             return kerr_set(KERR_INPUT, m->path, 0, 0,
                             "duplicate attribute '%s' in module '%s': %s, then %s (it takes "
                             "one value)",
-                            name, m->name, show(a, *seen), show(a, v));
+                            name, m->name, term_show(a, *seen, 0), term_show(a, v, 0));
         if (seen)
             *seen = v;
         if (!strcmp(name, "knit_priority")) {
@@ -588,18 +578,20 @@ static int check_entries(struct arena *a, const char *path, const struct term *t
                          const struct term *l, const char *what)
 {
     if (!term_is_list(l))
-        return hw_err(path, l->line ? l : top, "the %s list is not a list: %s", what, show(a, l));
+        return hw_err(path, l->line ? l : top, "the %s list is not a list: %s", what,
+                      term_show(a, l, 0));
     size_t n;
     const struct term *const *e = term_list_els(l, &n);
     for (size_t k = 0; k < n; k++) {
         const struct term *at = e[k]->line ? e[k] : top;
         if (!term_is_tuple(e[k], 2))
             return hw_err(path, at, "%s entry %s is not a {Version, Instructions} tuple", what,
-                          show(a, e[k]));
+                          term_show(a, e[k], 0));
         const struct term *key = e[k]->u.tuple.el[0], *ins = e[k]->u.tuple.el[1];
         if (key->type == TERM_BITS) {
             if (key->u.bits.nbits % 8)
-                return hw_err(path, at, "%s version key %s is not a binary", what, show(a, key));
+                return hw_err(path, at, "%s version key %s is not a binary", what,
+                              term_show(a, key, 0));
             int ec;
             PCRE2_SIZE off;
             pcre2_code *re = pcre2_compile((PCRE2_SPTR)key->u.bits.data, key->u.bits.nbits / 8,
@@ -609,18 +601,18 @@ static int check_entries(struct arena *a, const char *path, const struct term *t
                 pcre2_get_error_message(ec, msg, sizeof msg);
                 return kerr_set(KERR_INPUT, path, (int)at->line, 0,
                                 "%s version key %s is not a valid regular expression: %s", what,
-                                show(a, key), (const char *)msg);
+                                term_show(a, key, 0), (const char *)msg);
             }
             pcre2_code_free(re);
         } else if (!term_charlist(a, key)) {
             return hw_err(path, at, "%s version key %s is neither a string nor a binary", what,
-                          show(a, key));
+                          term_show(a, key, 0));
         }
         if (rc_check_syntax(a, ins) != 0) {
             char msg[sizeof kerr_get()->msg];
             snprintf(msg, sizeof msg, "%s", kerr_get()->msg);
             return kerr_set(KERR_INPUT, path, (int)at->line, 0, "%s entry %s: %s", what,
-                            show(a, key), msg);
+                            term_show(a, key, 0), msg);
         }
     }
     return 0;
@@ -642,11 +634,12 @@ int appup_read_handwritten(struct arena *a, const char *path, const char *app, c
     const struct term *t = e[0];
     if (!term_is_tuple(t, 3))
         return hw_err(path, t, "appup of '%s' is not a {Vsn, UpFrom, DownTo} tuple: %s", app,
-                      show(a, t));
+                      term_show(a, t, 0));
     const struct term *v = t->u.tuple.el[0];
     if (!term_equal(v, term_stringz(a, vsn)))
         return kerr_set(KERR_INPUT, path, (int)t->line, 0,
-                        "appup version %s is not the version \"%s\" of '%s'", show(a, v), vsn, app);
+                        "appup version %s is not the version \"%s\" of '%s'", term_show(a, v, 0),
+                        vsn, app);
     if (check_entries(a, path, t, t->u.tuple.el[1], "upgrade") != 0 ||
         check_entries(a, path, t, t->u.tuple.el[2], "downgrade") != 0)
         return -1;

@@ -22,25 +22,12 @@ struct pc {
     struct cfg *c;
 };
 
-static char *show(struct arena *a, const struct term *t)
-{
-    struct buf b = BUF_INIT;
-    term_write(&b, t);
-    if (b.len > 200) {
-        b.len = 200;
-        buf_adds(&b, "...");
-    }
-    char *s = arena_strdup(a, buf_cstr(&b));
-    buf_free(&b);
-    return s;
-}
-
 /* bad - a malformed option: names the option, the file, the line and the value */
 static int bad(struct pc *p, const struct term *at, const char *opt, const char *expected,
                const struct term *value)
 {
     return kerr_set(KERR_INPUT, p->file, at ? (int)at->line : 0, 0,
-                    "option '%s' must be %s, not %s", opt, expected, show(p->a, value));
+                    "option '%s' must be %s, not %s", opt, expected, term_show(p->a, value, 200));
 }
 
 /* get_string - a charlist or binary as text; NULL when T is neither */
@@ -566,7 +553,8 @@ int cfg_load(struct arena *a, const char *path, char *const *overrides, size_t n
     for (size_t i = 0; i < n; i++) {
         const struct term *t = el[i];
         if (t->type != TERM_TUPLE || t->u.tuple.n < 1 || t->u.tuple.el[0]->type != TERM_ATOM) {
-            log_warn("%s:%u: term %s is not an option; ignored", path, t->line, show(a, t));
+            log_warn("%s:%u: term %s is not an option; ignored", path, t->line,
+                     term_show(a, t, 200));
             continue;
         }
         const char *k = t->u.tuple.el[0]->u.atom.name;

@@ -78,8 +78,8 @@ static int run_main(void *p)
         const char *a = argv[i];
         if (options_done || a[0] != '-' || a[1] == 0) {
             /* name=value before or after the command; plumbing commands take files */
-            bool plumbing = nrest > 0 && (strncmp(rest[0], "make-", 5) == 0 ||
-                                          strcmp(rest[0], "inspect") == 0);
+            bool plumbing =
+                nrest > 0 && (strncmp(rest[0], "make-", 5) == 0 || strcmp(rest[0], "inspect") == 0);
             if (!plumbing && strchr(a, '=') && a[0] != '-' && a[0] != '=') {
                 over[ctx.noverrides++] = argv[i];
                 continue;

@@ -29,17 +29,6 @@
 
 /* ---- terms as JSON ---- */
 
-/* term_text_of - T in A as ~tp writes it on one line: valid Erlang that shows strings as
- * strings ("a" rather than ~tw's [97]), for JSON values and messages alike */
-static char *term_text_of(struct arena *a, const struct term *t)
-{
-    struct buf b = BUF_INIT;
-    term_print_at(&b, t, 1, 0);
-    char *s = arena_strdup(a, buf_cstr(&b));
-    buf_free(&b);
-    return s;
-}
-
 /* printable_cp - io_lib:printable_unicode_list's test for one character */
 static bool printable_cp(int64_t c)
 {
@@ -83,7 +72,7 @@ static bool atom_keyed_map(const struct term *t)
 
 static json_t *text_json(struct arena *a, const struct term *t)
 {
-    const char *s = term_text_of(a, t);
+    const char *s = term_show(a, t, 0);
     json_t *j = json_string(s);
     return j ? j : json_string("");
 }
@@ -183,14 +172,14 @@ static void set_builtin(struct ctxb *b, const char *name, const char *val)
 static int add_pair(struct ctxb *b, const struct term *kv, const char *file)
 {
     if (!term_is_tuple(kv, 2)) {
-        char *s = term_text_of(b->a, kv);
+        char *s = term_show(b->a, kv, 0);
         return kerr_set(KERR_INPUT, file, (int)kv->line, 0,
                         "malformed overlay variable '%s': expected {Name, Value}", s);
     }
     const struct term *k = term_elem(kv, 0);
     if (k->type != TERM_ATOM) {
         log_warn("%s:%u: overlay variable name '%s' is not an atom: ignored", file, kv->line,
-                 term_text_of(b->a, k));
+                 term_show(b->a, k, 0));
         return 0;
     }
     set_var(b, k->u.atom.name, k->u.atom.len, to_json(b->a, term_elem(kv, 1), 0), file,
@@ -245,7 +234,7 @@ static int add_option(struct ctxb *b, const struct term *v, const char *opt)
                     return kerr_set(KERR_INPUT, b->src->cfg_file, (int)e->line, 0,
                                     "malformed '%s' element '%s': expected a file name or "
                                     "{Name, Value}",
-                                    opt, term_text_of(b->a, e));
+                                    opt, term_show(b->a, e, 0));
                 rc = add_file(b, name, opt, e);
             }
             if (rc != 0)
@@ -256,7 +245,7 @@ static int add_option(struct ctxb *b, const struct term *v, const char *opt)
     return kerr_set(KERR_INPUT, b->src->cfg_file, (int)v->line, 0,
                     "malformed '%s' value '%s': expected a file name or a list of file names "
                     "and {Name, Value} terms",
-                    opt, term_text_of(b->a, v));
+                    opt, term_show(b->a, v, 0));
 }
 
 struct expand {
@@ -441,7 +430,7 @@ static int io_err(struct ov *o, const char *path, const char *what)
 static int malformed(struct ov *o, const char *expected)
 {
     return entry_err(o, KERR_INPUT, "malformed overlay entry '%s': expected %s",
-                     term_text_of(o->a, o->entry), expected);
+                     term_show(o->a, o->entry, 0), expected);
 }
 
 /* render - the text of T rendered against the context; NULL with the error recorded */
@@ -1005,7 +994,7 @@ static int re_parse_opts(struct ov *o, const struct term *opts, struct re_opts *
         }
         if (!ok)
             return entry_err(o, KERR_INPUT, "unknown replace option '%s': known options are %s",
-                             term_text_of(o->a, e), re_known);
+                             term_show(o->a, e, 0), re_known);
     }
     return 0;
 }
@@ -1208,7 +1197,7 @@ static int run_entry(struct ov *o)
         return entry_err(o, KERR_INPUT,
                          "malformed overlay entry '%s': expected a tuple {Kind, ...}, Kind one "
                          "of %s",
-                         term_text_of(o->a, e), known_kinds);
+                         term_show(o->a, e, 0), known_kinds);
     size_t n = e->u.tuple.n;
     const struct term *k = e->u.tuple.el[0];
     if (term_is_atom(k, "mkdir"))
@@ -1227,7 +1216,7 @@ static int run_entry(struct ov *o)
                                 : malformed(o, "{replace, File, Regex, Replacement} or "
                                                "{replace, File, Regex, Replacement, Options}");
     return entry_err(o, KERR_INPUT, "unknown overlay kind '%s' in '%s': known kinds are %s",
-                     term_text_of(o->a, k), term_text_of(o->a, e), known_kinds);
+                     term_show(o->a, k, 0), term_show(o->a, e, 0), known_kinds);
 }
 
 int overlay_apply(struct arena *a, const struct term *overlays, const char *cfg_file,
@@ -1243,7 +1232,7 @@ int overlay_apply(struct arena *a, const struct term *overlays, const char *cfg_
     if (!term_is_list(overlays))
         return kerr_set(KERR_INPUT, cfg_file, (int)overlays->line, 0,
                         "malformed 'overlay' value '%s': expected a list of overlay entries",
-                        term_text_of(a, overlays));
+                        term_show(a, overlays, 0));
     /* the build dir itself is ours to make */
     struct buf p = BUF_INIT;
     for (const char *s = build_dir;; s++) {

@@ -40,16 +40,6 @@ static bool is_list_any(const struct term *t)
     return t->type == TERM_NIL || t->type == TERM_LIST;
 }
 
-static const char *show(struct arena *a, const struct term *t)
-{
-    struct buf b = BUF_INIT;
-    term_print_at(&b, t, 1, 100000);
-    const char *s =
-        b.len > 400 ? arena_sprintf(a, "%.390s...", buf_cstr(&b)) : arena_strdup(a, buf_cstr(&b));
-    buf_free(&b);
-    return s;
-}
-
 /* err - record a KERR_BUILD whose message ends with "(systools_rc: KIND)" */
 #define err(kind, ...) kerr_set_kind(KERR_BUILD, NULL, "systools_rc", kind, __VA_ARGS__)
 
@@ -78,7 +68,8 @@ static int check_mod(struct arena *a, const struct term *m, const struct term *i
 {
     if (m->type == TERM_ATOM)
         return 0;
-    return err("bad_module", "bad module %s in %s: must be an atom", show(a, m), show(a, in));
+    return err("bad_module", "bad module %s in %s: must be an atom", term_show(a, m, 400),
+               term_show(a, in, 400));
 }
 
 static int check_purge(struct arena *a, const struct term *p, const struct term *in)
@@ -86,7 +77,7 @@ static int check_purge(struct arena *a, const struct term *p, const struct term 
     if (term_is_atom(p, "soft_purge") || term_is_atom(p, "brutal_purge"))
         return 0;
     return err("bad_purge_method", "bad purge method %s in %s: must be soft_purge or brutal_purge",
-               show(a, p), show(a, in));
+               term_show(a, p, 400), term_show(a, in, 400));
 }
 
 static int check_timeout(struct arena *a, const struct term *t, const struct term *in)
@@ -95,21 +86,22 @@ static int check_timeout(struct arena *a, const struct term *t, const struct ter
         (t->type == TERM_INT && t->u.i > 0) || (t->type == TERM_BIG && !t->u.big.neg))
         return 0;
     return err("bad_timeout", "bad timeout %s in %s: must be default, infinity or an integer > 0",
-               show(a, t), show(a, in));
+               term_show(a, t, 400), term_show(a, in, 400));
 }
 
 /* check_mods - check_list(L) and check_mod on each element */
 static int check_mods(struct arena *a, const struct term *l, const struct term *in)
 {
     if (!is_list_any(l))
-        return err("bad_list", "bad list %s in %s", show(a, l), show(a, in));
+        return err("bad_list", "bad list %s in %s", term_show(a, l, 400), term_show(a, in, 400));
     size_t n;
     const struct term *const *e = term_list_els(l, &n);
     for (size_t i = 0; i < n; i++)
         if (check_mod(a, e[i], in) != 0)
             return -1;
     if (l->type == TERM_LIST && l->u.list.tail->type != TERM_NIL)
-        return err("function_clause", "improper list %s in %s", show(a, l), show(a, in));
+        return err("function_clause", "improper list %s in %s", term_show(a, l, 400),
+                   term_show(a, in, 400));
     return 0;
 }
 
@@ -118,7 +110,8 @@ static int check_atom(struct arena *a, const struct term *x, const char *kind, c
 {
     if (x->type == TERM_ATOM)
         return 0;
-    return err(kind, "bad %s %s in %s: must be an atom", what, show(a, x), show(a, in));
+    return err(kind, "bad %s %s in %s: must be an atom", what, term_show(a, x, 400),
+               term_show(a, in, 400));
 }
 
 /* check_update - {update, Mod, [ModType,] [Timeout,] Change, Pre, Post, Mods} */
@@ -131,14 +124,14 @@ static int check_update(struct arena *a, const struct term *i)
         const struct term *mt = el(i, k++);
         if (!term_is_atom(mt, "static") && !term_is_atom(mt, "dynamic"))
             return err("bad_mod_type", "bad module type %s in %s: must be static or dynamic",
-                       show(a, mt), show(a, i));
+                       term_show(a, mt, 400), term_show(a, i, 400));
     }
     if (n >= 7 && check_timeout(a, el(i, k++), i))
         return -1;
     const struct term *ch = el(i, k++);
     if (!term_is_atom(ch, "soft") && !is(ch, "advanced", 2))
         return err("bad_change", "bad change %s in %s: must be soft or {advanced, Extra}",
-                   show(a, ch), show(a, i));
+                   term_show(a, ch, 400), term_show(a, i, 400));
     if (check_purge(a, el(i, k), i) || check_purge(a, el(i, k + 1), i))
         return -1;
     return check_mods(a, el(i, k + 2), i);
@@ -148,16 +141,16 @@ static int check_code_change(struct arena *a, const struct term *i)
 {
     const struct term *l = el(i, i->u.tuple.n - 1);
     if (!is_list_any(l))
-        return err("bad_list", "bad list %s in %s", show(a, l), show(a, i));
+        return err("bad_list", "bad list %s in %s", term_show(a, l, 400), term_show(a, i, 400));
     if (i->u.tuple.n == 3 && !term_is_atom(el(i, 1), "up") && !term_is_atom(el(i, 1), "down"))
-        return err("bad_mode", "bad mode %s in %s: must be up or down", show(a, el(i, 1)),
-                   show(a, i));
+        return err("bad_mode", "bad mode %s in %s: must be up or down", term_show(a, el(i, 1), 400),
+                   term_show(a, i, 400));
     size_t n;
     const struct term *const *e = term_list_els(l, &n);
     for (size_t k = 0; k < n; k++) {
         if (!term_is_tuple(e[k], 2))
             return err("bad_code_change", "bad code_change entry %s in %s: must be {Mod, Extra}",
-                       show(a, e[k]), show(a, i));
+                       term_show(a, e[k], 400), term_show(a, i, 400));
         if (check_mod(a, el(e[k], 0), i))
             return -1;
     }
@@ -168,7 +161,7 @@ static int check_suspend(struct arena *a, const struct term *i)
 {
     const struct term *l = el(i, 1);
     if (!is_list_any(l))
-        return err("bad_list", "bad list %s in %s", show(a, l), show(a, i));
+        return err("bad_list", "bad list %s in %s", term_show(a, l, 400), term_show(a, i, 400));
     size_t n;
     const struct term *const *e = term_list_els(l, &n);
     for (size_t k = 0; k < n; k++) {
@@ -188,7 +181,8 @@ static int check_mfa(struct arena *a, const struct term *mfa, const struct term 
     if (check_mod(a, el(mfa, 0), i) || check_atom(a, el(mfa, 1), "bad_func", "function", i))
         return -1;
     if (!is_list_any(el(mfa, 2)))
-        return err("bad_args_list", "bad argument list %s in %s", show(a, el(mfa, 2)), show(a, i));
+        return err("bad_args_list", "bad argument list %s in %s", term_show(a, el(mfa, 2), 400),
+                   term_show(a, i, 400));
     return 0;
 }
 
@@ -198,7 +192,8 @@ static int check_start_type(struct arena *a, const struct term *t, const struct 
     for (size_t k = 0; k < 5; k++)
         if (term_is_atom(t, types[k]))
             return 0;
-    return err("bad_start_type", "bad start type %s in %s", show(a, t), show(a, i));
+    return err("bad_start_type", "bad start type %s in %s", term_show(a, t, 400),
+               term_show(a, i, 400));
 }
 
 /* check_op - systools_rc:check_op/1 for one instruction */
@@ -236,7 +231,7 @@ static int check_op(struct arena *a, const struct term *i)
                 return -1;
             if (!is_list_any(el(x, 1)))
                 return err("bad_lib_vsn", "bad library version %s in %s: must be a string",
-                           show(a, el(x, 1)), show(a, i));
+                           term_show(a, el(x, 1), 400), term_show(a, i, 400));
             return check_mods(a, el(x, 2), i);
         }
         if ((!strcmp(tag, "load") || !strcmp(tag, "remove")) && n == 2 && term_is_tuple(x, 3))
@@ -257,7 +252,8 @@ static int check_op(struct arena *a, const struct term *i)
             if (term_is_tuple(y, 3))
                 return check_mfa(a, y, i);
             if (!is_list_any(y))
-                return err("bad_list", "bad list %s in %s", show(a, y), show(a, i));
+                return err("bad_list", "bad list %s in %s", term_show(a, y, 400),
+                           term_show(a, i, 400));
             size_t m;
             const struct term *const *e = term_list_els(y, &m);
             for (size_t k = 0; k < m; k++)
@@ -268,7 +264,7 @@ static int check_op(struct arena *a, const struct term *i)
         if (!strcmp(tag, "apply") && n == 2 && term_is_tuple(x, 3))
             return check_mfa(a, x, i);
     }
-    return err("bad_instruction", "bad instruction %s", show(a, i));
+    return err("bad_instruction", "bad instruction %s", term_show(a, i, 400));
 }
 
 static int check_tv(struct arena *a, const struct term_vec *t)
@@ -285,7 +281,8 @@ int rc_check_syntax(struct arena *a, const struct term *script)
 {
     struct term_vec ex = {0};
     if (!term_is_list(script))
-        return err("function_clause", "instruction list %s is not a list", show(a, script));
+        return err("function_clause", "instruction list %s is not a list",
+                   term_show(a, script, 400));
     size_t n;
     const struct term *const *e = term_list_els(script, &n);
     for (size_t k = 0; k < n; k++)
@@ -351,7 +348,7 @@ static int split_script(struct arena *a, const struct term_vec *s, struct term_v
                 return err("bad_op_before_point_of_no_return",
                            "instruction %s before point_of_no_return (only load_object_code "
                            "and apply may come before it)",
-                           show(a, i));
+                           term_show(a, i, 400));
             term_vec_add(a, before, i);
         }
         start = ponr + 1;
@@ -411,11 +408,11 @@ static int check_pair(struct arena *a, const struct term_vec *after, const char 
     collect(a, after, t2, false, &y);
     difference(a, &x, &y, &d1);
     if (d1.n)
-        return err(k1, "modules %s are %s but not %s", show(a, term_vec_list(a, &d1)), what,
-                   !strcmp(t1, "suspend") ? "resumed" : "stopped");
+        return err(k1, "modules %s are %s but not %s", term_show(a, term_vec_list(a, &d1), 400),
+                   what, !strcmp(t1, "suspend") ? "resumed" : "stopped");
     difference(a, &y, &x, &d2);
     if (d2.n)
-        return err(k2, "modules %s are %s but not %s", show(a, term_vec_list(a, &d2)),
+        return err(k2, "modules %s are %s but not %s", term_show(a, term_vec_list(a, &d2), 400),
                    !strcmp(t1, "suspend") ? "resumed" : "stopped", what);
     return 0;
 }
@@ -434,8 +431,8 @@ static int check_script(struct arena *a, const struct term_vec *before,
             if (is(before->v[j], "load_object_code", 2) && term_is_tuple(el(before->v[j], 1), 3))
                 found = member(mod, el(el(before->v[j], 1), 2));
         if (!found)
-            return err("no_object_code", "no load_object_code for module %s (in %s)", show(a, mod),
-                       show(a, i));
+            return err("no_object_code", "no load_object_code for module %s (in %s)",
+                       term_show(a, mod, 400), term_show(a, i, 400));
     }
     if (check_pair(a, after, "suspend", "resume", "suspended_not_resumed", "resumed_not_suspended",
                    "suspended"))
@@ -505,18 +502,18 @@ static int translate_apps(struct arena *a, const struct term_vec *s,
             const struct relfile_app *p = find_app(el(i, 1), appls, nappls);
             if (!p)
                 return err("no_such_application", "application %s of %s is not in the release",
-                           show(a, el(i, 1)), show(a, i));
+                           term_show(a, el(i, 1), 400), term_show(a, i, 400));
             app_add_modules(a, p, out);
             app_apply(a, el(i, 1), el(i, 2)->u.atom.name, out);
         } else if (is(i, "remove_application", 2)) {
             if (find_app(el(i, 1), appls, nappls))
                 return err("removed_application_present",
                            "application %s is removed but still in the new release",
-                           show(a, el(i, 1)));
+                           term_show(a, el(i, 1), 400));
             const struct relfile_app *p = find_app(el(i, 1), pre, npre);
             if (!p)
                 return err("no_such_application", "application %s of %s is not in the release",
-                           show(a, el(i, 1)), show(a, i));
+                           term_show(a, el(i, 1), 400), term_show(a, i, 400));
             app_stop_remove(a, el(i, 1), p, out);
             term_vec_add(a, out,
                          term_tuplev(a, 2, A(a, "apply"),
@@ -527,7 +524,7 @@ static int translate_apps(struct arena *a, const struct term_vec *s,
             const struct relfile_app *q = p ? find_app(el(i, 1), appls, nappls) : NULL;
             if (!p || !q)
                 return err("no_such_application", "application %s of %s is not in both releases",
-                           show(a, el(i, 1)), show(a, i));
+                           term_show(a, el(i, 1), 400), term_show(a, i, 400));
             app_stop_remove(a, el(i, 1), p, out);
             app_add_modules(a, q, out);
             app_apply(a, el(i, 1), q->type, out);
@@ -823,7 +820,7 @@ static int dep_to_low(struct arena *a, enum rc_mode mode, const struct term_vec 
         const struct relfile_app *p = get_lib(m, libs);
         if (!p)
             return err("no_such_module", "module %s is in no application of the release",
-                       show(a, m));
+                       term_show(a, m, 400));
         term_vec_add(
             a, before,
             term_tuplev(a, 2, A(a, "load_object_code"),
@@ -912,7 +909,8 @@ static int merge_loc(struct arena *a, const struct term_vec *before, struct term
             if (!used[j] && term_compare(el(x, 0), el(y, 0)) == 0 &&
                 term_compare(el(x, 1), el(y, 1)) != 0)
                 return err("conflicting_versions", "conflicting versions %s and %s of library %s",
-                           show(a, el(x, 1)), show(a, el(y, 1)), show(a, el(x, 0)));
+                           term_show(a, el(x, 1), 400), term_show(a, el(y, 1), 400),
+                           term_show(a, el(x, 0), 400));
         }
         const struct term *acc = term_nil();
         for (size_t j = loc.n; j-- > k + 1;) {
@@ -971,7 +969,7 @@ static void sort_restart(struct arena *a, enum rc_mode mode, struct term_vec *be
 static int to_tv(struct arena *a, const struct term *l, struct term_vec *out)
 {
     if (!term_is_list(l))
-        return err("function_clause", "instruction list %s is not a list", show(a, l));
+        return err("function_clause", "instruction list %s is not a list", term_show(a, l, 400));
     size_t n;
     const struct term *const *e = term_list_els(l, &n);
     for (size_t k = 0; k < n; k++)

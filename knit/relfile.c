@@ -31,20 +31,6 @@ static int add_kind(const char *mod, const char *kind)
     return kerr_wrap("", suffix);
 }
 
-/* show - a term as ~w text, cut short for messages */
-static const char *show(struct arena *a, const struct term *t)
-{
-    struct buf b = BUF_INIT;
-    term_print_at(&b, t, 1, 100000);
-    char *s;
-    if (b.len > 300)
-        s = arena_sprintf(a, "%.290s...", buf_cstr(&b));
-    else
-        s = arena_strdup(a, buf_cstr(&b));
-    buf_free(&b);
-    return s;
-}
-
 /* ---- term shapes systools checks ---- */
 
 /* string_p - a flat list of valid code points, as unicode:characters_to_list(S) =:= S */
@@ -433,13 +419,13 @@ static int check_rel(struct arena *a, const struct term *t, struct relfile_rel *
     r->erts_vsn_term = t->u.tuple.el[2]->u.tuple.el[1];
     if (!string_p(r->name_term))
         return fail(KERR_INPUT, f, "illegal_name", "release name %s is not a string",
-                    show(a, r->name_term));
+                    term_show(a, r->name_term, 300));
     if (!string_p(r->vsn_term))
         return fail(KERR_INPUT, f, "illegal_form", "release version %s is not a string",
-                    show(a, r->vsn_term));
+                    term_show(a, r->vsn_term, 300));
     if (!string_p(r->erts_vsn_term))
         return fail(KERR_INPUT, f, "illegal_form", "erts version %s is not a string",
-                    show(a, r->erts_vsn_term));
+                    term_show(a, r->erts_vsn_term, 300));
     r->name = term_charlist(a, r->name_term);
     r->vsn = term_charlist(a, r->vsn_term);
     r->erts_vsn = term_charlist(a, r->erts_vsn_term);
@@ -450,7 +436,7 @@ static int check_rel(struct arena *a, const struct term *t, struct relfile_rel *
     for (size_t i = 0; i < n; i++)
         if (rel_app(a, el[i], &r->apps[i]) != 0)
             return fail(KERR_INPUT, f, "illegal_applications",
-                        "illegal application entry %s in the release", show(a, el[i]));
+                        "illegal application entry %s in the release", term_show(a, el[i], 300));
     return mandatory(r);
 }
 

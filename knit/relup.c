@@ -22,16 +22,6 @@ static void vec_push_front(struct arena *a, struct term_vec *t, const struct ter
     t->v[0] = x;
 }
 
-static const char *show(struct arena *a, const struct term *t)
-{
-    struct buf b = BUF_INIT;
-    term_print_at(&b, t, 1, 100000);
-    const char *s =
-        b.len > 300 ? arena_sprintf(a, "%.290s...", buf_cstr(&b)) : arena_strdup(a, buf_cstr(&b));
-    buf_free(&b);
-    return s;
-}
-
 /* fail - record an error whose message ends with "(systools_relup: KIND)" */
 #define fail(cls, file, kind, ...) kerr_set_kind(cls, file, "systools_relup", kind, __VA_ARGS__)
 
@@ -83,7 +73,8 @@ const struct term *relup_search_version(struct arena *a, const char *vsn, const 
     *bad = false;
     if (!term_is_list(list)) {
         *bad = true;
-        fail(KERR_BUILD, NULL, "function_clause", "version list %s is not a list", show(a, list));
+        fail(KERR_BUILD, NULL, "function_clause", "version list %s is not a list",
+             term_show(a, list, 300));
         return NULL;
     }
     const struct term *want = term_stringz(a, vsn);
@@ -100,7 +91,7 @@ const struct term *relup_search_version(struct arena *a, const char *vsn, const 
                 return e[k]->u.tuple.el[1];
             if (*bad) {
                 fail(KERR_BUILD, NULL, "badarg", "version key %s is not a valid regular expression",
-                     show(a, key));
+                     term_show(a, key, 300));
                 return NULL;
             }
         }
@@ -129,7 +120,7 @@ static int appup_script(struct run *r, bool up, const struct relfile_app *app, c
         const char *text = arena_sprintf(a,
                                          "appup '%s' says version %s, the application is \"%s\" "
                                          "(bad_vsn)",
-                                         file, show(a, top_vsn), app->vsn);
+                                         file, term_show(a, top_vsn, 300), app->vsn);
         warn(r,
              term_tuplev(a, 2, term_atomz(a, "bad_vsn"), term_tuplev(a, 2, top_vsn, app->vsn_term)),
              text);
@@ -194,8 +185,8 @@ static int scripts_for(struct run *r, bool up, const struct relfile_release *bas
                                     term_tuplev(a, 2, b->name_term, b->erts_vsn_term)));
         warn(r, w,
              arena_sprintf(a, "the ERTS version changed between %s and %s (erts_vsn_changed)",
-                           show(a, w->u.tuple.el[1]->u.tuple.el[0]),
-                           show(a, w->u.tuple.el[1]->u.tuple.el[1])));
+                           term_show(a, w->u.tuple.el[1]->u.tuple.el[0], 300),
+                           term_show(a, w->u.tuple.el[1]->u.tuple.el[1], 300)));
     }
     if (r->opts->restart_emulator)
         term_vec_add(a, scripts, term_listv(a, 1, term_atomz(a, "restart_emulator")));

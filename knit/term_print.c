@@ -1438,6 +1438,22 @@ void term_print_line(struct buf *out, const struct term *t)
     term_print_at(out, t, 1, 0);
 }
 
+char *term_show(struct arena *a, const struct term *t, size_t max)
+{
+    struct buf b = BUF_INIT;
+    term_print_line(&b, t);
+    if (max > 0 && b.len > max) {
+        size_t cut = max > 10 ? max - 10 : max;
+        while (cut > 0 && ((unsigned char)b.p[cut] & 0xC0) == 0x80)
+            cut--; /* not inside a UTF-8 sequence */
+        b.len = cut;
+        buf_adds(&b, "...");
+    }
+    char *s = arena_strdup(a, buf_cstr(&b));
+    buf_free(&b);
+    return s;
+}
+
 void term_print(struct buf *out, const struct term *t)
 {
     term_print_at(out, t, 1, 80);

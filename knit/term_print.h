@@ -15,6 +15,9 @@ void term_print_at(struct buf *out, const struct term *t, int col, int width);
 /* term_print_line - append io_lib:format("~0tp", [T]): ~tp on one line (strings stay
  * strings); the form SPEC asks for an Erlang term inside JSON */
 void term_print_line(struct buf *out, const struct term *t);
+/* term_show - T in A as one line of ~tp text (term_print_line), cut to about MAX bytes with
+ * "..." when longer (MAX 0: whole): for naming a value in a message */
+char *term_show(struct arena *a, const struct term *t, size_t max);
 /* term_write - append io_lib:format("~tw", [T]): one line, no pretty-printing */
 void term_write(struct buf *out, const struct term *t);
 /* term_print_file_terms - "%% coding: utf-8\n" followed by each element of the proper list
