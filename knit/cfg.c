@@ -22,6 +22,16 @@ struct pc {
     struct cfg *c;
 };
 
+/* grow - a copy of the N-element array OLD in A with room for one more (configs are small:
+ * everything in a struct cfg lives in the arena, so nothing needs freeing) */
+static void *grow(struct arena *a, const void *old, size_t n, size_t size)
+{
+    void *p = arena_alloc(a, (n + 1) * size);
+    if (n)
+        memcpy(p, old, n * size);
+    return p;
+}
+
 /* bad - a malformed option: names the option, the file, the line and the value */
 static int bad(struct pc *p, const struct term *at, const char *opt, const char *expected,
                const struct term *value)
@@ -174,7 +184,7 @@ static int app_entry(struct pc *p, const struct term *e)
         !term_is_list(e->u.tuple.el[2]))
         return bad(p, e, "app", "{app, Name, [Option]}", e);
     struct cfg *c = p->c;
-    c->apps = xrealloc(c->apps, (c->napps + 1) * sizeof *c->apps);
+    c->apps = grow(p->a, c->apps, c->napps, sizeof *c->apps);
     struct cfg_app *app = &c->apps[c->napps++];
     memset(app, 0, sizeof *app);
     app->name = e->u.tuple.el[1]->u.atom.name;
@@ -214,7 +224,7 @@ static int rel_entry(struct pc *p, const struct term *e)
     if (!term_is_list(apps))
         return bad(p, e, "rel", "{rel, Name, Vsn, Apps} with Apps a list", e);
     struct cfg *c = p->c;
-    c->rels = xrealloc(c->rels, (c->nrels + 1) * sizeof *c->rels);
+    c->rels = grow(p->a, c->rels, c->nrels, sizeof *c->rels);
     struct cfg_rel *r = &c->rels[c->nrels++];
     memset(r, 0, sizeof *r);
     r->name = name;
@@ -507,8 +517,8 @@ static int override(struct pc *p, const char *arg)
     } else {
         t = term_stringz(p->a, val);
     }
-    c->var_names = xrealloc(c->var_names, (c->nvars + 1) * sizeof *c->var_names);
-    c->var_values = xrealloc(c->var_values, (c->nvars + 1) * sizeof *c->var_values);
+    c->var_names = grow(p->a, c->var_names, c->nvars, sizeof *c->var_names);
+    c->var_values = grow(p->a, c->var_values, c->nvars, sizeof *c->var_values);
     c->var_names[c->nvars] = name;
     c->var_values[c->nvars] = t;
     c->nvars++;

@@ -87,7 +87,7 @@ struct cfg {
 const char *cfg_find(struct arena *a, const char *explicit_path);
 
 /* cfg_load - read and check the config at PATH, apply the command-line OVERRIDES
- * (name=value / name=!!term) and fill OUT (arena-owned). Unknown options are warnings;
+ * (name=value / name=!!term) and fill OUT (everything in it lives in A). Unknown options are warnings;
  * malformed ones fail with KERR_INPUT naming the option, the file and its line; options
  * that knit cannot honour without building a wrong release fail with KERR_UNSUPPORTED.
  * Returns 0 or -1. */

@@ -328,6 +328,11 @@ static int run_flow(struct flow *f)
         return -1;
     if (f->mode == FLOW_ALL && add_artifact(f, "release_tarball", f->res.tarball) != 0)
         return -1;
+    const char *top =
+        arena_sprintf(a, "%s/releases/%s/%s", f->res.build_dir, f->res.rel_vsn, f->res.rel_name);
+    struct relfile_path none = {0, NULL};
+    if (relfile_read_rel(a, top, &none, &f->new_rel) != 0)
+        return -1;
 
     const char **vsns;
     size_t nv;
@@ -350,11 +355,6 @@ static int run_flow(struct flow *f)
     for (size_t j = 0; j < nv; j++)
         if (upgrade_extract(a, &f->cfg, f->res.rel_name, vsns[j], &f->from[f->nfrom++]) != 0)
             return -1;
-    const char *top =
-        arena_sprintf(a, "%s/releases/%s/%s", f->res.build_dir, f->res.rel_vsn, f->res.rel_name);
-    struct relfile_path none = {0, NULL};
-    if (relfile_read_rel(a, top, &none, &f->new_rel) != 0)
-        return -1;
     if (make_appups(f) != 0)
         return -1;
     for (size_t j = 0; j < f->nfrom; j++)

@@ -70,10 +70,6 @@ int cmd_release(struct knit_ctx *ctx, int argc, char **argv)
         goto done;
     rc = 0;
 done:
-    free(c.apps);
-    free(c.rels);
-    free(c.var_names);
-    free(c.var_values);
     arena_close(&a);
     return rc;
 }
