@@ -5,7 +5,8 @@
 # chains, update {advanced, []} with Deps, update supervisor, add_module, delete_module; up and
 # down). Both get the same .rel files, appups and path; their relups are compared once,
 # outside the timing. Then the whole upgrade on the bundled example: `knit relup` (appups +
-# relup + upgrade tarball) against `rebar3 relup` + `rebar3 tar` (given a hand-written appup).
+# relup + upgrade tarball) against `rebar3 relup` + `rebar3 tar` (given the appup knit
+# generated, copied into apps/hello/ebin/; a hand-written one when knit did not run).
 # Prints hyperfine's timings, ratios and peak RSS. Not a test: nothing here asserts.
 # Env: KNIT_BUILD (default build), BENCH_RUNS (default 5), BENCH_RELUP_APPS, BENCH_RELUP_MODS,
 #      BENCH_GEN (cache of generated projects, default bench-out/gen), BENCH_ONLY=make-relup|example
@@ -89,11 +90,19 @@ EOF
         (cd "$rdir" && rebar3 release >"$T/rebar3.log" 2>&1) || { tail -5 "$T/rebar3.log"; return 1; }
         rm -rf "$rdir/apps/hello" && cp -r "$ex/v2/hello" "$rdir/apps/" && mkdir -p "$rdir/apps/hello/ebin"
         sed -i 's/"1.0.0"/"1.0.1"/' "$rdir/rebar.config"
-        cat >"$rdir/apps/hello/ebin/hello.appup" <<'EOF'
+        # the appup knit generated when knit ran (the same relup work for both), else the one
+        # a person would write
+        local kappup=$kdir/hello/lib/hello-1.0.1/ebin/hello.appup
+        if [ ${#set[@]} -ge 3 ] && [ -f "$kappup" ]; then
+            cp "$kappup" "$rdir/apps/hello/ebin/hello.appup" &&
+                echo "rebar3 gets knit's generated appup (copied into apps/hello/ebin/)"
+        else
+            cat >"$rdir/apps/hello/ebin/hello.appup" <<'EOF'
 {"1.0.1",
  [{"1.0.0", [{update, hello_server, {advanced, {greeting, "Hello"}}}, {load_module, hello_text}]}],
  [{"1.0.0", [{update, hello_server, {advanced, {greeting, "Hello"}}}, {load_module, hello_text}]}]}.
 EOF
+        fi
         local rb="cd $rdir && rebar3 relup -n hello -v 1.0.1 -u 1.0.0 && rebar3 tar -n hello -v 1.0.1"
         if bash -c "$rb" >"$T/rebar3.log" 2>&1; then
             set+=("rebar3 relup + tar" "rm -f $rdir/_build/default/rel/hello/releases/1.0.1/relup" "$rb")
@@ -105,6 +114,9 @@ EOF
     fi
     [ ${#set[@]} -ge 3 ] || { echo "no tool ran"; return 0; }
     bench "relup: bundled example" "${set[@]}"
+    local kt=$kdir/upgrades/hello-1.0.1.tar.gz rt=$rdir/_build/default/rel/hello/hello-1.0.1.tar.gz
+    [ -f "$kt" ] && [ -f "$rt" ] && printf '| upgrade tarball: knit slim %s bytes, rebar3 tar %s bytes | | | |\n' \
+        "$(stat -c %s "$kt")" "$(stat -c %s "$rt")" >>"$SUMMARY"
 }
 
 [ "$only" != example ] && make_relup_case
