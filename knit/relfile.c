@@ -600,14 +600,86 @@ static int parse_app(struct arena *a, const struct term *t, const char *file, co
     return 0;
 }
 
+struct strv {
+    const char **v;
+    size_t n, cap;
+};
+
+static void sv_add(struct arena *a, struct strv *s, const char *x)
+{
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 8;
+        const char **v = arena_alloc(a, cap * sizeof *v);
+        if (s->n)
+            memcpy(v, s->v, s->n * sizeof *v);
+        s->v = v;
+        s->cap = cap;
+    }
+    s->v[s->n++] = x;
+}
+
+/* The names in each directory of a path, read once when first needed: a release of a few
+ * hundred applications probes every directory of a long path for every APP.app, and one
+ * readdir per directory replaces an access() per probe. */
+struct listing {
+    const char **names; /* sorted; NULL until read */
+    size_t n;
+    bool unreadable; /* fall back to probing */
+};
+
+static int cmp_cstr(const void *x, const void *y)
+{
+    return strcmp(*(const char *const *)x, *(const char *const *)y);
+}
+
+/* may_hold - false only when directory DIR surely has no entry FILE */
+static bool may_hold(struct arena *a, struct listing *l, const char *dir, const char *file)
+{
+    if (!l)
+        return true;
+    if (!l->names && !l->unreadable) {
+        DIR *d = opendir(dir);
+        if (!d) {
+            l->unreadable = true;
+            return true;
+        }
+        struct strv v = {0};
+        struct dirent *de;
+        while ((de = readdir(d)) != NULL)
+            sv_add(a, &v, arena_strdup(a, de->d_name));
+        closedir(d);
+        l->names = v.v;
+        l->n = v.n;
+        if (!l->names)
+            l->names = arena_alloc(a, sizeof *l->names);
+        qsort(l->names, l->n, sizeof *l->names, cmp_cstr);
+    }
+    if (l->unreadable)
+        return true;
+    return bsearch(&file, l->names, l->n, sizeof *l->names, cmp_cstr) != NULL;
+}
+
+static int find_app(struct arena *a, const char *name, const char *vsn,
+                    const struct relfile_path *path, const struct term *incls,
+                    struct relfile_app *out, struct listing *lists);
+
 int relfile_find_app(struct arena *a, const char *name, const char *vsn,
                      const struct relfile_path *path, const struct term *incls,
                      struct relfile_app *out)
+{
+    return find_app(a, name, vsn, path, incls, out, NULL);
+}
+
+static int find_app(struct arena *a, const char *name, const char *vsn,
+                    const struct relfile_path *path, const struct term *incls,
+                    struct relfile_app *out, struct listing *lists)
 {
     struct kerr first;
     bool have_first = false;
     const char *file = arena_sprintf(a, "%s.app", name);
     for (size_t i = 0; i < path->n; i++) {
+        if (!may_hold(a, lists ? &lists[i] : NULL, path->dirs[i], file))
+            continue;
         const char *full = join(a, path->dirs[i], file);
         if (access(full, R_OK) != 0 || dir_p(full))
             continue;
@@ -651,24 +723,6 @@ int relfile_find_app(struct arena *a, const char *name, const char *vsn,
 /* ---- releases: systools_make:get_release/2 ---- */
 
 /* A growable array of names or indices in an arena (lists are short). */
-struct strv {
-    const char **v;
-    size_t n, cap;
-};
-
-static void sv_add(struct arena *a, struct strv *s, const char *x)
-{
-    if (s->n == s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 8;
-        const char **v = arena_alloc(a, cap * sizeof *v);
-        if (s->n)
-            memcpy(v, s->v, s->n * sizeof *v);
-        s->v = v;
-        s->cap = cap;
-    }
-    s->v[s->n++] = x;
-}
-
 /* sv_del - remove the first occurrence of X (Erlang's L -- [X]) */
 static void sv_del(struct strv *s, const char *x)
 {
@@ -712,10 +766,11 @@ static int collect_apps(struct arena *a, struct relfile_release *r, const struct
     int nerr = 0;
     r->napps = r->rel.napps;
     r->apps = arena_alloc(a, (r->napps + 1) * sizeof *r->apps);
+    struct listing *lists = arena_alloc(a, (path->n + 1) * sizeof *lists);
     for (size_t i = 0; i < r->rel.napps; i++) {
         const struct relfile_rel_app *ra = &r->rel.apps[i];
         struct relfile_app *app = &r->apps[i];
-        if (relfile_find_app(a, ra->name, ra->vsn, path, ra->incls, app) != 0) {
+        if (find_app(a, ra->name, ra->vsn, path, ra->incls, app, lists) != 0) {
             kerr_copy(&last);
             nerr++;
             continue;
