@@ -386,7 +386,11 @@ static int run_flow(struct flow *f)
     const char *tarball;
     if (upgrade_pack(a, &f->cfg, f->res.build_dir, &f->new_rel, kept, nk, f->force, &tarball))
         return -1;
-    log_info("upgrade %s -> %s: %s", vsns[0], f->res.rel_vsn, tarball);
+    struct buf froms = BUF_INIT;
+    for (size_t j = 0; j < nk; j++)
+        buf_addf(&froms, "%s%s", j ? ", " : "", kept[j].vsn);
+    log_info("upgrade from %s to %s: %s", buf_cstr(&froms), f->res.rel_vsn, tarball);
+    buf_free(&froms);
     return add_artifact(f, "upgrade_tarball", tarball);
 }
 
