@@ -130,6 +130,23 @@ const struct term *relfile_read_first_term(struct arena *a, const char *path, co
     char *text = fs_read_file(a, path, &len);
     if (!text)
         goto done;
+    if (term_parse_latin1(text, len)) {
+        /* a "%% coding: latin-1" file: its bytes are characters; the term reader takes UTF-8 */
+        char *u = arena_alloc(a, 2 * len + 1);
+        size_t n = 0;
+        for (size_t i = 0; i < len; i++) {
+            unsigned char ch = (unsigned char)text[i];
+            if (ch < 0x80) {
+                u[n++] = (char)ch;
+            } else {
+                u[n++] = (char)(0xC0 | (ch >> 6));
+                u[n++] = (char)(0x80 | (ch & 0x3F));
+            }
+        }
+        u[n] = 0;
+        text = u;
+        len = n;
+    }
     size_t end = first_term_end(text, len);
     if (end == 0) {
         k = "read";

@@ -202,6 +202,11 @@ static bool coding_latin1(const char *t, size_t len)
     }
 }
 
+bool term_parse_latin1(const char *text, size_t len)
+{
+    return coding_latin1(text, len);
+}
+
 /* decode - TEXT into p->cp: latin-1 bytes, or strict UTF-8 (as unicode:characters_to_list,
  * which the file io server applies, rejects overlong forms, surrogates and > U+10FFFF) */
 static int decode(struct parser *p, const char *text, size_t len, bool latin1)

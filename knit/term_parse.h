@@ -4,6 +4,7 @@
 
 #include "term.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* term_consult_buf - parse TEXT (LEN bytes) as file:consult/1 does: zero or more terms, each
@@ -17,5 +18,10 @@ const struct term *term_consult_file(struct arena *a, const char *path);
 /* term_parse_term - exactly one term with an optional final '.' (for name=!!TERM);
  * NULL with the error recorded otherwise */
 const struct term *term_parse_term(struct arena *a, const char *name, const char *text, size_t len);
+
+/* term_parse_latin1 - whether TEXT declares itself latin-1 the way epp:set_encoding/1 reads
+ * a coding comment (file:consult and systools honour it); such text is one byte per
+ * character, otherwise it is UTF-8 */
+bool term_parse_latin1(const char *text, size_t len);
 
 #endif

@@ -49,6 +49,7 @@ CASES=(
     "nodot|lib/*/ebin|no_dot_erlang|ok"
     "big|lib/*/ebin other/*/*/ebin||ok"
     "misc|lib/*/ebin||ok"
+    "latin1|other/*/*/ebin||ok"
     "start_clean|||ok"
     "start_sasl|||ok"
     "no_dot_erlang||no_dot_erlang|ok"
