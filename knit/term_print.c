@@ -130,7 +130,7 @@ static bool is_reserved(const char *s, size_t n)
     if (n < 2 || n > 7 || s[0] < 'a' || s[0] > 'x')
         return false;
     for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
-        if (words[i][0] == s[0] && strncmp(words[i], s, n) == 0 && words[i][n] == 0)
+        if (words[i][0] == s[0] && strlen(words[i]) == n && memcmp(words[i], s, n) == 0)
             return true;
     return false;
 }
