@@ -1035,13 +1035,26 @@ static void reserve_bytes(struct bitbuf *b, size_t n)
     b->cap = cap;
 }
 
+/* put_byte - 8 bits at any alignment (bits past nbits are always zero) */
+static void put_byte(struct bitbuf *b, uint8_t v)
+{
+    reserve_bytes(b, 2);
+    size_t i = b->nbits / 8;
+    unsigned o = b->nbits & 7;
+    if (o == 0) {
+        b->d[i] = v;
+    } else {
+        b->d[i] = (uint8_t)((b->d[i] & (0xFF << (8 - o))) | (v >> o));
+        b->d[i + 1] = (uint8_t)(v << (8 - o));
+    }
+    b->nbits += 8;
+}
+
 /* put_bits - the low K bits of V, most significant first */
 static void put_bits(struct bitbuf *b, uint64_t v, unsigned k)
 {
-    if (k == 8 && (b->nbits & 7) == 0) { /* the common case: a whole, aligned byte */
-        reserve_bytes(b, 1);
-        b->d[b->nbits / 8] = (uint8_t)v;
-        b->nbits += 8;
+    if (k == 8) {
+        put_byte(b, (uint8_t)v);
         return;
     }
     while (k-- > 0)
@@ -1051,14 +1064,26 @@ static void put_bits(struct bitbuf *b, uint64_t v, unsigned k)
 /* put_fill - N copies of BYTE (the sign fill of a wide integer segment) */
 static void put_fill(struct bitbuf *b, uint8_t byte, size_t n)
 {
-    if ((b->nbits & 7) == 0) {
-        reserve_bytes(b, n);
-        memset(b->d + b->nbits / 8, byte, n);
-        b->nbits += 8 * n;
+    unsigned o = b->nbits & 7;
+    if (n == 0)
+        return;
+    if (o != 0 && byte != 0x00 && byte != 0xFF) {
+        while (n-- > 0)
+            put_byte(b, byte);
         return;
     }
-    while (n-- > 0)
-        put_bits(b, byte, 8);
+    /* all-zero or all-one bits read the same at any shift: a memset, whatever the alignment */
+    reserve_bytes(b, n + 1);
+    size_t i = b->nbits / 8;
+    if (o != 0) {
+        b->d[i] = (uint8_t)((b->d[i] & (0xFF << (8 - o))) | (byte >> o));
+        i++;
+        memset(b->d + i, byte, n - 1);
+        b->d[i + n - 1] = (uint8_t)(byte << (8 - o));
+    } else {
+        memset(b->d + i, byte, n);
+    }
+    b->nbits += 8 * n;
 }
 
 enum seg_type { SEG_NONE, SEG_INTEGER, SEG_FLOAT, SEG_BINARY, SEG_UTF8, SEG_UTF16, SEG_UTF32 };
@@ -1234,6 +1259,10 @@ static const char *put_segment(struct bitbuf *b, const struct term *v, const str
             return "is too large";
         bits = (size_t)size->u.i * s->unit;
     }
+    /* the whole binary is capped like one segment: a string segment with a size repeats
+     * that size for every character */
+    if (b->nbits > MAX_SEGMENT_BITS || bits > MAX_SEGMENT_BITS - b->nbits)
+        return "makes the binary too large";
     switch (s->type) {
     case SEG_INTEGER:
         if (v->type != TERM_INT && v->type != TERM_BIG)
@@ -1267,7 +1296,12 @@ static const char *put_segment(struct bitbuf *b, const struct term *v, const str
         } else if (bits > have) {
             return "value is shorter than the segment size";
         }
-        for (size_t i = 0; i < bits; i++)
+        if (bits > MAX_SEGMENT_BITS - b->nbits)
+            return "makes the binary too large";
+        size_t i = 0;
+        for (; i + 8 <= bits; i += 8) /* whole bytes, a byte at a time when aligned */
+            put_bits(b, v->u.bits.data[i / 8], 8);
+        for (; i < bits; i++)
             put_bit(b, (v->u.bits.data[i / 8] >> (7 - i % 8)) & 1);
         return NULL;
     }
