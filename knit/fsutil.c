@@ -59,6 +59,22 @@ char *fs_read_file(struct arena *a, const char *path, size_t *len)
     return out;
 }
 
+int fs_write_all(int fd, const void *p, size_t n)
+{
+    const char *c = p;
+    while (n > 0) {
+        ssize_t w = write(fd, c, n);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        c += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
 int fs_write_atomic(const char *path, const void *data, size_t len, int mode)
 {
     char tmp[4096];
@@ -67,20 +83,11 @@ int fs_write_atomic(const char *path, const void *data, size_t len, int mode)
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
     if (fd < 0)
         return kerr_errno(tmp, "cannot create");
-    const char *p = data;
-    size_t left = len;
-    while (left > 0) {
-        ssize_t w = write(fd, p, left);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            kerr_errno(tmp, "cannot write");
-            close(fd);
-            unlink(tmp);
-            return -1;
-        }
-        p += w;
-        left -= (size_t)w;
+    if (fs_write_all(fd, data, len) != 0) {
+        kerr_errno(tmp, "cannot write");
+        close(fd);
+        unlink(tmp);
+        return -1;
     }
     if (fsync(fd) != 0 || close(fd) != 0) {
         kerr_errno(tmp, "cannot write");

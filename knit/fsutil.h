@@ -9,6 +9,9 @@
 /* fs_read_file - the whole of PATH into A (NUL-terminated; *LEN without it);
  * NULL with a KERR_IO error naming PATH */
 char *fs_read_file(struct arena *a, const char *path, size_t *len);
+/* fs_write_all - write all N bytes of P to FD, retrying short writes and EINTR; 0, or -1
+ * with errno set (nothing recorded: the caller names the file) */
+int fs_write_all(int fd, const void *p, size_t n);
 /* fs_write_atomic - write DATA to PATH.tmp-PID beside it, fsync, rename into place;
  * -1 with KERR_IO (and nothing left at PATH changed) on failure */
 int fs_write_atomic(const char *path, const void *data, size_t len, int mode);

@@ -599,21 +599,6 @@ static int clear_for_file(struct ov *o, const char *path)
     return 0;
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 /* put_file - write DATA to PATH with MODE (exact, not masked) */
 static int put_file(struct ov *o, const char *path, const char *data, size_t len, mode_t mode)
 {
@@ -622,7 +607,7 @@ static int put_file(struct ov *o, const char *path, const char *data, size_t len
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0)
         return io_err(o, path, "cannot create");
-    if (write_all(fd, data, len) != 0 || fchmod(fd, mode & 0777) != 0) {
+    if (fs_write_all(fd, data, len) != 0 || fchmod(fd, mode & 0777) != 0) {
         io_err(o, path, "cannot write");
         close(fd);
         return -1;
@@ -665,7 +650,7 @@ static int copy_file(struct ov *o, const char *src, const char *dst)
         }
         if (r == 0)
             break;
-        if (write_all(out, chunk, (size_t)r) != 0) {
+        if (fs_write_all(out, chunk, (size_t)r) != 0) {
             io_err(o, dst, "cannot write");
             goto done;
         }

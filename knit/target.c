@@ -288,28 +288,12 @@ static struct spec *spec_filter(struct tctx *t, struct spec *s, const char *path
     return out;
 }
 
-static int write_fd_all(int fd, const void *p, size_t n)
-{
-    const char *c = p;
-    while (n > 0) {
-        ssize_t w = write(fd, c, n);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        c += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 static int put_file(const char *path, const void *data, size_t len, int mode)
 {
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, mode);
     if (fd < 0)
         return kerr_errno(path, "cannot create");
-    if (write_fd_all(fd, data, len) != 0) {
+    if (fs_write_all(fd, data, len) != 0) {
         int e = errno;
         close(fd);
         errno = e;
