@@ -426,7 +426,7 @@ static int knit_option(struct pc *p, const struct term *at, const char *k, const
         }
         if (!ok)
             return bad(p, at, k, "a file name or a list of file names", v);
-        if (k[0] == 'o')
+        if (!strcmp(k, "overlay_vars"))
             c->overlay_vars = v;
         else
             c->extra_overlay_vars = v;
@@ -436,7 +436,7 @@ static int knit_option(struct pc *p, const struct term *at, const char *k, const
         const char *s = get_string(p, v);
         if (!s)
             return bad(p, at, k, "a string", v);
-        if (k[8] == 'r')
+        if (!strcmp(k, "version_regex"))
             c->version_regex = s;
         else
             c->version_min = s;
