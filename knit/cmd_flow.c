@@ -196,8 +196,9 @@ static int make_relup(struct flow *f, size_t *nup)
     *nup = n;
     if (n == 0)
         return 0;
-    struct relfile_path path = {0, NULL};
+    struct relfile_path path = {0, NULL, NULL};
     relfile_path_expand(a, pats, np, &path);
+    relfile_path_cache(a, &path);
     struct relup_opts o = {false, f->cfg.warnings_as_errors};
     const char *top =
         arena_sprintf(a, "%s/releases/%s/%s", f->res.build_dir, f->res.rel_vsn, f->res.rel_name);
@@ -330,7 +331,7 @@ static int run_flow(struct flow *f)
         return -1;
     const char *top =
         arena_sprintf(a, "%s/releases/%s/%s", f->res.build_dir, f->res.rel_vsn, f->res.rel_name);
-    struct relfile_path none = {0, NULL};
+    struct relfile_path none = {0, NULL, NULL};
     if (relfile_read_rel(a, top, &none, &f->new_rel) != 0)
         return -1;
 

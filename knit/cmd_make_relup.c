@@ -93,10 +93,11 @@ int cmd_make_relup(struct knit_ctx *ctx, int argc, char **argv)
     if (parse_args(&a, argc, argv, &g) != 0)
         goto done;
     /* systools searches the given directories (wildcards expanded), then the code path */
-    struct relfile_path path = {0, NULL};
+    struct relfile_path path = {0, NULL, NULL};
     relfile_path_expand(&a, g.paths, g.npaths, &path);
     relfile_code_path(&a, &path);
     relfile_path_dedup(&path);
+    relfile_path_cache(&a, &path);
     if (ctx->verbose > 1)
         for (size_t k = 0; k < path.n; k++)
             log_verbose("path: %s", path.dirs[k]);

@@ -77,7 +77,7 @@ int cmd_make_script(struct knit_ctx *ctx, int argc, char **argv)
                                                                  : arena_strdup(&a, rel);
 
     /* Path = make_set(mk_path(Path0) ++ code:get_path()) */
-    struct relfile_path path = {0, NULL};
+    struct relfile_path path = {0, NULL, NULL};
     relfile_path_expand(&a, patterns, npatterns, &path);
     relfile_code_path(&a, &path);
     relfile_path_dedup(&path);

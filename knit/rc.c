@@ -7,6 +7,7 @@
 
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -545,14 +546,16 @@ static bool is_dep(const struct term *i)
 }
 
 /* The dependency graph: vertex k is dependent instruction ins[k], for module mod[k]; an
- * edge k -> j says ins[k] lists mod[j] among its dependencies. */
+ * edge k -> j says ins[k] lists mod[j] among its dependencies. The weak components are
+ * numbered in order of their first vertex: cid[k] is k's, and members[cstart[c] ..
+ * cstart[c + 1]) are component c's vertices in input order. */
 struct graph {
     size_t n;
     const struct term **ins;
     const char **mod;
     size_t **out; /* out[k]: targets, nout[k] of them */
     size_t *nout;
-    size_t *comp; /* weak component representative */
+    size_t *cid, ncomp, *cstart, *members;
 };
 
 static size_t find_root(size_t *p, size_t x)
@@ -560,6 +563,60 @@ static size_t find_root(size_t *p, size_t x)
     while (p[x] != x)
         x = p[x] = p[p[x]];
     return x;
+}
+
+struct mod_ix {
+    const char *mod;
+    size_t v;
+};
+
+static int cmp_mod_ix(const void *x, const void *y)
+{
+    const struct mod_ix *p = x, *q = y;
+    int c = strcmp(p->mod, q->mod);
+    return c ? c : (p->v > q->v) - (p->v < q->v);
+}
+
+/* vertex_of - the vertex whose module is MOD, or N when there is none */
+static size_t vertex_of(const struct mod_ix *ix, size_t n, const char *mod)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(ix[mid].mod, mod);
+        if (c == 0)
+            return ix[mid].v;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return n;
+}
+
+/* weak_components - number the weak components by first vertex and list their members */
+static void weak_components(struct arena *a, struct graph *g, size_t *parent)
+{
+    size_t n = g->n, *num = arena_alloc(a, (n + 1) * sizeof(size_t));
+    g->cid = arena_alloc(a, (n + 1) * sizeof(size_t));
+    g->ncomp = 0;
+    for (size_t k = 0; k < n; k++)
+        num[k] = SIZE_MAX; /* roots are numbered when first met */
+    for (size_t k = 0; k < n; k++) {
+        size_t r = find_root(parent, k);
+        if (num[r] == SIZE_MAX)
+            num[r] = g->ncomp++;
+        g->cid[k] = num[r];
+    }
+    g->cstart = arena_alloc(a, (g->ncomp + 1) * sizeof(size_t));
+    g->members = arena_alloc(a, (n + 1) * sizeof(size_t));
+    for (size_t k = 0; k < n; k++)
+        g->cstart[g->cid[k] + 1]++;
+    for (size_t c = 0; c < g->ncomp; c++)
+        g->cstart[c + 1] += g->cstart[c];
+    size_t *fill = arena_memdup(a, g->cstart, (g->ncomp + 1) * sizeof(size_t));
+    for (size_t k = 0; k < n; k++)
+        g->members[fill[g->cid[k]]++] = k;
 }
 
 static int graph_make(struct arena *a, const struct term_vec *after, struct graph *g)
@@ -570,42 +627,53 @@ static int graph_make(struct arena *a, const struct term_vec *after, struct grap
     for (size_t k = 0; k < after->n; k++) {
         if (!is_dep(after->v[k]))
             continue;
-        const char *m = el(after->v[k], 1)->u.atom.name;
-        for (size_t j = 0; j < g->n; j++)
-            if (!strcmp(g->mod[j], m))
-                return err("muldef_module", "module '%s' has more than one instruction", m);
         g->ins[g->n] = after->v[k];
-        g->mod[g->n++] = m;
+        g->mod[g->n++] = el(after->v[k], 1)->u.atom.name;
     }
-    g->out = arena_alloc(a, (g->n + 1) * sizeof *g->out);
-    g->nout = arena_alloc(a, (g->n + 1) * sizeof *g->nout);
-    g->comp = arena_alloc(a, (g->n + 1) * sizeof *g->comp);
-    for (size_t k = 0; k < g->n; k++)
-        g->comp[k] = k;
-    for (size_t k = 0; k < g->n; k++) {
+    size_t n = g->n;
+    struct mod_ix *ix = arena_alloc(a, (n + 1) * sizeof *ix);
+    for (size_t k = 0; k < n; k++)
+        ix[k] = (struct mod_ix){g->mod[k], k};
+    qsort(ix, n, sizeof *ix, cmp_mod_ix);
+    /* systools adds the vertices in order and fails at the first module met twice: the
+     * earliest second occurrence of any module */
+    size_t dup = n;
+    for (size_t k = 1; k < n; k++)
+        if (!strcmp(ix[k].mod, ix[k - 1].mod) && (k < 2 || strcmp(ix[k - 2].mod, ix[k].mod)) &&
+            ix[k].v < dup)
+            dup = ix[k].v;
+    if (dup < n)
+        return err("muldef_module", "module '%s' has more than one instruction", g->mod[dup]);
+    g->out = arena_alloc(a, (n + 1) * sizeof *g->out);
+    g->nout = arena_alloc(a, (n + 1) * sizeof *g->nout);
+    size_t *parent = arena_alloc(a, (n + 1) * sizeof(size_t));
+    for (size_t k = 0; k < n; k++)
+        parent[k] = k;
+    for (size_t k = 0; k < n; k++) {
         const struct term *i = g->ins[k];
         size_t nd;
         const struct term *const *deps = term_list_els(el(i, i->u.tuple.n - 1), &nd);
         g->out[k] = arena_alloc(a, (nd + 1) * sizeof(size_t));
         for (size_t d = 0; d < nd; d++) {
-            size_t j;
-            for (j = 0; j < g->n && strcmp(g->mod[j], deps[d]->u.atom.name) != 0; j++)
-                ;
-            if (j == g->n)
+            size_t j = vertex_of(ix, n, deps[d]->u.atom.name);
+            if (j == n)
                 return err("undef_module",
                            "module '%s' is a dependency of '%s' but has no instruction",
                            deps[d]->u.atom.name, g->mod[k]);
             g->out[k][g->nout[k]++] = j;
-            g->comp[find_root(g->comp, k)] = find_root(g->comp, j);
+            parent[find_root(parent, k)] = find_root(parent, j);
         }
     }
+    weak_components(a, g, parent);
     return 0;
 }
 
-/* Tarjan's strongly connected components, restricted to the vertices in IN. */
+/* Tarjan's strongly connected components of one weak component: vertices are local indices
+ * 0..m-1 (mem[i] the graph vertex, local[mem[i]] = i). A component gets its number when it
+ * is complete, after every component it reaches: edges go from higher numbers to lower. */
 struct scc {
     const struct graph *g;
-    const bool *in;
+    const size_t *mem, *local;
     long *index, *low, counter;
     size_t *stack, sp, *sccid, nscc;
     bool *onstack;
@@ -616,10 +684,9 @@ static void scc_visit(struct scc *s, size_t v)
     s->index[v] = s->low[v] = s->counter++;
     s->stack[s->sp++] = v;
     s->onstack[v] = true;
-    for (size_t e = 0; e < s->g->nout[v]; e++) {
-        size_t w = s->g->out[v][e];
-        if (!s->in[w])
-            continue;
+    size_t gv = s->mem[v];
+    for (size_t e = 0; e < s->g->nout[gv]; e++) {
+        size_t w = s->local[s->g->out[gv][e]];
         if (s->index[w] < 0) {
             scc_visit(s, w);
             if (s->low[w] < s->low[v])
@@ -639,86 +706,101 @@ static void scc_visit(struct scc *s, size_t v)
     }
 }
 
-/* A reverse-postorder walk over the condensation (digraph_utils' posttraverse/4): LIST
- * holds the result with the last root's tree first. */
+/* A reverse-postorder walk over the condensation with its edges closed transitively
+ * (systools_rc's condensation/1 adds an edge to every reachable component; digraph_utils'
+ * topsort walks it): each component's successors are visited in ORDER, and finished
+ * components are appended to DONE, so the walk's result is DONE read backwards. */
 struct post {
     const size_t *order; /* components in visiting order */
-    size_t nc;
-    const bool *reach; /* reach[i * nc + j]: an edge i -> j in the condensation */
+    size_t nc, words;
+    const uint64_t *reach; /* bit j of row i: component j is reachable from component i */
     bool *visited;
-    size_t *list, nlist;
+    size_t *done, ndone;
 };
 
-static void post_walk(struct post *p, const size_t *vs, size_t nvs)
+static void post_visit(struct post *p, size_t v)
 {
-    for (size_t k = 0; k < nvs; k++) {
-        size_t v = vs[k];
-        if (p->visited[v])
-            continue;
-        p->visited[v] = true;
-        size_t nout = 0, *outv = malloc((p->nc + 1) * sizeof(size_t));
-        for (size_t j = 0; j < p->nc; j++)
-            if (p->reach[v * p->nc + p->order[j]])
-                outv[nout++] = p->order[j];
-        post_walk(p, outv, nout);
-        free(outv);
-        memmove(p->list + 1, p->list, p->nlist * sizeof(size_t));
-        p->list[0] = v;
-        p->nlist++;
+    p->visited[v] = true;
+    const uint64_t *row = p->reach + v * p->words;
+    for (size_t j = 0; j < p->nc; j++) {
+        size_t w = p->order[j];
+        if (!p->visited[w] && (row[w / 64] >> (w % 64) & 1))
+            post_visit(p, w);
     }
+    p->done[p->ndone++] = v;
 }
 
-/* dep_order - the instructions of V's weak component: strong components in topological
- * order (dependents before what they depend on), each in input order. systools leaves the
- * order of unrelated components to its digraph's hashing; here the one with the earliest
- * instruction goes first. */
-static void dep_order(struct arena *a, const struct graph *g, size_t v, struct term_vec *out)
+/* dep_order - the instructions of one weak component (its M vertices MEM, in input order):
+ * strong components in topological order (dependents before what they depend on), each in
+ * input order. systools leaves the order of unrelated components to its digraph's hashing;
+ * here the one with the earliest instruction goes first. */
+static void dep_order(struct arena *a, const struct graph *g, const size_t *mem, size_t m,
+                      size_t *local, struct term_vec *out)
 {
-    size_t n = g->n, root = find_root(g->comp, v);
-    bool *in = arena_alloc(a, n + 1);
-    for (size_t k = 0; k < n; k++)
-        in[k] = find_root(g->comp, k) == root;
+    for (size_t i = 0; i < m; i++)
+        local[mem[i]] = i;
     struct scc s = {g,
-                    in,
-                    arena_alloc(a, (n + 1) * sizeof(long)),
-                    arena_alloc(a, (n + 1) * sizeof(long)),
+                    mem,
+                    local,
+                    arena_alloc(a, (m + 1) * sizeof(long)),
+                    arena_alloc(a, (m + 1) * sizeof(long)),
                     0,
-                    arena_alloc(a, (n + 1) * sizeof(size_t)),
+                    arena_alloc(a, (m + 1) * sizeof(size_t)),
                     0,
-                    arena_alloc(a, (n + 1) * sizeof(size_t)),
+                    arena_alloc(a, (m + 1) * sizeof(size_t)),
                     0,
-                    arena_alloc(a, n + 1)};
-    for (size_t k = 0; k < n; k++)
-        s.index[k] = -1;
-    for (size_t k = 0; k < n; k++)
-        if (in[k] && s.index[k] < 0)
-            scc_visit(&s, k);
-    /* systools topsorts the condensation by a reverse postorder depth-first walk; its
-     * digraph visits vertices in hash order, this one in order of first instruction */
-    size_t nc = s.nscc;
+                    arena_alloc(a, m + 1)};
+    for (size_t i = 0; i < m; i++)
+        s.index[i] = -1;
+    for (size_t i = 0; i < m; i++)
+        if (s.index[i] < 0)
+            scc_visit(&s, i);
+    size_t nc = s.nscc, words = (nc + 63) / 64;
+    /* the members of each strong component, in input order */
+    size_t *sstart = arena_alloc(a, (nc + 1) * sizeof(size_t));
+    size_t *smem = arena_alloc(a, (m + 1) * sizeof(size_t));
+    for (size_t i = 0; i < m; i++)
+        sstart[s.sccid[i] + 1]++;
+    for (size_t c = 0; c < nc; c++)
+        sstart[c + 1] += sstart[c];
+    size_t *fill = arena_memdup(a, sstart, (nc + 1) * sizeof(size_t));
+    for (size_t i = 0; i < m; i++)
+        smem[fill[s.sccid[i]]++] = i;
+    /* components in order of first instruction */
     size_t *corder = arena_alloc(a, (nc + 1) * sizeof(size_t));
-    bool *seen = arena_alloc(a, nc + 1), *reach = arena_alloc(a, nc * nc + 1);
-    size_t m = 0;
-    for (size_t k = 0; k < n; k++)
-        if (in[k] && !seen[s.sccid[k]]) {
-            seen[s.sccid[k]] = true;
-            corder[m++] = s.sccid[k];
+    bool *seen = arena_alloc(a, nc + 1);
+    size_t nseen = 0;
+    for (size_t i = 0; i < m; i++)
+        if (!seen[s.sccid[i]]) {
+            seen[s.sccid[i]] = true;
+            corder[nseen++] = s.sccid[i];
         }
-    for (size_t k = 0; k < n; k++)
-        for (size_t e = 0; in[k] && e < g->nout[k]; e++)
-            reach[s.sccid[k] * nc + s.sccid[g->out[k][e]]] = true;
-    for (size_t x = 0; x < nc; x++) /* transitive closure, as systools' condensation/1 */
-        for (size_t i = 0; i < nc; i++)
-            for (size_t j = 0; i != j && reach[i * nc + x] && j < nc; j++)
-                if (reach[x * nc + j])
-                    reach[i * nc + j] = true;
-    struct post p = {
-        corder, nc, reach, arena_alloc(a, nc + 1), arena_alloc(a, (nc + 1) * sizeof(size_t)), 0};
-    post_walk(&p, corder, nc);
-    for (size_t c = 0; c < p.nlist; c++)
-        for (size_t k = 0; k < n; k++)
-            if (in[k] && s.sccid[k] == p.list[c])
-                term_vec_add(a, out, g->ins[k]);
+    /* transitive closure: every successor of a component is numbered lower, so rows are
+     * complete when taken in increasing order */
+    uint64_t *reach = arena_alloc(a, (nc * words + 1) * sizeof(uint64_t));
+    for (size_t c = 0; c < nc; c++) {
+        uint64_t *row = reach + c * words;
+        for (size_t x = sstart[c]; x < sstart[c + 1]; x++) {
+            size_t gv = mem[smem[x]];
+            for (size_t e = 0; e < g->nout[gv]; e++) {
+                size_t d = s.sccid[local[g->out[gv][e]]];
+                if (d == c)
+                    continue;
+                row[d / 64] |= (uint64_t)1 << (d % 64);
+                const uint64_t *drow = reach + d * words;
+                for (size_t w = 0; w <= d / 64; w++)
+                    row[w] |= drow[w];
+            }
+        }
+    }
+    struct post p = {corder, nc, words, reach, arena_alloc(a, nc + 1),
+                     arena_alloc(a, (nc + 1) * sizeof(size_t)), 0};
+    for (size_t j = 0; j < nc; j++)
+        if (!p.visited[corder[j]])
+            post_visit(&p, corder[j]);
+    for (size_t c = p.ndone; c-- > 0;)
+        for (size_t x = sstart[p.done[c]]; x < sstart[p.done[c] + 1]; x++)
+            term_vec_add(a, out, g->ins[mem[smem[x]]]);
 }
 
 /* Every module of the release's applications with its application, sorted by name (and
@@ -853,23 +935,21 @@ static int translate_deps(struct arena *a, enum rc_mode mode, const struct term_
     if (graph_make(a, after_in, &g) != 0)
         return -1;
     struct lib_index libs = lib_index(a, appls, nappls);
-    bool *done = arena_alloc(a, g.n + 1);
+    bool *done = arena_alloc(a, g.ncomp + 1);
+    size_t *local = arena_alloc(a, (g.n + 1) * sizeof(size_t));
+    size_t v = 0; /* the vertices are the dependent instructions in order */
     for (size_t k = 0; k < after_in->n; k++) {
         const struct term *i = after_in->v[k];
         if (!is_dep(i)) {
             term_vec_add(a, after, i);
             continue;
         }
-        size_t v;
-        for (v = 0; v < g.n && g.ins[v] != i; v++)
-            ;
-        if (done[v])
+        size_t c = g.cid[v++];
+        if (done[c])
             continue;
+        done[c] = true;
         struct term_vec group = {0};
-        dep_order(a, &g, v, &group);
-        for (size_t j = 0; j < g.n; j++)
-            if (find_root(g.comp, j) == find_root(g.comp, v))
-                done[j] = true;
+        dep_order(a, &g, g.members + g.cstart[c], g.cstart[c + 1] - g.cstart[c], local, &group);
         if (dep_to_low(a, mode, &group, &libs, before, after) != 0)
             return -1;
     }

@@ -229,7 +229,7 @@ static void match_dirs(struct arena *a, const char *re_text, const char *d0, boo
 /* expand_one - systools_lib:get_dirs/1 for one pattern */
 static void expand_one(struct arena *a, const char *pat, struct relfile_path *out)
 {
-    struct relfile_path cur = {0, NULL};
+    struct relfile_path cur = {0, NULL, NULL};
     bool root = true;
     const char *p = pat;
     if (*p == '/') {
@@ -244,7 +244,7 @@ static void expand_one(struct arena *a, const char *pat, struct relfile_path *ou
         p += n;
         while (*p == '/')
             p++;
-        struct relfile_path next = {0, NULL};
+        struct relfile_path next = {0, NULL, NULL};
         if (strchr(name, '*')) {
             struct buf re = BUF_INIT;
             if (!strcmp(name, "*"))
@@ -293,6 +293,7 @@ void relfile_path_dedup(struct relfile_path *p)
             p->dirs[k++] = p->dirs[i];
     }
     p->n = k;
+    p->cache = NULL; /* its listings were for the directories as they were */
 }
 
 const char *relfile_otp_root(struct arena *a)
@@ -341,7 +342,7 @@ void relfile_code_path(struct arena *a, struct relfile_path *out)
     DIR *dh = opendir(lib);
     if (!dh)
         return;
-    struct relfile_path all = {0, NULL};
+    struct relfile_path all = {0, NULL, NULL};
     struct dirent *de;
     while ((de = readdir(dh)))
         if (de->d_name[0] != '.')
@@ -635,23 +636,43 @@ static void sv_add(struct arena *a, struct strv *s, const char *x)
     s->v[s->n++] = x;
 }
 
-/* The names in each directory of a path, read once when first needed: a release of a few
+/* The .app files in each directory of a path, listed once when first needed: a release of a few
  * hundred applications probes every directory of a long path for every APP.app, and one
- * readdir per directory replaces an access() per probe. */
+ * readdir per directory replaces an access() per probe. The .app files read through a
+ * listing are kept beside their names: relup work reads the same files for the new release
+ * and for every release it upgrades from or downgrades to. */
 struct listing {
-    const char **names; /* sorted; NULL until read */
+    const char **names; /* the NAME.app entries, sorted; NULL until read */
+    const struct term **terms; /* terms[k]: the first term of names[k], once read */
     size_t n;
     bool unreadable; /* fall back to probing */
 };
+
+struct relfile_cache {
+    struct arena *a; /* holds the listings and the terms */
+    size_t n;        /* one listing per directory of the path */
+    struct listing *lists;
+};
+
+void relfile_path_cache(struct arena *a, struct relfile_path *p)
+{
+    p->cache = arena_alloc(a, sizeof *p->cache);
+    p->cache->a = a;
+    p->cache->n = p->n;
+    p->cache->lists = arena_alloc(a, (p->n + 1) * sizeof *p->cache->lists);
+}
 
 static int cmp_cstr(const void *x, const void *y)
 {
     return strcmp(*(const char *const *)x, *(const char *const *)y);
 }
 
-/* may_hold - false only when directory DIR surely has no entry FILE */
-static bool may_hold(struct arena *a, struct listing *l, const char *dir, const char *file)
+/* may_hold - false only when directory DIR surely has no entry FILE (a NAME.app); *SLOT is
+ * where FILE's term is kept, when there is a listing */
+static bool may_hold(struct arena *a, struct listing *l, const char *dir, const char *file,
+                     const struct term ***slot)
 {
+    *slot = NULL;
     if (!l)
         return true;
     if (!l->names && !l->unreadable) {
@@ -662,53 +683,67 @@ static bool may_hold(struct arena *a, struct listing *l, const char *dir, const 
         }
         struct strv v = {0};
         struct dirent *de;
-        while ((de = readdir(d)) != NULL)
-            sv_add(a, &v, arena_strdup(a, de->d_name));
+        while ((de = readdir(d)) != NULL) { /* only .app files are looked up */
+            size_t len = strlen(de->d_name);
+            if (len > 4 && !memcmp(de->d_name + len - 4, ".app", 4))
+                sv_add(a, &v, arena_memdup(a, de->d_name, len));
+        }
         closedir(d);
         l->names = v.v;
         l->n = v.n;
         if (!l->names)
             l->names = arena_alloc(a, sizeof *l->names);
         qsort(l->names, l->n, sizeof *l->names, cmp_cstr);
+        l->terms = arena_alloc(a, (l->n + 1) * sizeof *l->terms);
     }
     if (l->unreadable)
         return true;
-    return bsearch(&file, l->names, l->n, sizeof *l->names, cmp_cstr) != NULL;
+    const char **hit = bsearch(&file, l->names, l->n, sizeof *l->names, cmp_cstr);
+    if (hit)
+        *slot = &l->terms[hit - l->names];
+    return hit != NULL;
 }
 
 static int find_app(struct arena *a, const char *name, const char *vsn,
                     const struct relfile_path *path, const struct term *incls,
-                    struct relfile_app *out, struct listing *lists);
+                    struct relfile_app *out, struct relfile_cache *cache);
 
 int relfile_find_app(struct arena *a, const char *name, const char *vsn,
                      const struct relfile_path *path, const struct term *incls,
                      struct relfile_app *out)
 {
-    return find_app(a, name, vsn, path, incls, out, NULL);
+    return find_app(a, name, vsn, path, incls, out, path->cache);
 }
 
 static int find_app(struct arena *a, const char *name, const char *vsn,
                     const struct relfile_path *path, const struct term *incls,
-                    struct relfile_app *out, struct listing *lists)
+                    struct relfile_app *out, struct relfile_cache *cache)
 {
     struct kerr first;
     bool have_first = false;
     const char *file = arena_sprintf(a, "%s.app", name);
     for (size_t i = 0; i < path->n; i++) {
-        if (!may_hold(a, lists ? &lists[i] : NULL, path->dirs[i], file))
+        const struct term **slot;
+        if (!may_hold(cache ? cache->a : a, cache ? &cache->lists[i] : NULL, path->dirs[i], file,
+                      &slot))
             continue;
         const char *full = join(a, path->dirs[i], file);
-        if (access(full, R_OK) != 0 || dir_p(full))
-            continue;
-        const char *kind;
-        const struct term *t = relfile_read_first_term(a, full, &kind);
+        const struct term *t = slot ? *slot : NULL;
         if (!t) {
-            if (!strcmp(kind, "parse") && !have_first) {
-                add_kind("systools_make", "parse_error");
-                kerr_copy(&first);
-                have_first = true;
+            if (access(full, R_OK) != 0 || dir_p(full))
+                continue;
+            const char *kind;
+            t = relfile_read_first_term(cache ? cache->a : a, full, &kind);
+            if (!t) {
+                if (!strcmp(kind, "parse") && !have_first) {
+                    add_kind("systools_make", "parse_error");
+                    kerr_copy(&first);
+                    have_first = true;
+                }
+                continue;
             }
-            continue;
+            if (slot)
+                *slot = t;
         }
         const char *other = NULL;
         int rc = parse_app(a, t, full, vsn, incls, out, &other);
@@ -772,7 +807,7 @@ static const char *sv_join(struct arena *a, const struct strv *s)
 /* make_set - drop later duplicates */
 static void sv_set(struct strv *s)
 {
-    struct relfile_path p = {s->n, s->v};
+    struct relfile_path p = {s->n, s->v, NULL};
     relfile_path_dedup(&p);
     s->n = p.n;
 }
@@ -783,11 +818,16 @@ static int collect_apps(struct arena *a, struct relfile_release *r, const struct
     int nerr = 0;
     r->napps = r->rel.napps;
     r->apps = arena_alloc(a, (r->napps + 1) * sizeof *r->apps);
-    struct listing *lists = arena_alloc(a, (path->n + 1) * sizeof *lists);
+    /* without the path's cache, one for this release */
+    struct relfile_cache own = {a, path->n, NULL}, *cache = path->cache;
+    if (!cache || cache->n != path->n) {
+        own.lists = arena_alloc(a, (path->n + 1) * sizeof *own.lists);
+        cache = &own;
+    }
     for (size_t i = 0; i < r->rel.napps; i++) {
         const struct relfile_rel_app *ra = &r->rel.apps[i];
         struct relfile_app *app = &r->apps[i];
-        if (find_app(a, ra->name, ra->vsn, path, ra->incls, app, lists) != 0) {
+        if (find_app(a, ra->name, ra->vsn, path, ra->incls, app, cache) != 0) {
             kerr_copy(&last);
             nerr++;
             continue;

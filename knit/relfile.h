@@ -9,9 +9,11 @@
 #include <stddef.h>
 
 /* A directory search path (systools' Path), in search order. */
+struct relfile_cache;
 struct relfile_path {
     size_t n;
     const char **dirs;
+    struct relfile_cache *cache; /* NULL, or set by relfile_path_cache */
 };
 
 /* An application as systools_make's #application record holds it. Strings are UTF-8 and
@@ -89,8 +91,13 @@ const char *relfile_otp_root(struct arena *a);
  * ROOT/lib/kernel-*, stdlib-* and every other ROOT/lib/APP-VSN/ebin. Appends to OUT. */
 void relfile_code_path(struct arena *a, struct relfile_path *out);
 
-/* relfile_path_dedup - drop later duplicates of a directory (systools' make_set) */
+/* relfile_path_dedup - drop later duplicates of a directory (systools' make_set); drops the
+ * path's cache */
 void relfile_path_dedup(struct relfile_path *p);
+/* relfile_path_cache - from now on, list each directory of P once and parse each .app file
+ * found through P once, keeping both in A for later lookups through P (for work that looks
+ * up the same applications several times: the files must not change meanwhile) */
+void relfile_path_cache(struct arena *a, struct relfile_path *p);
 
 /* relfile_read_rel - read FILE.rel (FILE without the extension), searched for as systools
  * does in "." and then PATH, and check it as systools_make:check_rel does. */

@@ -31,6 +31,12 @@ struct run {
     const struct relfile_path *path;
     const struct relup_opts *opts;
     struct relfile_release top;
+    const struct term **appups; /* appups[k]: the appup of top.apps[k], once read */
+    struct base {               /* the releases read so far, by file name */
+        const char *file;
+        struct relfile_release rel;
+    } *bases;
+    size_t nbases;
     struct term_vec warn; /* warning terms, newest first as systools keeps them */
     const char **texts;   /* their messages, in the same order */
 };
@@ -105,8 +111,10 @@ static int appup_script(struct run *r, bool up, const struct relfile_app *app, c
 {
     struct arena *a = r->a;
     const char *file = arena_sprintf(a, "%s/%s.appup", app->dir, app->name);
-    const char *kind;
-    const struct term *t = relfile_read_first_term(a, file, &kind);
+    const char *kind = "";
+    const struct term **slot = &r->appups[app - r->top.apps];
+    const struct term *t = *slot ? *slot : relfile_read_first_term(a, file, &kind);
+    *slot = t;
     if (!t && !strcmp(kind, "open"))
         return fail(KERR_BUILD, file, "file_problem",
                     "cannot open the appup of '%s' (%s), needed for the change from \"%s\"",
@@ -230,9 +238,17 @@ static const struct term *fix_r15(struct run *r, const struct term *ru,
 static int one_base(struct run *r, bool up, const char *file, const struct term **vdr)
 {
     struct arena *a = r->a;
-    struct relfile_release base;
-    if (relfile_get_release(a, file, r->path, &base) != 0)
-        return -1;
+    /* up and down lists often name the same release: read it once */
+    size_t b;
+    for (b = 0; b < r->nbases && strcmp(r->bases[b].file, file) != 0; b++)
+        ;
+    if (b == r->nbases) {
+        if (relfile_get_release(a, file, r->path, &r->bases[b].rel) != 0)
+            return -1;
+        r->bases[b].file = file;
+        r->nbases++;
+    }
+    const struct relfile_release base = r->bases[b].rel;
     if (base.rel.missing_sasl)
         return fail(KERR_BUILD, base.rel.path, "missing_sasl",
                     "release \"%s\" \"%s\" has no sasl application and cannot be upgraded",
@@ -281,6 +297,8 @@ int relup_make(struct arena *a, const char *top, const char *const *ups, size_t 
         return fail(KERR_BUILD, r.top.rel.path, "missing_sasl",
                     "release \"%s\" \"%s\" has no sasl application and cannot be upgraded",
                     r.top.rel.name, r.top.rel.vsn);
+    r.appups = arena_alloc(a, (r.top.napps + 1) * sizeof *r.appups);
+    r.bases = arena_alloc(a, (nups + ndowns + 1) * sizeof *r.bases);
     struct term_vec upv = {0}, dnv = {0};
     for (size_t k = 0; k < nups + ndowns; k++) {
         bool up = k < nups;

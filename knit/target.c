@@ -757,7 +757,7 @@ static int make_boot(struct tctx *t, const char *vsndir, const char *name, const
         return -1;
     /* systools' Path: the build dir's lib/APP/ebin dirs, then the code path */
     const char *pattern = arena_sprintf(t->a, "%s/lib/*/ebin", t->dir);
-    struct relfile_path path = {0, NULL};
+    struct relfile_path path = {0, NULL, NULL};
     relfile_path_expand(t->a, &pattern, 1, &path);
     relfile_code_path(t->a, &path);
     relfile_path_dedup(&path);

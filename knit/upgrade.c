@@ -149,7 +149,7 @@ int upgrade_extract(struct arena *a, const struct cfg *c, const char *name, cons
         return kerr_set(KERR_INPUT, out->tarball, 0, 0,
                         "not a release of '%s' %s: no 'releases/%s/%s.rel' in it", name, vsn, vsn,
                         name);
-    struct relfile_path none = {0, NULL};
+    struct relfile_path none = {0, NULL, NULL};
     if (relfile_read_rel(a, base, &none, &out->rel) != 0)
         return -1;
     if (strcmp(out->rel.vsn, vsn) != 0)
