@@ -97,7 +97,7 @@ example_case() {
             example/rel/reltool.config >"$k/rel/$v.config"
     done
     local set=() kcmd="$KNIT -q -r $k/rel/1.2.0.config"
-    local kprep="rm -rf $k/upgrades $k/releases/hello-1.2.0.tar.gz"
+    local kprep="bash $ASIDE $k/upgrades $k/releases/hello-1.2.0.tar.gz"
     if try_knit release "$KNIT" -q release -r "$k/rel/1.0.0.config" &&
         try_knit release "$KNIT" -q release -r "$k/rel/1.1.0.config" &&
         try_knit flow bash -c "$kcmd"; then
@@ -145,7 +145,7 @@ large_case() {
     sed "s#\"../lib-v1\"#\"$gen/lib-v1\"#; s#\"../knit-v1\"#\"$k\"#" "$gen/rel/reltool-v1.config" >"$k/rel/1.config"
     sed 's#{rel,"synth","1",#{rel,"synth","1.5",#' "$k/rel/1.config" >"$k/rel/1.5.config"
     sed "s#\"../lib-v2\"#\"$gen/lib-v2\"#; s#\"../knit-v2\"#\"$k\"#" "$gen/rel/reltool-v2.config" >"$k/rel/2.config"
-    local set=() kcmd="$KNIT -q -r $k/rel/2.config" kprep="rm -rf $k/upgrades $k/releases/synth-2.tar.gz"
+    local set=() kcmd="$KNIT -q -r $k/rel/2.config" kprep="bash $ASIDE $k/upgrades $k/releases/synth-2.tar.gz"
     if try_knit release "$KNIT" -q release -r "$k/rel/1.config" &&
         try_knit release "$KNIT" -q release -r "$k/rel/1.5.config" &&
         try_knit flow bash -c "$kcmd"; then

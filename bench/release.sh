@@ -30,17 +30,17 @@ run_case() {
     echo "== release: $title"
     if try_knit release "$KNIT" -q release -r "$config" "target_dir=$kt"; then
         echo "knit tarball: $(du -h "$kt"/releases/*.tar.gz | cut -f1)"
-        set+=("knit release" "rm -rf $kt" "$KNIT -q release -r $config target_dir=$kt")
+        set+=("knit release" "bash $ASIDE $kt" "$KNIT -q release -r $config target_dir=$kt")
     fi
     if escript bench/otp_side.escript release "$config" "$ot" "$oo" >"$T/otp.log" 2>&1; then
         echo "reltool+systools tarball: $(du -h "$oo"/*.tar.gz | cut -f1)"
-        set+=("reltool+systools" "rm -rf $ot $oo"
+        set+=("reltool+systools" "bash $ASIDE $ot $oo"
               "escript bench/otp_side.escript release $config $ot $oo")
     else
         echo "skipped: reltool+systools failed:"; tail -5 "$T/otp.log"
     fi
     if [ $have_rebar3 = 1 ] && rebar3_project "$rdir"; then
-        set+=("rebar3 tar" "rm -rf $rdir/_build/default/rel" "cd $rdir && rebar3 tar")
+        set+=("rebar3 tar" "bash $ASIDE $rdir/_build/default/rel" "cd $rdir && rebar3 tar")
     fi
     [ ${#set[@]} -ge 3 ] || { echo "no tool ran"; return 0; }
     bench "release: $title" "${set[@]}"

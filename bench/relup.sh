@@ -76,7 +76,7 @@ example_case() {
     local set=()
     if try_knit release "$KNIT" -q release -r "$kdir/rel/v1.config" &&
         try_knit relup "$KNIT" -q relup -r "$kdir/rel/reltool.config" --from 1.0.0; then
-        set+=("knit relup" "rm -rf $kdir/upgrades"
+        set+=("knit relup" "bash $ASIDE $kdir/upgrades"
               "$KNIT -q relup -r $kdir/rel/reltool.config --from 1.0.0")
     fi
     if command -v rebar3 >/dev/null; then

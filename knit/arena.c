@@ -68,7 +68,7 @@ void arena_close(struct arena *a)
     arena_reset(a);
 }
 
-void *arena_alloc(struct arena *a, size_t n)
+void *arena_alloc_raw(struct arena *a, size_t n)
 {
     size_t need = (n + 15) & ~(size_t)15;
     if (need < n)
@@ -85,7 +85,6 @@ void *arena_alloc(struct arena *a, size_t n)
             /* a big allocation gets its own block behind the current one */
             b->next = a->head->next;
             a->head->next = b;
-            memset(b->data, 0, need);
             a->total += need;
             return b->data;
         }
@@ -96,7 +95,13 @@ void *arena_alloc(struct arena *a, size_t n)
     void *p = a->head->data + a->used;
     a->used += need;
     a->total += need;
-    memset(p, 0, need);
+    return p;
+}
+
+void *arena_alloc(struct arena *a, size_t n)
+{
+    void *p = arena_alloc_raw(a, n);
+    memset(p, 0, (n + 15) & ~(size_t)15);
     return p;
 }
 

@@ -20,6 +20,8 @@ void arena_reset(struct arena *a);
 void arena_close(struct arena *a);
 /* arena_alloc - N bytes aligned to 16, zeroed; aborts the process on out-of-memory */
 void *arena_alloc(struct arena *a, size_t n);
+/* arena_alloc_raw - the same, not zeroed (for memory about to be filled whole) */
+void *arena_alloc_raw(struct arena *a, size_t n);
 /* arena_memdup - copy N bytes of P into A (plus a NUL byte after them) */
 void *arena_memdup(struct arena *a, const void *p, size_t n);
 /* arena_strdup - copy the NUL-terminated S into A */

@@ -13,37 +13,39 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-char *fs_read_file(struct arena *a, const char *path, size_t *len)
+char *fs_read_file_stat(struct arena *a, const char *path, size_t *len, struct stat *st)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         kerr_errno(path, "cannot open");
         return NULL;
     }
-    struct stat st;
-    if (fstat(fd, &st) != 0) {
+    if (fstat(fd, st) != 0) {
         kerr_errno(path, "cannot stat");
         close(fd);
         return NULL;
     }
-    if (S_ISDIR(st.st_mode)) {
+    if (S_ISDIR(st->st_mode)) {
         kerr_set(KERR_IO, path, 0, 0, "is a directory");
         close(fd);
         return NULL;
     }
-    size_t cap = st.st_size > 0 ? (size_t)st.st_size : 4096, n = 0;
-    char *data = xmalloc(cap + 1);
+    /* read into the arena, with a byte to spare so that the read seeing the end of a file
+     * of the size stat gave needs no more room; a file that grew meanwhile is read on */
+    size_t cap = st->st_size > 0 ? (size_t)st->st_size + 1 : 4096, n = 0;
+    char *data = arena_alloc_raw(a, cap + 1);
     for (;;) {
         if (n == cap) {
+            char *more = arena_alloc_raw(a, 2 * cap + 1);
+            memcpy(more, data, n);
+            data = more;
             cap *= 2;
-            data = xrealloc(data, cap + 1);
         }
         ssize_t r = read(fd, data + n, cap - n);
         if (r < 0) {
             if (errno == EINTR)
                 continue;
             kerr_errno(path, "cannot read");
-            free(data);
             close(fd);
             return NULL;
         }
@@ -52,11 +54,16 @@ char *fs_read_file(struct arena *a, const char *path, size_t *len)
         n += (size_t)r;
     }
     close(fd);
-    char *out = arena_memdup(a, data, n);
-    free(data);
+    data[n] = 0;
     if (len)
         *len = n;
-    return out;
+    return data;
+}
+
+char *fs_read_file(struct arena *a, const char *path, size_t *len)
+{
+    struct stat st;
+    return fs_read_file_stat(a, path, len, &st);
 }
 
 int fs_write_all(int fd, const void *p, size_t n)

@@ -5,10 +5,13 @@
 #include "arena.h"
 
 #include <stddef.h>
+#include <sys/stat.h>
 
 /* fs_read_file - the whole of PATH into A (NUL-terminated; *LEN without it);
  * NULL with a KERR_IO error naming PATH */
 char *fs_read_file(struct arena *a, const char *path, size_t *len);
+/* fs_read_file_stat - the same, with *ST set from the open file */
+char *fs_read_file_stat(struct arena *a, const char *path, size_t *len, struct stat *st);
 /* fs_write_all - write all N bytes of P to FD, retrying short writes and EINTR; 0, or -1
  * with errno set (nothing recorded: the caller names the file) */
 int fs_write_all(int fd, const void *p, size_t n);

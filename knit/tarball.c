@@ -3,6 +3,7 @@
 
 #include "arena.h"
 #include "kerr.h"
+#include "pgzip.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -15,6 +16,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 int tarball_opts_from_env(struct tarball_opts *o, bool force)
 {
@@ -175,14 +177,25 @@ static int add_entry(struct archive *a, struct archive_entry *e, const char *roo
     return rc;
 }
 
+/* libarchive writes the tar; it goes through pgzip (compressed on every core) to the file */
+static la_ssize_t to_pgzip(struct archive *a, void *z, const void *p, size_t n)
+{
+    if (pgzip_write(z, p, n) != 0) {
+        archive_set_error(a, EIO, "%s", kerr_get()->msg);
+        return -1;
+    }
+    return (la_ssize_t)n;
+}
+
 int tarball_pack(const char *path, const char *root, const char *const *paths, size_t npaths,
                  const struct tarball_opts *o)
 {
     struct names ns = {0};
     struct archive *a = NULL;
     struct archive_entry *e = NULL;
+    struct pgzip *z = NULL;
     char tmp[PATH_MAX];
-    int rc = -1;
+    int rc = -1, fd = -1;
     bool tmp_made = false;
 
     if (!o->force && access(path, F_OK) == 0) {
@@ -218,17 +231,24 @@ int tarball_pack(const char *path, const char *root, const char *const *paths, s
         goto done;
     }
     if (archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
-        archive_write_add_filter_gzip(a) != ARCHIVE_OK ||
-        archive_write_set_filter_option(a, "gzip", "timestamp", NULL) < ARCHIVE_WARN ||
+        archive_write_add_filter_none(a) != ARCHIVE_OK ||
         archive_write_set_bytes_in_last_block(a, 1) != ARCHIVE_OK) {
         archive_fail(a, path, "cannot set up the tarball");
         goto done;
     }
-    if (archive_write_open_filename(a, tmp) != ARCHIVE_OK) {
-        archive_fail(a, tmp, "cannot create");
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    if (fd < 0) {
+        kerr_errno(tmp, "cannot create");
         goto done;
     }
     tmp_made = true;
+    z = pgzip_open(fd, tmp, Z_DEFAULT_COMPRESSION);
+    if (!z)
+        goto done;
+    if (archive_write_open(a, z, NULL, to_pgzip, NULL) != ARCHIVE_OK) {
+        archive_fail(a, tmp, "cannot create");
+        goto done;
+    }
     for (size_t i = 0; i < ns.n; i++) {
         if (i > 0 && strcmp(ns.v[i], ns.v[i - 1]) == 0)
             continue;
@@ -237,6 +257,16 @@ int tarball_pack(const char *path, const char *root, const char *const *paths, s
     }
     if (archive_write_close(a) != ARCHIVE_OK) {
         archive_fail(a, tmp, "cannot finish");
+        goto done;
+    }
+    int zr = pgzip_close(z);
+    z = NULL;
+    if (zr != 0)
+        goto done;
+    int cr = close(fd);
+    fd = -1;
+    if (cr != 0) {
+        kerr_errno(tmp, "cannot write");
         goto done;
     }
     if (rename(tmp, path) != 0) {
@@ -250,6 +280,9 @@ done:
         archive_write_free(a);
     if (e)
         archive_entry_free(e);
+    pgzip_abort(z);
+    if (fd >= 0)
+        close(fd);
     if (tmp_made)
         unlink(tmp);
     names_free(&ns);

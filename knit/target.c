@@ -288,9 +288,21 @@ static struct spec *spec_filter(struct tctx *t, struct spec *s, const char *path
     return out;
 }
 
+/* put_file - create PATH (in the fresh build dir) holding DATA, with permission bits MODE */
 static int put_file(const char *path, const void *data, size_t len, int mode)
 {
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, mode);
+    static mode_t mask = (mode_t)-1;
+    if (mask == (mode_t)-1) {
+        mask = umask(022);
+        umask(mask);
+    }
+    /* a new file gets MODE less the umask: fchmod only when that is not MODE */
+    bool fix = ((mode_t)mode & mask) != 0;
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+    if (fd < 0 && errno == EEXIST) {
+        fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+        fix = true;
+    }
     if (fd < 0)
         return kerr_errno(path, "cannot create");
     if (fs_write_all(fd, data, len) != 0) {
@@ -299,7 +311,7 @@ static int put_file(const char *path, const void *data, size_t len, int mode)
         errno = e;
         return kerr_errno(path, "cannot write");
     }
-    if (fchmod(fd, (mode_t)mode) != 0 || close(fd) != 0)
+    if ((fix && fchmod(fd, (mode_t)mode) != 0) || close(fd) != 0)
         return kerr_errno(path, "cannot write");
     return 0;
 }
@@ -323,12 +335,9 @@ static int spec_eval(struct tctx *t, const struct spec *s, const char *dir)
     struct arena scratch;
     arena_init(&scratch);
     int rc = -1;
-    const char *data = fs_read_file(&scratch, s->src, &len);
-    if (!data || stat(s->src, &st) != 0) {
-        if (data)
-            kerr_errno(s->src, "cannot read");
+    const char *data = fs_read_file_stat(&scratch, s->src, &len, &st);
+    if (!data)
         goto done;
-    }
     if (s->kind == SPEC_STRIP) {
         size_t n;
         unsigned char *out = release_strip_beam(s->src, (const unsigned char *)data, len, &n);

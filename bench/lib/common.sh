@@ -2,8 +2,9 @@
 # benchmark itself: bench/run.sh only runs bench/*.sh). Benchmarks print, never assert.
 # shellcheck shell=bash
 
-# bench_init - set KNIT, BENCH_RUNS, BENCH_GEN (cache of generated projects) and T (a scratch
-# dir removed on exit); exits 1 when a required tool is missing
+# bench_init - set KNIT, BENCH_RUNS, BENCH_GEN (cache of generated projects), T (a scratch
+# dir removed on exit) and ASIDE (a script for prepare steps, below); exits 1 when a
+# required tool is missing
 bench_init() {
     : "${KNIT_BUILD:=build}"
     KNIT=$PWD/$KNIT_BUILD/knit
@@ -19,6 +20,16 @@ bench_init() {
     trap "rm -rf '$T'" EXIT
     SUMMARY=$T/summary.md
     : >"$SUMMARY"
+    # ASIDE DIR... - the prepare step between timed runs: earlier output is renamed into
+    # $T/aside (removed on exit), not deleted. Deleting thousands of files just before a run
+    # slows the run's own file creation on ext4 without a journal (new inodes skip the
+    # recently deleted ones, up to minutes after), which would charge one tool for the
+    # clean-up of the run before it.
+    ASIDE=$T/aside.sh
+    mkdir -p "$T/aside"
+    cat >"$ASIDE" <<EOF
+for d in "\$@"; do [ -e "\$d" ] && mv "\$d" "$T/aside/\$(date +%s%N).\$RANDOM"; done; true
+EOF
     echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)," \
         "$(erl -noshell -eval 'io:format("OTP ~s", [erlang:system_info(otp_release)]), halt().')," \
         "hyperfine runs: $BENCH_RUNS"
