@@ -354,7 +354,8 @@ static int run_flow(struct flow *f)
     f->skip = arena_alloc(a, nv * sizeof *f->skip);
     f->skip_why = arena_alloc(a, nv * sizeof *f->skip_why);
     for (size_t j = 0; j < nv; j++)
-        if (upgrade_extract(a, &f->cfg, f->res.rel_name, vsns[j], &f->from[f->nfrom++]) != 0)
+        if (upgrade_extract(a, &f->cfg, f->res.rel_name, vsns[j], &f->new_rel,
+                            &f->from[f->nfrom++]) != 0)
             return -1;
     if (make_appups(f) != 0)
         return -1;

@@ -371,6 +371,11 @@ static bool through_symlink(const char *dest, const char *name)
 
 int tarball_extract(const char *path, const char *dest)
 {
+    return tarball_extract_some(path, dest, NULL, NULL);
+}
+
+int tarball_extract_some(const char *path, const char *dest, tarball_keep_fn keep, void *ctx)
+{
     struct archive *in = archive_read_new();
     struct archive *out = archive_write_disk_new();
     struct archive_entry *e;
@@ -427,6 +432,8 @@ int tarball_extract(const char *path, const char *dest)
             kerr_set(KERR_INPUT, path, 0, 0, "refusing entry '%s': %s", name, why);
             goto done;
         }
+        if (type == AE_IFREG && keep && !keep(name, ctx))
+            continue; /* checked like the others, not written */
         archive_entry_set_uid(e, getuid());
         archive_entry_set_gid(e, getgid());
         archive_entry_set_uname(e, NULL);

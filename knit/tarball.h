@@ -31,6 +31,12 @@ int tarball_pack(const char *path, const char *root, const char *const *paths, s
  * files, directories and symlinks, hard links, symlinks whose target is absolute or leaves
  * DEST, and any entry that would be written through a symlink. Returns 0 or -1. */
 int tarball_extract(const char *path, const char *dest);
+/* tarball_extract_some - the same, but a regular file is written only when KEEP (called
+ * with the entry's name and CTX) says so; every entry is checked all the same, and
+ * directories and symlinks are always made (so that a later entry through a symlink is
+ * still seen and refused) */
+typedef bool (*tarball_keep_fn)(const char *name, void *ctx);
+int tarball_extract_some(const char *path, const char *dest, tarball_keep_fn keep, void *ctx);
 
 /* tarball_release_root - the directory inside DEST holding the release: DEST itself when
  * DEST/releases exists, or DEST/NAME when the archive put everything under one NAME/

@@ -125,8 +125,68 @@ int upgrade_versions(struct arena *a, const struct cfg *c, const char *name, con
     return 0;
 }
 
+/* comp - component K (from 0) of the path NAME, as a pointer and a length; false when
+ * there is none */
+static bool comp(const char *name, int k, const char **p, size_t *n)
+{
+    for (;;) {
+        size_t len = strcspn(name, "/");
+        if (k-- == 0) {
+            *p = name;
+            *n = len;
+            return len > 0;
+        }
+        if (!name[len])
+            return false;
+        name += len + 1;
+    }
+}
+
+static bool comp_is(const char *name, int k, const char *want)
+{
+    const char *p;
+    size_t n;
+    return comp(name, k, &p, &n) && n == strlen(want) && !memcmp(p, want, n);
+}
+
+static bool ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && !memcmp(s + n - m, suffix, m);
+}
+
+/* needed - what knit reads of an earlier release: everything under releases/, and in
+ * lib/APP-VSN/ebin the .app and .appup files, and the .beam files of the application
+ * versions the new release does not have (an unchanged one needs no appup). ERTS, bin/,
+ * priv/ and the like stay in the archive. Either layout (top level or under NAME/). */
+static bool needed(const char *name, void *ctx)
+{
+    const struct relfile_rel *now = ctx;
+    for (int top = 0; top < 2; top++) {
+        if (comp_is(name, top, "releases"))
+            return true;
+        const char *dir = NULL, *file = NULL;
+        size_t dn = 0, fn = 0;
+        if (!comp_is(name, top, "lib") || !comp(name, top + 1, &dir, &dn) ||
+            !comp_is(name, top + 2, "ebin") || !comp(name, top + 3, &file, &fn) || file[fn] != 0)
+            continue;
+        if (ends_with(file, ".app") || ends_with(file, ".appup"))
+            return true;
+        if (!ends_with(file, ".beam"))
+            continue;
+        for (size_t i = 0; now && i < now->napps; i++) {
+            size_t an = strlen(now->apps[i].name), vn = strlen(now->apps[i].vsn);
+            if (dn == an + 1 + vn && !memcmp(dir, now->apps[i].name, an) && dir[an] == '-' &&
+                !memcmp(dir + an + 1, now->apps[i].vsn, vn))
+                return false; /* the same version: unchanged */
+        }
+        return true;
+    }
+    return false;
+}
+
 int upgrade_extract(struct arena *a, const struct cfg *c, const char *name, const char *vsn,
-                    struct upgrade_from *out)
+                    const struct relfile_rel *now, struct upgrade_from *out)
 {
     memset(out, 0, sizeof *out);
     out->vsn = vsn;
@@ -136,7 +196,7 @@ int upgrade_extract(struct arena *a, const struct cfg *c, const char *name, cons
         return -1;
     log_verbose("extracting %s", out->tarball);
     log_progress("extracting %s ...", out->tarball);
-    if (tarball_extract(out->tarball, dest) != 0)
+    if (tarball_extract_some(out->tarball, dest, needed, (void *)now) != 0)
         return -1;
     char *root = tarball_release_root(dest, out->tarball);
     if (!root)

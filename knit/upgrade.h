@@ -28,10 +28,13 @@ int upgrade_versions(struct arena *a, const struct cfg *c, const char *name, con
                      const char *const *from, size_t nfrom, const char ***out, size_t *n);
 
 /* upgrade_extract - extract the release tarball of VSN into TMP_DIR/from/VSN (treating it
- * as untrusted, see tarball_extract), accept both layouts, and read its NAME.rel.
- * Returns 0 or -1 (KERR_INPUT for a bad archive or a missing/bad .rel). */
+ * as untrusted, see tarball_extract), accept both layouts, and read its NAME.rel. Only what
+ * appups and relups read is written: releases/, and the .app, .appup and .beam files of
+ * lib/APP-AVSN/ebin, without the .beam files of application versions that NOW (the new
+ * release, or NULL) has too. Returns 0 or -1 (KERR_INPUT for a bad archive or a
+ * missing/bad .rel). */
 int upgrade_extract(struct arena *a, const struct cfg *c, const char *name, const char *vsn,
-                    struct upgrade_from *out);
+                    const struct relfile_rel *now, struct upgrade_from *out);
 
 /* upgrade_pack - the slim upgrade tarball $upgrade_dir/NAME-VSN.tar.gz from BUILD_DIR (the
  * new release's build dir, relup already written), for the release NEW upgrading from the
