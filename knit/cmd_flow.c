@@ -409,6 +409,8 @@ static int flow(struct knit_ctx *ctx, int argc, char **argv, enum flow_mode mode
     int rc = parse_args(&f, argc, argv);
     if (rc == 0)
         rc = run_flow(&f);
+    /* the earlier build dir goes last, after the extractions (see release_finish) */
+    release_finish(&f.res);
     if (f.cfg.tmp_dir && f.cfg.remove_tmp) {
         struct kerr saved;
         kerr_copy(&saved);

@@ -64,7 +64,9 @@ int cmd_release(struct knit_ctx *ctx, int argc, char **argv)
         n += release_app_selected(&r.apps[i]);
     log_verbose("%zu of %zu applications found are included", n, r.napps);
     struct release_result res;
-    if (release_build(&a, &r, ctx->force || c.force, true, &res) != 0)
+    int built = release_build(&a, &r, ctx->force || c.force, true, &res);
+    release_finish(&res);
+    if (built != 0)
         goto done;
     if (ctx->json && report(&a, &res) != 0)
         goto done;

@@ -94,6 +94,7 @@ struct release_result {
     const char *tarball;   /* $release_dir/NAME-VSN.tar.gz */
     const char *rel_name, *rel_vsn, *erts_vsn;
     const struct term *rel; /* the boot release's .rel term */
+    const char *old_dir;    /* the earlier build dir, set aside for release_finish; or NULL */
 };
 
 /* release_build - write the target system for R into a fresh directory beside
@@ -105,6 +106,11 @@ struct release_result {
  * sys.config, missing vm.args, overlay errors), KERR_BUILD (boot script errors). */
 int release_build(struct arena *a, const struct release *r, bool force, bool pack,
                   struct release_result *out);
+/* release_finish - remove the earlier build dir that release_build set aside (renamed
+ * beside the new one). Callers that create many files after release_build (extracting
+ * earlier releases) call it last: on ext4 without a journal, files created just after
+ * thousands were deleted are slow to allocate. */
+void release_finish(struct release_result *res);
 
 /* release_check_config - SPEC: VSNDIR/sys.config parses as one list of {App, Env} (or
  * config file names) and VSNDIR/vm.args exists; messages name the files as SHOWN/...

@@ -926,6 +926,13 @@ static int build_tree(struct tctx *t, struct release_result *res)
     return check_config(t);
 }
 
+void release_finish(struct release_result *res)
+{
+    if (res->old_dir)
+        fs_remove_tree(res->old_dir);
+    res->old_dir = NULL;
+}
+
 int release_build(struct arena *a, const struct release *r, bool force, bool pack,
                   struct release_result *res)
 {
@@ -974,7 +981,7 @@ int release_build(struct arena *a, const struct release *r, bool force, bool pac
         goto done;
     }
     if (had_old)
-        fs_remove_tree(old);
+        res->old_dir = old;
     log_info("built %s", res->build_dir);
     if (!pack) {
         rc = 0;

@@ -256,6 +256,8 @@ rc_is "knit -q -f -l FILE" 0
 eq "knit -q -l: nothing on stderr for a successful run" "$ERR" ""
 eq "knit -q -l: nothing on stdout" "$OUT" ""
 absent "the next run removes the kept tmp dir" "$A/.knit_tmp"
+left=$(ls -A "$A" | grep -E '\.knit-(old|new)-')
+[ -z "$left" ] && ok "the full run removed the earlier build dir it replaced" || fail "left behind in $A" "$left"
 has "knit -q -l: FILE has the messages" "$(cat "$T/knit.log" 2>&1)" "packed $REL2"
 has "knit -q -l: FILE has the upgrade message" "$(cat "$T/knit.log" 2>&1)" "$UP2"
 kn "$A" -q

@@ -190,6 +190,8 @@ json=$("$KNIT" -q -f --json -r "$E" release "target_dir=$T/example/out")
 sum=$(sha256sum "$TB" | cut -d' ' -f1)
 case $json in *"\"sha256\": \"$sum\""*'"hello": "1.0.0"'*) ;; *'"hello": "1.0.0"'*"\"sha256\": \"$sum\""*) ;;
 *) false ;; esac && ok "--json reports the tarball's sha256 and app versions" || fail "--json" "$json"
+left=$(ls -A "$T/example/out" | grep -E '\.knit-(old|new)-')
+[ -z "$left" ] && ok "rebuilds leave no earlier or half-made build dir behind" || fail "left behind in $T/example/out" "$left"
 # a failed run leaves the earlier build dir untouched
 mkdir -p "$T/bad/rel"
 sed 's/{rel, "hello", "1.0.0", \[kernel, stdlib, sasl, hello\]}/{rel, "hello", "1.0.0", [kernel, stdlib, sasl, hello, nosuchapp]}/' \
