@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 enum phase { PH_FIRST, PH_IMMEDIATE, PH_LAST };
 
@@ -87,20 +88,18 @@ static const struct term *atom_list(struct arena *a, const char *const *v, size_
     return term_list(a, el, n, term_nil());
 }
 
-static int cmp_str(const void *x, const void *y)
-{
-    return strcmp(*(const char *const *)x, *(const char *const *)y);
-}
-
 /* ---- reading an ebin directory ---- */
 
-static int read_beam(struct arena *a, const char *path, const char *fname, struct mod *m)
+/* read_beam - the facts of PATH (file FNAME), read from DATA (LEN bytes) when it is not
+ * NULL, else from the file */
+static int read_beam(struct arena *a, const char *path, const char *fname, const void *data,
+                     size_t len, struct mod *m)
 {
     struct arena s;
     arena_init(&s);
     int rc = -1;
-    size_t len;
-    char *data = fs_read_file(&s, path, &len);
+    if (!data)
+        data = fs_read_file(&s, path, &len);
     struct beam_info bi;
     if (!data || beam_read_facts(&s, path, (const uint8_t *)data, len, &bi) != 0)
         goto done;
@@ -144,30 +143,54 @@ static int cmp_mod(const void *x, const void *y)
     return strcmp(((const struct mod *)x)->name, ((const struct mod *)y)->name);
 }
 
-/* read_ebin - every DIR/ *.beam into EB, sorted by module name */
-static int read_ebin(struct arena *a, const char *dir, struct ebin *eb)
+static int cmp_beam(const void *x, const void *y)
+{
+    return strcmp(((const struct appup_beam *)x)->name, ((const struct appup_beam *)y)->name);
+}
+
+/* read_ebin - every DIR/ *.beam into EB, sorted by module name; from the NB files BEAMS
+ * instead when BEAMS is not NULL */
+static int read_ebin(struct arena *a, const char *dir, const struct appup_beam *beams, size_t nb,
+                     struct ebin *eb)
 {
     eb->dir = dir;
     eb->m = NULL;
     eb->n = 0;
-    DIR *d = opendir(dir);
-    if (!d)
-        return kerr_errno(dir, "cannot list");
-    const char **names = NULL;
+    struct appup_beam *v = NULL;
     size_t nn = 0;
-    struct dirent *de;
-    while ((de = readdir(d)) != NULL) {
-        size_t l = strlen(de->d_name);
-        if (l > 5 && !strcmp(de->d_name + l - 5, ".beam"))
-            strv_add(a, &names, &nn, arena_strdup(a, de->d_name));
+    if (beams) {
+        struct stat st; /* the directory is there all the same (its .app was extracted) */
+        if (stat(dir, &st) != 0)
+            return kerr_errno(dir, "cannot list");
+        v = arena_alloc(a, (nb + 1) * sizeof *v);
+        for (size_t k = 0; k < nb; k++) {
+            size_t l = strlen(beams[k].name);
+            if (l > 5 && !strcmp(beams[k].name + l - 5, ".beam"))
+                v[nn++] = beams[k];
+        }
+    } else {
+        DIR *d = opendir(dir);
+        if (!d)
+            return kerr_errno(dir, "cannot list");
+        const char **names = NULL;
+        size_t n = 0;
+        struct dirent *de;
+        while ((de = readdir(d)) != NULL) {
+            size_t l = strlen(de->d_name);
+            if (l > 5 && !strcmp(de->d_name + l - 5, ".beam"))
+                strv_add(a, &names, &n, arena_strdup(a, de->d_name));
+        }
+        closedir(d);
+        v = arena_alloc(a, (n + 1) * sizeof *v);
+        for (size_t k = 0; k < n; k++)
+            v[nn++] = (struct appup_beam){names[k], NULL, 0};
     }
-    closedir(d);
     if (nn)
-        qsort(names, nn, sizeof *names, cmp_str);
+        qsort(v, nn, sizeof *v, cmp_beam);
     eb->m = arena_alloc(a, (nn + 1) * sizeof *eb->m);
     for (size_t k = 0; k < nn; k++) {
-        const char *path = arena_sprintf(a, "%s/%s", dir, names[k]);
-        if (read_beam(a, path, names[k], &eb->m[k]) != 0)
+        const char *path = arena_sprintf(a, "%s/%s", dir, v[k].name);
+        if (read_beam(a, path, v[k].name, v[k].data, v[k].len, &eb->m[k]) != 0)
             return -1;
     }
     eb->n = nn;
@@ -541,7 +564,7 @@ int appup_generate(struct arena *a, const char *app, const char *new_vsn, const 
     }
     memset(out, 0, sizeof *out);
     struct ebin nw;
-    if (read_ebin(a, new_ebin, &nw) != 0)
+    if (read_ebin(a, new_ebin, NULL, 0, &nw) != 0)
         return -1;
     for (size_t k = 0; k < nw.n; k++)
         if (parse_attrs(a, &nw.m[k]) != 0)
@@ -551,7 +574,7 @@ int appup_generate(struct arena *a, const char *app, const char *new_vsn, const 
     const struct term **downs = arena_alloc(a, (nfrom + 1) * sizeof *downs);
     for (size_t k = 0; k < nfrom; k++) {
         struct ebin old;
-        if (read_ebin(a, from[k].ebin, &old) != 0 ||
+        if (read_ebin(a, from[k].ebin, from[k].beams, from[k].nbeams, &old) != 0 ||
             gen_from(a, app, &nw, from[k].vsn, &old, opts, &reps[k]) != 0)
             return -1;
         const struct term *key = term_stringz(a, from[k].vsn);

@@ -40,9 +40,18 @@ struct appup_opts {
 void appup_opts_init(struct appup_opts *o);
 
 /* One earlier version of the application. */
+/* A .beam file in memory (from an earlier release's tarball). */
+struct appup_beam {
+    const char *name; /* mod.beam */
+    const unsigned char *data;
+    size_t len;
+};
+
 struct appup_from {
     const char *vsn;  /* its version, e.g. "1.0.0": the appup's key for it */
     const char *ebin; /* its ebin directory */
+    const struct appup_beam *beams; /* when not NULL: the ebin's .beam files (NBEAMS), read */
+    size_t nbeams;                  /* from here instead, EBIN only naming them in messages */
 };
 
 enum appup_action { APPUP_ADDED, APPUP_CHANGED, APPUP_DELETED };

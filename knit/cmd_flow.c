@@ -118,6 +118,7 @@ static int app_appup(struct flow *f, const char *name, const char *vsn)
             continue;
         froms[n].vsn = old;
         froms[n].ebin = arena_sprintf(a, "%s/lib/%s-%s/ebin", f->from[j].root, name, old);
+        froms[n].beams = upgrade_beams(a, &f->from[j], name, old, &froms[n].nbeams);
         n++;
     }
     if (n == 0)

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -371,10 +372,42 @@ static bool through_symlink(const char *dest, const char *name)
 
 int tarball_extract(const char *path, const char *dest)
 {
-    return tarball_extract_some(path, dest, NULL, NULL);
+    return tarball_extract_some(path, dest, NULL);
 }
 
-int tarball_extract_some(const char *path, const char *dest, tarball_keep_fn keep, void *ctx)
+/* read_entry - the data of entry NAME into memory for F->take */
+static int read_entry(struct archive *in, struct archive_entry *e, const char *path,
+                      const char *name, const struct tarball_filter *f)
+{
+    la_int64_t size = archive_entry_size(e);
+    if (size < 0 || (uint64_t)size > TARBALL_READ_MAX)
+        return kerr_set(KERR_INPUT, path, 0, 0, "refusing entry '%s': too big (%lld bytes)", name,
+                        (long long)size);
+    char *buf = xmalloc((size_t)size + 1);
+    size_t got = 0;
+    for (;;) {
+        la_ssize_t r = archive_read_data(in, buf + got, (size_t)size - got);
+        if (r < 0) {
+            free(buf);
+            return kerr_set(KERR_INPUT, path, 0, 0, "corrupt archive at '%s': %s", name,
+                            archive_error_string(in));
+        }
+        if (r == 0)
+            break;
+        got += (size_t)r;
+        if (got == (size_t)size)
+            break;
+    }
+    if (got != (size_t)size) {
+        free(buf);
+        return kerr_set(KERR_INPUT, path, 0, 0, "corrupt archive at '%s': short entry", name);
+    }
+    int rc = f->take(name, buf, got, f->ctx);
+    free(buf);
+    return rc;
+}
+
+int tarball_extract_some(const char *path, const char *dest, const struct tarball_filter *f)
 {
     struct archive *in = archive_read_new();
     struct archive *out = archive_write_disk_new();
@@ -432,8 +465,14 @@ int tarball_extract_some(const char *path, const char *dest, tarball_keep_fn kee
             kerr_set(KERR_INPUT, path, 0, 0, "refusing entry '%s': %s", name, why);
             goto done;
         }
-        if (type == AE_IFREG && keep && !keep(name, ctx))
+        enum tarball_choice c = type == AE_IFREG && f ? f->choose(name, f->ctx) : TARBALL_WRITE;
+        if (c == TARBALL_SKIP)
             continue; /* checked like the others, not written */
+        if (c == TARBALL_READ) {
+            if (read_entry(in, e, path, name, f) != 0)
+                goto done;
+            continue;
+        }
         archive_entry_set_uid(e, getuid());
         archive_entry_set_gid(e, getgid());
         archive_entry_set_uname(e, NULL);

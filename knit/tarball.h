@@ -31,12 +31,21 @@ int tarball_pack(const char *path, const char *root, const char *const *paths, s
  * files, directories and symlinks, hard links, symlinks whose target is absolute or leaves
  * DEST, and any entry that would be written through a symlink. Returns 0 or -1. */
 int tarball_extract(const char *path, const char *dest);
-/* tarball_extract_some - the same, but a regular file is written only when KEEP (called
- * with the entry's name and CTX) says so; every entry is checked all the same, and
- * directories and symlinks are always made (so that a later entry through a symlink is
- * still seen and refused) */
-typedef bool (*tarball_keep_fn)(const char *name, void *ctx);
-int tarball_extract_some(const char *path, const char *dest, tarball_keep_fn keep, void *ctx);
+/* tarball_extract_some - the same, but each regular file goes where CHOOSE (called with
+ * the entry's name and CTX) says: written (TARBALL_WRITE), left in the archive
+ * (TARBALL_SKIP), or read into memory and handed to TAKE with its bytes, which TAKE must
+ * copy (TARBALL_READ; at most TARBALL_READ_MAX bytes, a bigger entry is refused). Every
+ * entry is checked all the same, and directories and symlinks are always made (so that a
+ * later entry through a symlink is still seen and refused). TAKE returns 0, or -1 with an
+ * error recorded to stop. */
+enum tarball_choice { TARBALL_WRITE, TARBALL_SKIP, TARBALL_READ };
+#define TARBALL_READ_MAX ((size_t)256 << 20)
+struct tarball_filter {
+    enum tarball_choice (*choose)(const char *name, void *ctx);
+    int (*take)(const char *name, const void *data, size_t len, void *ctx);
+    void *ctx;
+};
+int tarball_extract_some(const char *path, const char *dest, const struct tarball_filter *f);
 
 /* tarball_release_root - the directory inside DEST holding the release: DEST itself when
  * DEST/releases exists, or DEST/NAME when the archive put everything under one NAME/

@@ -155,34 +155,78 @@ static bool ends_with(const char *s, const char *suffix)
     return n >= m && !memcmp(s + n - m, suffix, m);
 }
 
-/* needed - what knit reads of an earlier release: everything under releases/, and in
- * lib/APP-VSN/ebin the .app and .appup files, and the .beam files of the application
- * versions the new release does not have (an unchanged one needs no appup). ERTS, bin/,
- * priv/ and the like stay in the archive. Either layout (top level or under NAME/). */
-static bool needed(const char *name, void *ctx)
+/* What upgrade_extract takes from an earlier release (see upgrade.h), in either layout (top
+ * level or under NAME/). */
+struct take_ctx {
+    struct arena *a;
+    const struct relfile_rel *now;
+    struct upgrade_from *out;
+    size_t cap;
+};
+
+/* ebin_file - whether NAME is [X/]lib/DIR/ebin/FILE (with TOP = 0 or 1 leading components) */
+static bool ebin_file(const char *name, int top, const char **dir, size_t *dn, const char **file)
 {
-    const struct relfile_rel *now = ctx;
+    size_t fn;
+    return comp_is(name, top, "lib") && comp(name, top + 1, dir, dn) &&
+           comp_is(name, top + 2, "ebin") && comp(name, top + 3, file, &fn) && (*file)[fn] == 0;
+}
+
+static enum tarball_choice choose(const char *name, void *ctx)
+{
+    const struct relfile_rel *now = ((struct take_ctx *)ctx)->now;
     for (int top = 0; top < 2; top++) {
         if (comp_is(name, top, "releases"))
-            return true;
+            return TARBALL_WRITE;
         const char *dir = NULL, *file = NULL;
-        size_t dn = 0, fn = 0;
-        if (!comp_is(name, top, "lib") || !comp(name, top + 1, &dir, &dn) ||
-            !comp_is(name, top + 2, "ebin") || !comp(name, top + 3, &file, &fn) || file[fn] != 0)
+        size_t dn = 0;
+        if (!ebin_file(name, top, &dir, &dn, &file))
             continue;
         if (ends_with(file, ".app") || ends_with(file, ".appup"))
-            return true;
+            return TARBALL_WRITE;
         if (!ends_with(file, ".beam"))
             continue;
         for (size_t i = 0; now && i < now->napps; i++) {
             size_t an = strlen(now->apps[i].name), vn = strlen(now->apps[i].vsn);
             if (dn == an + 1 + vn && !memcmp(dir, now->apps[i].name, an) && dir[an] == '-' &&
                 !memcmp(dir + an + 1, now->apps[i].vsn, vn))
-                return false; /* the same version: unchanged */
+                return TARBALL_SKIP; /* the same version: unchanged */
         }
-        return true;
+        return TARBALL_READ;
     }
-    return false;
+    return TARBALL_SKIP;
+}
+
+static int take(const char *name, const void *data, size_t len, void *ctx)
+{
+    struct take_ctx *t = ctx;
+    const char *dir = NULL, *file = NULL;
+    size_t dn = 0;
+    if (!ebin_file(name, 0, &dir, &dn, &file) && !ebin_file(name, 1, &dir, &dn, &file))
+        return 0; /* choose asks only for ebin files */
+    struct upgrade_from *o = t->out;
+    if (o->nbeams == t->cap) {
+        t->cap = t->cap ? 2 * t->cap : 256;
+        struct upgrade_file *v = arena_alloc(t->a, t->cap * sizeof *v);
+        if (o->nbeams)
+            memcpy(v, o->beams, o->nbeams * sizeof *v);
+        o->beams = v;
+    }
+    o->beams[o->nbeams++] = (struct upgrade_file){
+        arena_memdup(t->a, dir, dn), {arena_strdup(t->a, file), arena_memdup(t->a, data, len), len}};
+    return 0;
+}
+
+const struct appup_beam *upgrade_beams(struct arena *a, const struct upgrade_from *f,
+                                       const char *app, const char *avsn, size_t *n)
+{
+    const char *dir = arena_sprintf(a, "%s-%s", app, avsn);
+    struct appup_beam *v = arena_alloc(a, (f->nbeams + 1) * sizeof *v);
+    *n = 0;
+    for (size_t i = 0; i < f->nbeams; i++)
+        if (!strcmp(f->beams[i].dir, dir))
+            v[(*n)++] = f->beams[i].beam;
+    return v;
 }
 
 int upgrade_extract(struct arena *a, const struct cfg *c, const char *name, const char *vsn,
@@ -196,7 +240,9 @@ int upgrade_extract(struct arena *a, const struct cfg *c, const char *name, cons
         return -1;
     log_verbose("extracting %s", out->tarball);
     log_progress("extracting %s ...", out->tarball);
-    if (tarball_extract_some(out->tarball, dest, needed, (void *)now) != 0)
+    struct take_ctx tc = {a, now, out, 0};
+    struct tarball_filter filter = {choose, take, &tc};
+    if (tarball_extract_some(out->tarball, dest, &filter) != 0)
         return -1;
     char *root = tarball_release_root(dest, out->tarball);
     if (!root)

@@ -2,6 +2,7 @@
 #ifndef KNIT_UPGRADE_H
 #define KNIT_UPGRADE_H
 
+#include "appup.h"
 #include "arena.h"
 #include "cfg.h"
 #include "relfile.h"
@@ -10,12 +11,21 @@
 #include <stddef.h>
 
 /* An earlier release to upgrade from. Arena-owned. */
+/* A file kept in memory rather than extracted: lib/DIR/ebin/BEAM.name of an earlier
+ * release. */
+struct upgrade_file {
+    const char *dir; /* APP-AVSN */
+    struct appup_beam beam;
+};
+
 struct upgrade_from {
     const char *vsn;
     const char *tarball;  /* $release_dir/NAME-VSN.tar.gz */
     const char *root;     /* where it was extracted (the dir holding releases/) */
     const char *rel_file; /* ROOT/releases/VSN/NAME.rel */
     struct relfile_rel rel;
+    struct upgrade_file *beams; /* the .beam files read, in archive order */
+    size_t nbeams;
 };
 
 /* upgrade_versions - the versions to build upgrades from, sorted by knit's version order
@@ -29,12 +39,17 @@ int upgrade_versions(struct arena *a, const struct cfg *c, const char *name, con
 
 /* upgrade_extract - extract the release tarball of VSN into TMP_DIR/from/VSN (treating it
  * as untrusted, see tarball_extract), accept both layouts, and read its NAME.rel. Only what
- * appups and relups read is written: releases/, and the .app, .appup and .beam files of
- * lib/APP-AVSN/ebin, without the .beam files of application versions that NOW (the new
- * release, or NULL) has too. Returns 0 or -1 (KERR_INPUT for a bad archive or a
+ * appups and relups read is taken: releases/ and the .app and .appup files of
+ * lib/APP-AVSN/ebin are written; the .beam files of lib/APP-AVSN/ebin are read into memory
+ * (OUT->beams, in A), except for application versions that NOW (the new release, or NULL)
+ * has too, which need no appup. Returns 0 or -1 (KERR_INPUT for a bad archive or a
  * missing/bad .rel). */
 int upgrade_extract(struct arena *a, const struct cfg *c, const char *name, const char *vsn,
                     const struct relfile_rel *now, struct upgrade_from *out);
+/* upgrade_beams - the .beam files of lib/APP-AVSN/ebin read by upgrade_extract, as an array
+ * in A (*N of them) */
+const struct appup_beam *upgrade_beams(struct arena *a, const struct upgrade_from *f,
+                                       const char *app, const char *avsn, size_t *n);
 
 /* upgrade_pack - the slim upgrade tarball $upgrade_dir/NAME-VSN.tar.gz from BUILD_DIR (the
  * new release's build dir, relup already written), for the release NEW upgrading from the

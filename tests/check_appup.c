@@ -83,8 +83,8 @@ static struct appup_result generate(bool infer, const char *new_vsn, const char 
     va_list ap;
     va_start(ap, nf);
     for (size_t k = 0; k < nf; k++) {
-        from[k].vsn = va_arg(ap, const char *);
-        from[k].ebin = dir(va_arg(ap, const char *));
+        const char *v = va_arg(ap, const char *);
+        from[k] = (struct appup_from){v, dir(va_arg(ap, const char *)), NULL, 0};
     }
     va_end(ap);
     struct appup_opts o;
@@ -279,7 +279,7 @@ START_TEST(test_bad_attributes)
     ck_assert_int_eq(system(arena_sprintf(&A, "mkdir -p %s/empty", T)), 0);
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
         kerr_clear();
-        struct appup_from from = {"0", dir("empty")};
+        struct appup_from from = {"0", dir("empty"), NULL, 0};
         struct appup_result r;
         const char *ebin = dir(arena_sprintf(&A, "bad/%s", cases[k].mod));
         int rc = appup_generate(&A, "ka", "1", ebin, &from, 1, NULL, &r);
@@ -304,7 +304,7 @@ START_TEST(test_bad_beams)
     ck_assert_int_eq(
         system(arena_sprintf(&A, "mkdir -p %s && cp %s/v1/ka_lib.beam %s/other.beam", d, T, d)), 0);
     struct appup_result r;
-    struct appup_from from = {"1", dir("v1")};
+    struct appup_from from = {"1", dir("v1"), NULL, 0};
     ck_assert_int_eq(appup_generate(&A, "ka", "2", d, &from, 1, NULL, &r), -1);
     const char *msg = errtext();
     ck_assert_msg(strstr(msg, "'ka_lib'") && strstr(msg, "other.beam"), "%s", msg);

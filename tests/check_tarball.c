@@ -225,20 +225,54 @@ static void hostile(const char *path, const char *name, mode_t type, const char 
     archive_write_free(a);
 }
 
-static bool keep_none(const char *name, void *ctx)
+static enum tarball_choice skip_all(const char *name, void *ctx)
 {
     (void)name;
     (void)ctx;
-    return false;
+    return TARBALL_SKIP;
 }
 
-/* keep_listed - keep the names in the NULL-terminated array CTX */
-static bool keep_listed(const char *name, void *ctx)
+static enum tarball_choice read_all(const char *name, void *ctx)
 {
-    for (const char *const *p = ctx; *p; p++)
-        if (!strcmp(*p, name))
-            return true;
-    return false;
+    (void)name;
+    (void)ctx;
+    return TARBALL_READ;
+}
+
+static int take_nothing(const char *name, const void *data, size_t len, void *ctx)
+{
+    (void)name;
+    (void)data;
+    (void)len;
+    (void)ctx;
+    return 0;
+}
+
+/* choose_listed - a.app written, start.boot read into memory, the rest skipped */
+static enum tarball_choice choose_listed(const char *name, void *ctx)
+{
+    (void)ctx;
+    if (!strcmp(name, "lib/a-1/ebin/a.app"))
+        return TARBALL_WRITE;
+    if (!strcmp(name, "releases/1/start.boot"))
+        return TARBALL_READ;
+    return TARBALL_SKIP;
+}
+
+struct taken {
+    char names[4][64];
+    char data[4][64];
+    int n;
+};
+
+static int take_listed(const char *name, const void *data, size_t len, void *ctx)
+{
+    struct taken *t = ctx;
+    ck_assert_int_lt(t->n, 4);
+    snprintf(t->names[t->n], sizeof t->names[0], "%s", name);
+    snprintf(t->data[t->n], sizeof t->data[0], "%.*s", (int)len, (const char *)data);
+    t->n++;
+    return 0;
 }
 
 START_TEST(extract_some_writes_only_kept_files)
@@ -252,17 +286,17 @@ START_TEST(extract_some_writes_only_kept_files)
     make_tree(tree);
     struct tarball_opts o = {0};
     ck_assert_msg(tarball_pack(out, tree, NULL, 0, &o) == 0, "%s", kerr_get()->msg);
-    static const char *const keep[] = {"lib/a-1/ebin/a.app", NULL};
-    ck_assert_msg(tarball_extract_some(out, dest, keep_listed, (void *)keep) == 0, "%s",
-                  kerr_get()->msg);
+    struct taken t = {0};
+    struct tarball_filter f = {choose_listed, take_listed, &t};
+    ck_assert_msg(tarball_extract_some(out, dest, &f) == 0, "%s", kerr_get()->msg);
     static const struct {
         const char *rel;
         bool present;
     } want[] = {
-        {"lib/a-1/ebin/a.app", true}, /* kept */
-        {"bin/start", false},         /* skipped file */
-        {"releases/1/start.boot", false},
-        {"bin", true}, /* directories are always made */
+        {"lib/a-1/ebin/a.app", true},      /* written */
+        {"bin/start", false},              /* skipped */
+        {"releases/1/start.boot", false},  /* read, not written */
+        {"bin", true},                     /* directories are always made */
         {"releases/1", true},
         {"releases/current", true}, /* and symlinks */
     };
@@ -273,6 +307,10 @@ START_TEST(extract_some_writes_only_kept_files)
         ck_assert_msg(there == want[i].present, "%s: present %d, want %d", want[i].rel, there,
                       want[i].present);
     }
+    ck_assert_msg(t.n == 1, "%d entries read into memory, want 1", t.n);
+    ck_assert_msg(!strcmp(t.names[0], "releases/1/start.boot") && !strcmp(t.data[0], "boot"),
+                  "read '%s' holding '%s', want releases/1/start.boot holding 'boot'", t.names[0],
+                  t.data[0]);
 }
 END_TEST
 
@@ -302,8 +340,13 @@ START_TEST(extract_refuses_hostile_entries)
         ck_assert_int_eq(system(mk), 0);
         hostile(arc, cases[i].name, cases[i].type, cases[i].link, cases[i].hardlink);
         kerr_clear();
-        /* _i 1: through tarball_extract_some with every file skipped: checked all the same */
-        int rc = _i ? tarball_extract_some(arc, dest, keep_none, NULL) : tarball_extract(arc, dest);
+        /* _i 1 and 2: through tarball_extract_some with every file skipped or read into
+         * memory: checked all the same */
+        struct tarball_filter skip = {skip_all, take_nothing, NULL};
+        struct tarball_filter read = {read_all, take_nothing, NULL};
+        int rc = _i == 0   ? tarball_extract(arc, dest)
+                 : _i == 1 ? tarball_extract_some(arc, dest, &skip)
+                           : tarball_extract_some(arc, dest, &read);
         ck_assert_msg(rc == -1, "entry '%s' was extracted (loop %d)", cases[i].name, _i);
         ck_assert_msg(kerr_get()->cls == KERR_INPUT, "entry '%s': class %d", cases[i].name,
                       kerr_get()->cls);
@@ -349,7 +392,7 @@ Suite *tarball_suite(void)
     tcase_add_test(tc, pack_entries_sorted_owned_by_root);
     tcase_add_test(tc, pack_refuses_overwrite_unless_forced);
     tcase_add_test(tc, pack_selected_paths_only);
-    tcase_add_loop_test(tc, extract_refuses_hostile_entries, 0, 2);
+    tcase_add_loop_test(tc, extract_refuses_hostile_entries, 0, 3);
     tcase_add_test(tc, extract_some_writes_only_kept_files);
     tcase_add_test(tc, release_root_both_layouts);
     suite_add_tcase(s, tc);

@@ -34,8 +34,7 @@ int main(int argc, char **argv)
     if (nfrom > 64)
         return 1;
     for (size_t k = 0; k < nfrom; k++) {
-        from[k].vsn = argv[i + 4 + 2 * k];
-        from[k].ebin = argv[i + 5 + 2 * k];
+        from[k] = (struct appup_from){argv[i + 4 + 2 * k], argv[i + 5 + 2 * k], NULL, 0};
     }
     struct arena a;
     arena_init(&a);
