@@ -8,7 +8,8 @@
 # relup + upgrade tarball) against `rebar3 relup` + `rebar3 tar` (given the appup knit
 # generated, copied into apps/hello/ebin/; a hand-written one when knit did not run).
 # Prints hyperfine's timings, ratios and peak RSS. Not a test: nothing here asserts.
-# Env: KNIT_BUILD (default build), BENCH_RUNS (default 5), BENCH_RELUP_APPS, BENCH_RELUP_MODS,
+# Env: KNIT_BUILD (default build), BENCH_RUNS (default 5), BENCH_RELUP_RUNS (runs of the
+#      make-relup case, default 15), BENCH_RELUP_APPS, BENCH_RELUP_MODS,
 #      BENCH_GEN (cache of generated projects, default bench-out/gen), BENCH_ONLY=make-relup|example
 set -u
 cd "$(dirname "$0")/.." || exit 3
@@ -43,6 +44,8 @@ make_relup_case() {
     fi
     set+=("systools:make_relup" "true" "$otp")
     [ ${#set[@]} -ge 3 ] || return 0
+    # knit's side takes tens of milliseconds: more runs than the default steady the mean
+    local BENCH_RUNS=${BENCH_RELUP_RUNS:-15}
     bench "make-relup: $apps x $mods, all apps changed" "${set[@]}"
     # the VM start is part of systools' cost end to end; this is systools alone
     local tc

@@ -565,33 +565,32 @@ static size_t find_root(size_t *p, size_t x)
     return x;
 }
 
-struct mod_ix {
-    const char *mod;
-    size_t v;
+/* A sorted index of names with their positions (ties in position order), so that a binary
+ * search finds a name's first position as a scan would. */
+struct name_ix {
+    const char *name;
+    size_t pos;
 };
 
-static int cmp_mod_ix(const void *x, const void *y)
+static int cmp_name_ix(const void *x, const void *y)
 {
-    const struct mod_ix *p = x, *q = y;
-    int c = strcmp(p->mod, q->mod);
-    return c ? c : (p->v > q->v) - (p->v < q->v);
+    const struct name_ix *p = x, *q = y;
+    int c = strcmp(p->name, q->name);
+    return c ? c : (p->pos > q->pos) - (p->pos < q->pos);
 }
 
-/* vertex_of - the vertex whose module is MOD, or N when there is none */
-static size_t vertex_of(const struct mod_ix *ix, size_t n, const char *mod)
+/* name_first - the first position of NAME in the N sorted entries IX, or SIZE_MAX */
+static size_t name_first(const struct name_ix *ix, size_t n, const char *name)
 {
     size_t lo = 0, hi = n;
-    while (lo < hi) {
+    while (lo < hi) { /* the first entry not below NAME */
         size_t mid = lo + (hi - lo) / 2;
-        int c = strcmp(ix[mid].mod, mod);
-        if (c == 0)
-            return ix[mid].v;
-        if (c < 0)
+        if (strcmp(ix[mid].name, name) < 0)
             lo = mid + 1;
         else
             hi = mid;
     }
-    return n;
+    return lo < n && !strcmp(ix[lo].name, name) ? ix[lo].pos : SIZE_MAX;
 }
 
 /* weak_components - number the weak components by first vertex and list their members */
@@ -631,17 +630,17 @@ static int graph_make(struct arena *a, const struct term_vec *after, struct grap
         g->mod[g->n++] = el(after->v[k], 1)->u.atom.name;
     }
     size_t n = g->n;
-    struct mod_ix *ix = arena_alloc(a, (n + 1) * sizeof *ix);
+    struct name_ix *ix = arena_alloc(a, (n + 1) * sizeof *ix);
     for (size_t k = 0; k < n; k++)
-        ix[k] = (struct mod_ix){g->mod[k], k};
-    qsort(ix, n, sizeof *ix, cmp_mod_ix);
+        ix[k] = (struct name_ix){g->mod[k], k};
+    qsort(ix, n, sizeof *ix, cmp_name_ix);
     /* systools adds the vertices in order and fails at the first module met twice: the
      * earliest second occurrence of any module */
     size_t dup = n;
     for (size_t k = 1; k < n; k++)
-        if (!strcmp(ix[k].mod, ix[k - 1].mod) && (k < 2 || strcmp(ix[k - 2].mod, ix[k].mod)) &&
-            ix[k].v < dup)
-            dup = ix[k].v;
+        if (!strcmp(ix[k].name, ix[k - 1].name) && (k < 2 || strcmp(ix[k - 2].name, ix[k].name)) &&
+            ix[k].pos < dup)
+            dup = ix[k].pos;
     if (dup < n)
         return err("muldef_module", "module '%s' has more than one instruction", g->mod[dup]);
     g->out = arena_alloc(a, (n + 1) * sizeof *g->out);
@@ -655,8 +654,8 @@ static int graph_make(struct arena *a, const struct term_vec *after, struct grap
         const struct term *const *deps = term_list_els(el(i, i->u.tuple.n - 1), &nd);
         g->out[k] = arena_alloc(a, (nd + 1) * sizeof(size_t));
         for (size_t d = 0; d < nd; d++) {
-            size_t j = vertex_of(ix, n, deps[d]->u.atom.name);
-            if (j == n)
+            size_t j = name_first(ix, n, deps[d]->u.atom.name);
+            if (j == SIZE_MAX)
                 return err("undef_module",
                            "module '%s' is a dependency of '%s' but has no instruction",
                            deps[d]->u.atom.name, g->mod[k]);
@@ -803,52 +802,37 @@ static void dep_order(struct arena *a, const struct graph *g, const size_t *mem,
             term_vec_add(a, out, g->ins[mem[smem[x]]]);
 }
 
-/* Every module of the release's applications with its application, sorted by name (and
- * by release order, so that a lookup finds the first application as a scan would). */
-struct lib_entry {
-    const char *mod;
-    const struct relfile_app *app;
-    size_t pos;
-};
-
+/* Every module of the release's applications, sorted by name: position k is the k-th
+ * module in release order, of application app[k] (a lookup finds the first application, as
+ * a scan would). */
 struct lib_index {
-    struct lib_entry *v;
+    struct name_ix *v;
+    const struct relfile_app **app;
     size_t n;
 };
 
-static int cmp_lib_entry(const void *x, const void *y)
-{
-    const struct lib_entry *p = x, *q = y;
-    int c = strcmp(p->mod, q->mod);
-    return c ? c : (p->pos > q->pos) - (p->pos < q->pos);
-}
-
 static struct lib_index lib_index(struct arena *a, const struct relfile_app *v, size_t n)
 {
-    struct lib_index ix = {NULL, 0};
+    struct lib_index ix = {NULL, NULL, 0};
     for (size_t k = 0; k < n; k++)
         ix.n += v[k].nmods;
     ix.v = arena_alloc(a, (ix.n + 1) * sizeof *ix.v);
+    ix.app = arena_alloc(a, (ix.n + 1) * sizeof *ix.app);
     size_t m = 0;
     for (size_t k = 0; k < n; k++)
-        for (size_t j = 0; j < v[k].nmods; j++, m++)
-            ix.v[m] = (struct lib_entry){v[k].mods[j], &v[k], m};
-    qsort(ix.v, ix.n, sizeof *ix.v, cmp_lib_entry);
+        for (size_t j = 0; j < v[k].nmods; j++, m++) {
+            ix.v[m] = (struct name_ix){v[k].mods[j], m};
+            ix.app[m] = &v[k];
+        }
+    qsort(ix.v, ix.n, sizeof *ix.v, cmp_name_ix);
     return ix;
 }
 
 /* get_lib - the application (name, vsn) whose modules include MOD */
 static const struct relfile_app *get_lib(const struct term *mod, const struct lib_index *ix)
 {
-    size_t lo = 0, hi = ix->n;
-    while (lo < hi) { /* the first entry not below MOD */
-        size_t mid = lo + (hi - lo) / 2;
-        if (strcmp(ix->v[mid].mod, mod->u.atom.name) < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < ix->n && !strcmp(ix->v[lo].mod, mod->u.atom.name) ? ix->v[lo].app : NULL;
+    size_t pos = name_first(ix->v, ix->n, mod->u.atom.name);
+    return pos == SIZE_MAX ? NULL : ix->app[pos];
 }
 
 static void add_code_change(struct arena *a, const char *dir, const struct term_vec *mods,

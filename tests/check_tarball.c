@@ -66,6 +66,18 @@ static void make_tree(const char *dir)
     ck_assert_int_eq(symlink("1", p), 0);
 }
 
+/* tree_and_dest - the tree of make_tree in TREE, an empty DEST, OUT for a tarball NAME (each
+ * buffer 300 bytes) */
+static void tree_and_dest(char *tree, char *out, char *dest, const char *name)
+{
+    snprintf(tree, 300, "%s/t", base);
+    snprintf(out, 300, "%s/%s", base, name);
+    snprintf(dest, 300, "%s/x", base);
+    mkdir(tree, 0755);
+    mkdir(dest, 0755);
+    make_tree(tree);
+}
+
 START_TEST(pack_is_reproducible)
 {
     char tree1[300], tree2[300], out1[300], out2[300];
@@ -160,12 +172,7 @@ END_TEST
 START_TEST(pack_selected_paths_only)
 {
     char tree[300], out[300], dest[300], p[400];
-    snprintf(tree, sizeof tree, "%s/t", base);
-    snprintf(out, sizeof out, "%s/s.tar.gz", base);
-    snprintf(dest, sizeof dest, "%s/x", base);
-    mkdir(tree, 0755);
-    mkdir(dest, 0755);
-    make_tree(tree);
+    tree_and_dest(tree, out, dest, "s.tar.gz");
     const char *paths[] = {"releases/1", "lib/a-1"};
     struct tarball_opts o = {0};
     ck_assert_msg(tarball_pack(out, tree, paths, 2, &o) == 0, "%s", kerr_get()->msg);
@@ -278,12 +285,7 @@ static int take_listed(const char *name, const void *data, size_t len, void *ctx
 START_TEST(extract_some_writes_only_kept_files)
 {
     char tree[300], out[300], dest[300], p[400];
-    snprintf(tree, sizeof tree, "%s/t", base);
-    snprintf(out, sizeof out, "%s/k.tar.gz", base);
-    snprintf(dest, sizeof dest, "%s/x", base);
-    mkdir(tree, 0755);
-    mkdir(dest, 0755);
-    make_tree(tree);
+    tree_and_dest(tree, out, dest, "k.tar.gz");
     struct tarball_opts o = {0};
     ck_assert_msg(tarball_pack(out, tree, NULL, 0, &o) == 0, "%s", kerr_get()->msg);
     struct taken t = {0};
