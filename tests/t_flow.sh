@@ -249,6 +249,15 @@ eq "knit appup: file:consult reads stdout back, equal to the written appup" "$go
 # remove_tmp=false, wiped by the next run
 [ -d "$A/.knit_tmp/from/1.0.0/releases/1.0.0" ] && ok "remove_tmp=false: the tmp dir stays, with 1.0.0 extracted" ||
     fail "remove_tmp=false: no $A/.knit_tmp/from/1.0.0/releases/1.0.0" "$(ls -la "$A/.knit_tmp" 2>&1)"
+# only what appups and relups read is written: releases/ and the ebin .app files; the
+# changed application's beams are read in memory, ERTS and the rest stay in the archive
+FROM=$A/.knit_tmp/from/1.0.0
+present "extracted: the .rel of 1.0.0" "$FROM/releases/1.0.0/hello.rel"
+present "extracted: hello 1.0.0's .app" "$FROM/lib/hello-1.0.0/ebin/hello.app"
+present "extracted: kernel's .app" "$(ls -d "$FROM"/lib/kernel-*/ebin 2>/dev/null | head -1)/kernel.app"
+eq "not extracted: no .beam file" "$(find "$FROM" -name '*.beam' | head -3)" ""
+eq "not extracted: no ERTS file" "$(find "$FROM" -path '*/erts-*' -type f | head -3)" ""
+eq "not extracted: no bin/ file" "$(find "$FROM/bin" -type f 2>/dev/null | head -3)" ""
 
 # ============ 9. logging: -q, -l FILE
 kn "$A" -q -f -l "$T/knit.log"
