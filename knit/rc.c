@@ -954,36 +954,57 @@ static const struct term *union_of(struct arena *a, const struct term *x, const 
     return term_list(a, r.v, r.n, l);
 }
 
-/* merge_loc - one load_object_code per library, in first-seen order, first in Before */
+struct loc_ref {
+    const struct term *lib;
+    size_t idx;
+};
+
+static int cmp_loc_ref(const void *x, const void *y)
+{
+    const struct loc_ref *p = x, *q = y;
+    int c = term_compare(p->lib, q->lib);
+    return c ? c : (p->idx > q->idx) - (p->idx < q->idx);
+}
+
+/* merge_loc - one load_object_code per library, in first-seen order, first in Before. The
+ * entries of one library are found by sorting (systools scans the rest of the list for
+ * each library, which is quadratic in the number of modules loaded). */
 static int merge_loc(struct arena *a, const struct term_vec *before, struct term_vec *out)
 {
     struct term_vec loc = {0};
-    bool *used;
     for (size_t k = 0; k < before->n; k++)
         if (is(before->v[k], "load_object_code", 2))
             term_vec_add(a, &loc, before->v[k]);
-    used = arena_alloc(a, loc.n + 1);
-    for (size_t k = 0; k < loc.n; k++) {
-        if (used[k])
+    size_t n = loc.n;
+    struct loc_ref *ref = arena_alloc(a, (n + 1) * sizeof *ref);
+    for (size_t k = 0; k < n; k++)
+        ref[k] = (struct loc_ref){el(el(loc.v[k], 1), 0), k};
+    qsort(ref, n, sizeof *ref, cmp_loc_ref);
+    /* group[k]: where entry k's library starts in REF, for its first entry; SIZE_MAX else */
+    size_t *group = arena_alloc(a, (n + 1) * sizeof *group);
+    for (size_t k = 0; k < n; k++)
+        group[k] = SIZE_MAX;
+    for (size_t r = 0; r < n; r++)
+        if (r == 0 || term_compare(ref[r - 1].lib, ref[r].lib) != 0)
+            group[ref[r].idx] = r;
+    for (size_t k = 0; k < n; k++) {
+        if (group[k] == SIZE_MAX)
             continue;
+        size_t first = group[k], end = first + 1;
+        while (end < n && term_compare(ref[end].lib, ref[first].lib) == 0)
+            end++;
         const struct term *x = el(loc.v[k], 1);
         /* systools' split/2 tests the list from its end, so the last conflict is reported */
-        for (size_t j = loc.n; j-- > k + 1;) {
-            const struct term *y = el(loc.v[j], 1);
-            if (!used[j] && term_compare(el(x, 0), el(y, 0)) == 0 &&
-                term_compare(el(x, 1), el(y, 1)) != 0)
+        for (size_t r = end; r-- > first + 1;) {
+            const struct term *y = el(loc.v[ref[r].idx], 1);
+            if (term_compare(el(x, 1), el(y, 1)) != 0)
                 return err("conflicting_versions", "conflicting versions %s and %s of library %s",
                            term_show(a, el(x, 1), 400), term_show(a, el(y, 1), 400),
                            term_show(a, el(x, 0), 400));
         }
         const struct term *acc = term_nil();
-        for (size_t j = loc.n; j-- > k + 1;) {
-            const struct term *y = el(loc.v[j], 1);
-            if (!used[j] && term_compare(el(x, 0), el(y, 0)) == 0) {
-                used[j] = true;
-                acc = union_of(a, el(y, 2), acc);
-            }
-        }
+        for (size_t r = end; r-- > first + 1;)
+            acc = union_of(a, el(el(loc.v[ref[r].idx], 1), 2), acc);
         acc = union_of(a, el(x, 2), acc);
         term_vec_add(
             a, out, term_tuplev(a, 2, el(loc.v[k], 0), term_tuplev(a, 3, el(x, 0), el(x, 1), acc)));
