@@ -103,7 +103,7 @@ static int read_beam(struct arena *a, const char *path, const char *fname, const
     struct beam_info bi;
     if (!data || beam_read_facts(&s, path, (const uint8_t *)data, len, &bi) != 0)
         goto done;
-    size_t flen = strlen(fname) - strlen(".beam");
+    size_t flen = fs_stem(fname, ".beam");
     if (strlen(bi.module) != flen || memcmp(bi.module, fname, flen) != 0) {
         kerr_set(KERR_INPUT, path, 0, 0, "module '%s' is in a file named '%s'", bi.module, fname);
         goto done;
@@ -148,8 +148,8 @@ static int cmp_beam(const void *x, const void *y)
     return strcmp(((const struct appup_beam *)x)->name, ((const struct appup_beam *)y)->name);
 }
 
-/* read_ebin - every DIR/ *.beam into EB, sorted by module name; from the NB files BEAMS
- * instead when BEAMS is not NULL */
+/* read_ebin - every DIR/ *.beam into EB, sorted by module name; from the NB .beam files
+ * BEAMS instead when BEAMS is not NULL */
 static int read_ebin(struct arena *a, const char *dir, const struct appup_beam *beams, size_t nb,
                      struct ebin *eb)
 {
@@ -162,12 +162,8 @@ static int read_ebin(struct arena *a, const char *dir, const struct appup_beam *
         struct stat st; /* the directory is there all the same (its .app was extracted) */
         if (stat(dir, &st) != 0)
             return kerr_errno(dir, "cannot list");
-        v = arena_alloc(a, (nb + 1) * sizeof *v);
-        for (size_t k = 0; k < nb; k++) {
-            size_t l = strlen(beams[k].name);
-            if (l > 5 && !strcmp(beams[k].name + l - 5, ".beam"))
-                v[nn++] = beams[k];
-        }
+        v = arena_memdup(a, beams, nb * sizeof *v); /* sorted below */
+        nn = nb;
     } else {
         DIR *d = opendir(dir);
         if (!d)
@@ -175,11 +171,9 @@ static int read_ebin(struct arena *a, const char *dir, const struct appup_beam *
         const char **names = NULL;
         size_t n = 0;
         struct dirent *de;
-        while ((de = readdir(d)) != NULL) {
-            size_t l = strlen(de->d_name);
-            if (l > 5 && !strcmp(de->d_name + l - 5, ".beam"))
+        while ((de = readdir(d)) != NULL)
+            if (fs_stem(de->d_name, ".beam"))
                 strv_add(a, &names, &n, arena_strdup(a, de->d_name));
-        }
         closedir(d);
         v = arena_alloc(a, (n + 1) * sizeof *v);
         for (size_t k = 0; k < n; k++)

@@ -15,10 +15,8 @@
 /* strip_rel - systools takes release files without their extension; accept both */
 static const char *strip_rel(struct arena *a, const char *p)
 {
-    size_t n = strlen(p);
-    if (n > 4 && !strcmp(p + n - 4, ".rel"))
-        return arena_memdup(a, p, n - 4);
-    return p;
+    size_t n = fs_stem(p, ".rel");
+    return n ? arena_memdup(a, p, n) : p;
 }
 
 static int usage(const char *what, const char *arg)

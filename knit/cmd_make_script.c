@@ -1,6 +1,7 @@
 /* cmd_make_script.c - `knit make-script`: systools:make_script/2 without a VM */
 #include "arena.h"
 #include "cmd.h"
+#include "fsutil.h"
 #include "kerr.h"
 #include "relfile.h"
 #include "report.h"
@@ -72,9 +73,8 @@ int cmd_make_script(struct knit_ctx *ctx, int argc, char **argv)
     }
 
     /* systools takes the name without .rel */
-    size_t len = strlen(rel);
-    const char *name = len > 4 && !strcmp(rel + len - 4, ".rel") ? arena_memdup(&a, rel, len - 4)
-                                                                 : arena_strdup(&a, rel);
+    size_t len = fs_stem(rel, ".rel");
+    const char *name = len ? arena_memdup(&a, rel, len) : arena_strdup(&a, rel);
 
     /* Path = make_set(mk_path(Path0) ++ code:get_path()) */
     struct relfile_path path = {0, NULL, NULL};

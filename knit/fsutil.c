@@ -66,6 +66,12 @@ char *fs_read_file(struct arena *a, const char *path, size_t *len)
     return fs_read_file_stat(a, path, len, &st);
 }
 
+size_t fs_stem(const char *name, const char *suffix)
+{
+    size_t n = strlen(name), m = strlen(suffix);
+    return n > m && !memcmp(name + n - m, suffix, m) ? n - m : 0;
+}
+
 int fs_write_all(int fd, const void *p, size_t n)
 {
     const char *c = p;

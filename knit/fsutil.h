@@ -12,6 +12,9 @@
 char *fs_read_file(struct arena *a, const char *path, size_t *len);
 /* fs_read_file_stat - the same, with *ST set from the open file */
 char *fs_read_file_stat(struct arena *a, const char *path, size_t *len, struct stat *st);
+/* fs_stem - the length of NAME without SUFFIX (e.g. "mod" of "mod.beam": 3) when NAME is
+ * at least one character followed by SUFFIX; 0 otherwise */
+size_t fs_stem(const char *name, const char *suffix);
 /* fs_write_all - write all N bytes of P to FD, retrying short writes and EINTR; 0, or -1
  * with errno set (nothing recorded: the caller names the file) */
 int fs_write_all(int fd, const void *p, size_t n);

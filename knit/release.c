@@ -130,10 +130,10 @@ static const char *app_name_of(struct arena *a, const char *base, const char *eb
     if (d) {
         struct dirent *e;
         while ((e = readdir(d))) {
-            size_t l = strlen(e->d_name);
-            if (l > 4 && !strcmp(e->d_name + l - 4, ".app")) {
+            size_t l = fs_stem(e->d_name, ".app");
+            if (l) {
                 napp++;
-                one = arena_memdup(a, e->d_name, l - 4);
+                one = arena_memdup(a, e->d_name, l);
             }
         }
         closedir(d);
@@ -324,9 +324,9 @@ static void read_mods(struct arena *a, struct release_app *app)
         DIR *d = opendir(arena_sprintf(a, "%s/ebin", app->dir));
         struct dirent *e;
         while (d && (e = readdir(d))) {
-            size_t l = strlen(e->d_name);
-            if (l > 5 && !strcmp(e->d_name + l - 5, ".beam"))
-                vec_push(&ebin, arena_memdup(a, e->d_name, l - 5));
+            size_t l = fs_stem(e->d_name, ".beam");
+            if (l)
+                vec_push(&ebin, arena_memdup(a, e->d_name, l));
         }
         if (d)
             closedir(d);

@@ -684,9 +684,8 @@ static bool may_hold(struct arena *a, struct listing *l, const char *dir, const 
         struct strv v = {0};
         struct dirent *de;
         while ((de = readdir(d)) != NULL) { /* only .app files are looked up */
-            size_t len = strlen(de->d_name);
-            if (len > 4 && !memcmp(de->d_name + len - 4, ".app", 4))
-                sv_add(a, &v, arena_memdup(a, de->d_name, len));
+            if (fs_stem(de->d_name, ".app"))
+                sv_add(a, &v, arena_strdup(a, de->d_name));
         }
         closedir(d);
         l->names = v.v;

@@ -149,12 +149,6 @@ static bool comp_is(const char *name, int k, const char *want)
     return comp(name, k, &p, &n) && n == strlen(want) && !memcmp(p, want, n);
 }
 
-static bool ends_with(const char *s, const char *suffix)
-{
-    size_t n = strlen(s), m = strlen(suffix);
-    return n >= m && !memcmp(s + n - m, suffix, m);
-}
-
 /* What upgrade_extract takes from an earlier release (see upgrade.h), in either layout (top
  * level or under NAME/). */
 struct take_ctx {
@@ -182,9 +176,9 @@ static enum tarball_choice choose(const char *name, void *ctx)
         size_t dn = 0;
         if (!ebin_file(name, top, &dir, &dn, &file))
             continue;
-        if (ends_with(file, ".app") || ends_with(file, ".appup"))
+        if (fs_stem(file, ".app") || fs_stem(file, ".appup"))
             return TARBALL_WRITE;
-        if (!ends_with(file, ".beam"))
+        if (!fs_stem(file, ".beam"))
             continue;
         for (size_t i = 0; now && i < now->napps; i++) {
             size_t an = strlen(now->apps[i].name), vn = strlen(now->apps[i].vsn);
