@@ -211,15 +211,31 @@ static int take(const char *name, const void *data, size_t len, void *ctx)
     return 0;
 }
 
+static int cmp_file(const void *x, const void *y)
+{
+    const struct upgrade_file *p = x, *q = y;
+    int c = strcmp(p->dir, q->dir);
+    return c ? c : strcmp(p->beam.name, q->beam.name);
+}
+
 const struct appup_beam *upgrade_beams(struct arena *a, const struct upgrade_from *f,
                                        const char *app, const char *avsn, size_t *n)
 {
     const char *dir = arena_sprintf(a, "%s-%s", app, avsn);
-    struct appup_beam *v = arena_alloc(a, (f->nbeams + 1) * sizeof *v);
-    *n = 0;
-    for (size_t i = 0; i < f->nbeams; i++)
-        if (!strcmp(f->beams[i].dir, dir))
-            v[(*n)++] = f->beams[i].beam;
+    size_t lo = 0, hi = f->nbeams;
+    while (lo < hi) { /* the first file of DIR or after it (f->beams is sorted) */
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcmp(f->beams[mid].dir, dir) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (hi = lo; hi < f->nbeams && !strcmp(f->beams[hi].dir, dir); hi++)
+        ;
+    struct appup_beam *v = arena_alloc(a, (hi - lo + 1) * sizeof *v);
+    for (size_t i = lo; i < hi; i++)
+        v[i - lo] = f->beams[i].beam;
+    *n = hi - lo;
     return v;
 }
 
@@ -238,6 +254,14 @@ int upgrade_extract(struct arena *a, const struct cfg *c, const char *name, cons
     struct tarball_filter filter = {choose, take, &tc};
     if (tarball_extract_some(out->tarball, dest, &filter) != 0)
         return -1;
+    /* by directory, for upgrade_beams; a file twice is refused, as extracting it would be */
+    if (out->nbeams)
+        qsort(out->beams, out->nbeams, sizeof *out->beams, cmp_file);
+    for (size_t i = 1; i < out->nbeams; i++)
+        if (!cmp_file(&out->beams[i - 1], &out->beams[i]))
+            return kerr_set(KERR_INPUT, out->tarball, 0, 0,
+                            "refusing entry 'lib/%s/ebin/%s': it is in the archive twice",
+                            out->beams[i].dir, out->beams[i].beam.name);
     char *root = tarball_release_root(dest, out->tarball);
     if (!root)
         return -1;

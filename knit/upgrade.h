@@ -24,7 +24,7 @@ struct upgrade_from {
     const char *root;     /* where it was extracted (the dir holding releases/) */
     const char *rel_file; /* ROOT/releases/VSN/NAME.rel */
     struct relfile_rel rel;
-    struct upgrade_file *beams; /* the .beam files read, in archive order */
+    struct upgrade_file *beams; /* the .beam files read, sorted by dir and name */
     size_t nbeams;
 };
 

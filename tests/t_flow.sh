@@ -449,6 +449,10 @@ ln -s d1/d2/d3/d4/x/../../../.. "$C/s3/g"
 echo pwned >"$C/s4/g/pwned"
 tar -czf "$EVIL" -C "$C/good" releases -C "$C/s3" d1 g -C "$C/s4" g/pwned
 untrusted "a chain of symlinks, then a file through it" g/pwned "$T/pwned"
+# the same beam twice (read in memory, not written: refused as extracting it twice would be)
+mkdir -p "$C/s5/lib/x-0.1/ebin" && echo beam >"$C/s5/lib/x-0.1/ebin/x.beam"
+tar -czf "$EVIL" --hard-dereference -C "$C/good" releases -C "$C/s5" lib/x-0.1/ebin/x.beam lib/x-0.1/ebin/x.beam
+untrusted "the same .beam twice" lib/x-0.1/ebin/x.beam "$T/nothing"
 stray=$(find "$T" \( -name escape -o -name abs_escape -o -name pwned \) -not -path "$C/*")
 [ -z "$stray" ] && ok "untrusted: no escaped file anywhere in the test dir" || fail "untrusted: escaped files" "$stray"
 ls -A "$T/outside" | grep -q . && fail "untrusted: something was written into $T/outside" "$(ls -lA "$T/outside")"
