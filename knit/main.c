@@ -25,6 +25,7 @@ static const struct command commands[] = {
     {"all", cmd_all, "all       release, then upgrades from every earlier release found"},
     {"appup", cmd_appup, "appup     write the generated appups and print them"},
     {"relup", cmd_relup, "relup     appups + relup + upgrade tarball"},
+    {"check", cmd_check, "check     lint for hot-upgrade hazards"},
 };
 
 static const char usage_text[] =
@@ -34,7 +35,7 @@ static const char usage_text[] =
     "  release          target directory + release tarball only\n"
     "  appup  [--from VSN]...   write the generated appups and print them\n"
     "  relup  [--from VSN]...   appups + relup + upgrade tarball\n"
-    "  check            lint the current code for hot-upgrade hazards\n"
+    "  check  [--from VSN]... [--strict] [BEAM...]  lint for hot-upgrade hazards\n"
     "plumbing:\n"
     "  inspect FILE...  [--json] .beam facts (module, md5, vsn, attributes, exports,\n"
     "                   imports); any other file: its terms as io_lib:format(\"~tp.~n\")\n"

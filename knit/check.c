@@ -1,0 +1,1443 @@
+/* check.c - knit check: hot-upgrade hazards found in beams (bytecode and abstract code) */
+#include "check.h"
+
+#include "beam.h"
+#include "beam_code.h"
+#include "buf.h"
+#include "fsutil.h"
+#include "kerr.h"
+#include "log.h"
+
+#include <dirent.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* ---------------------------------------------------------------- rules */
+
+struct rule {
+    const char *id;
+    enum check_sev sev;
+    const char *fix;
+};
+
+enum {
+    R_RECEIVE,
+    R_LOOP,
+    R_FUN_STATE,
+    R_STORED_FUN,
+    R_SHARED_RECORD,
+    R_SUP_CHANGED,
+    R_SUP_NO_DOWN,
+    R_REMOVED_EXPORT,
+    R_DELETED_MODULE,
+    R_STATE_RECORD,
+    R_NO_DEBUG_INFO,
+    R_NOT_CHECKED,
+};
+
+static const struct rule rules[] = {
+    [R_RECEIVE] = {"receive_no_after", CHECK_WARNING,
+                   "give the receive an 'after' (a timeout) that loops through a fully "
+                   "qualified call (?MODULE:loop(State)), or make the process a gen_server"},
+    [R_LOOP] = {"local_loop", CHECK_WARNING,
+                "recurse with a fully qualified call (?MODULE:loop(State)) so the process "
+                "moves to the new code at its next message, or use a gen_server"},
+    [R_FUN_STATE] = {"fun_in_state", CHECK_WARNING,
+                     "keep {Module, Function} or an external fun (fun ?MODULE:f/1) in the "
+                     "state instead of a local fun, or rebuild the fun in code_change"},
+    [R_STORED_FUN] = {"stored_fun", CHECK_WARNING,
+                      "hand over an external fun (fun ?MODULE:f/N) or {M, F}: it survives "
+                      "code loading, a local fun is purged with the code that made it"},
+    [R_SHARED_RECORD] = {"shared_record_changed", CHECK_WARNING,
+                         "do not change a record that several applications share: add a new "
+                         "record (or a versioned tuple/map) and convert at the boundary, or "
+                         "upgrade every application that includes the header together and "
+                         "convert in-flight values in code_change"},
+    [R_SUP_CHANGED] = {"sup_children_changed", CHECK_WARNING,
+                       "add -knit_apply({last, {M, F, A}}) with a function that starts the "
+                       "added children (supervisor:start_child/2) and stops the removed ones "
+                       "(terminate_child/2 + delete_child/2): an update of a supervisor only "
+                       "changes the specs of children that already run"},
+    [R_SUP_NO_DOWN] = {"sup_child_no_down", CHECK_ERROR,
+                       "add -knit_apply({down, first, {M, F, A}}) with a function that "
+                       "terminates and deletes the child (supervisor:terminate_child/2 and "
+                       "delete_child/2) so the downgrade takes it away again"},
+    [R_REMOVED_EXPORT] = {"removed_export_called", CHECK_ERROR,
+                          "keep the old function exported for one more release (a wrapper "
+                          "calling the new one), or change every caller in the same upgrade"},
+    [R_DELETED_MODULE] = {"deleted_module_called", CHECK_ERROR,
+                          "keep the module for one more release, or change every caller in "
+                          "the same upgrade"},
+    [R_STATE_RECORD] = {"state_record_changed", CHECK_ERROR,
+                        "export code_change/3 (gen_statem: /4) that converts the old record "
+                        "to the new one; knit then updates the module with {advanced, Extra}"},
+    [R_NO_DEBUG_INFO] = {"no_debug_info", CHECK_INFO,
+                         "compile with debug_info (erlc +debug_info, rebar3 does by default) "
+                         "so these rules can read the source structure"},
+    [R_NOT_CHECKED] = {"not_checked", CHECK_INFO,
+                       "report the beam to knit's maintainers if it was made by a supported "
+                       "OTP release"},
+};
+
+static const char *const sev_names[] = {"info", "warning", "error"};
+
+/* ---------------------------------------------------------------- modules */
+
+struct cmod {
+    const char *name;
+    const char *app, *avsn; /* NULL for plain beams */
+    bool otp;
+    const char *path; /* for messages */
+    const uint8_t *data;
+    size_t len;
+    bool loaded, linted, noted;
+    struct beam_info info;
+    struct beam_code code;
+    bool code_ok;
+    const struct term *forms; /* the abstract code, or NULL */
+    bool forms_tried;
+};
+
+struct cx {
+    struct arena *a;
+    const struct check_opts *o;
+    struct check_report *r;
+};
+
+static int load(struct cx *c, struct cmod *m)
+{
+    if (m->loaded)
+        return 0;
+    m->loaded = true;
+    if (beam_read_facts(c->a, m->path, m->data, m->len, &m->info) != 0)
+        return -1;
+    m->name = m->info.module;
+    m->code_ok = beam_code_read(c->a, m->path, m->data, m->len, &m->code) == 0;
+    if (!m->code_ok) {
+        const char *why = arena_strdup(c->a, kerr_get()->msg);
+        kerr_clear();
+        m->code.module = m->name;
+        /* never a silent pass: say the bytecode rules could not look at it */
+        struct check_finding f = {0};
+        f.rule = rules[R_NOT_CHECKED].id;
+        f.sev = CHECK_INFO;
+        f.module = m->name;
+        f.app = m->app;
+        f.what = arena_sprintf(c->a,
+                               "the bytecode rules could not check this module: its Code chunk "
+                               "could not be decoded (%s)",
+                               why);
+        f.fix = rules[R_NOT_CHECKED].fix;
+        if (c->r->n == c->r->cap) {
+            c->r->cap = c->r->cap ? c->r->cap * 2 : 64;
+            c->r->f = xrealloc(c->r->f, c->r->cap * sizeof *c->r->f);
+        }
+        c->r->f[c->r->n++] = f;
+        c->r->count[CHECK_INFO]++;
+    }
+    return 0;
+}
+
+/* forms - the abstract code of M (erl_abstract_code in Dbgi, or an old Abst), or NULL */
+static const struct term *forms(struct cx *c, struct cmod *m)
+{
+    if (m->forms_tried)
+        return m->forms;
+    m->forms_tried = true;
+    if (!m->info.has_debug_info)
+        return NULL;
+    struct beam_info full;
+    if (beam_read_buf(c->a, m->path, m->data, m->len, &full) != 0 || !full.debug_info) {
+        kerr_clear();
+        return NULL;
+    }
+    const struct term *d = full.debug_info;
+    if (term_is_tagged(d, "debug_info_v1", 3)) {
+        const struct term *data = term_elem(d, 2);
+        if (!term_is_atom(term_elem(d, 1), "erl_abstract_code") || !term_is_tuple(data, 2))
+            return NULL;
+        d = term_elem(data, 0);
+    } else if (term_is_tagged(d, "raw_abstract_v1", 2)) {
+        d = term_elem(d, 1);
+    } else {
+        return NULL;
+    }
+    m->forms = term_is_list(d) ? d : NULL;
+    return m->forms;
+}
+
+/* ---------------------------------------------------------------- findings */
+
+static bool ignored_in(const struct term *list, const char *rule, const char *module)
+{
+    size_t n;
+    const struct term *const *el = term_list_els(list, &n);
+    for (size_t i = 0; i < n; i++) {
+        if (term_is_atom(el[i], rule))
+            return true;
+        if (term_is_tuple(el[i], 2) && term_is_atom(term_elem(el[i], 0), rule) && module &&
+            term_is_atom(term_elem(el[i], 1), module))
+            return true;
+    }
+    return false;
+}
+
+static bool silenced(struct cx *c, const struct cmod *m, const char *rule)
+{
+    if (c->o && c->o->ignore && ignored_in(c->o->ignore, rule, m ? m->name : NULL))
+        return true;
+    if (!m || !m->loaded)
+        return false;
+    size_t n;
+    const struct term *const *el = term_list_els(m->info.attributes, &n);
+    for (size_t i = 0; i < n; i++)
+        if (term_is_tuple(el[i], 2) && term_is_atom(term_elem(el[i], 0), "knit_check_ignore")) {
+            const struct term *v = term_elem(el[i], 1);
+            if (ignored_in(v, rule, NULL))
+                return true;
+            size_t k; /* -knit_check_ignore([[a, b]]) stores a list in the list */
+            const struct term *const *vv = term_list_els(v, &k);
+            for (size_t j = 0; j < k; j++)
+                if (term_is_list(vv[j]) && ignored_in(vv[j], rule, NULL))
+                    return true;
+        }
+    return false;
+}
+
+static void add(struct cx *c, const struct cmod *m, int rule, const char *file, unsigned line,
+                const char *func, const char *from, const char *what)
+{
+    if (silenced(c, m, rules[rule].id)) {
+        c->r->silenced++;
+        return;
+    }
+    struct check_report *r = c->r;
+    if (r->n == r->cap) {
+        r->cap = r->cap ? r->cap * 2 : 64;
+        r->f = xrealloc(r->f, r->cap * sizeof *r->f);
+    }
+    struct check_finding *f = &r->f[r->n++];
+    f->rule = rules[rule].id;
+    f->sev = rules[rule].sev;
+    f->module = m ? m->name : NULL;
+    f->app = m ? m->app : NULL;
+    f->file = file;
+    f->line = line;
+    f->function = func;
+    f->from = from;
+    f->what = what;
+    f->fix = rules[rule].fix;
+    r->count[f->sev]++;
+}
+
+/* code_loc - file and line of line-table entry LINE of M */
+static void code_loc(const struct cmod *m, uint32_t line, const char **file, unsigned *ln)
+{
+    *file = NULL;
+    *ln = 0;
+    if (line == 0 || line > m->code.nlines)
+        return;
+    uint32_t f = m->code.line_file[line];
+    *file = f < m->code.nfnames ? m->code.fnames[f] : NULL;
+    *ln = m->code.line_no[line];
+}
+
+static const char *fa(struct cx *c, const struct bc_func *f)
+{
+    return arena_sprintf(c->a, "%s/%u", f->name, f->arity);
+}
+
+/* ---------------------------------------------------------------- single-version rules */
+
+static bool in_list(const char *s, const char *const *list)
+{
+    for (size_t i = 0; list[i]; i++)
+        if (!strcmp(s, list[i]))
+            return true;
+    return false;
+}
+
+static bool prefixed(const char *s, const char *const *list)
+{
+    for (size_t i = 0; list[i]; i++)
+        if (!strncmp(s, list[i], strlen(list[i])))
+            return true;
+    return false;
+}
+
+/* spawn_mf - for a spawn of M:F(Args) by MFA, which x registers hold M and F; -1 when the
+ * import is no such spawn, -2 when it spawns a fun */
+static int spawn_kind(const struct bc_import *im, int *xm)
+{
+    static const char *const fns[] = {"spawn",       "spawn_link", "spawn_monitor", "spawn_opt",
+                                      "start",       "start_link", "start_monitor", NULL};
+    bool erl = !strcmp(im->mod, "erlang"), pl = !strcmp(im->mod, "proc_lib");
+    if (!(erl || pl) || !in_list(im->fun, fns) || (erl && !strncmp(im->fun, "start", 5)))
+        return -1;
+    if (im->arity <= 2)
+        return -2;
+    /* spawn(M, F, A), spawn_opt(M, F, A, O), proc_lib:start(M, F, A, ...): M in x0;
+     * spawn(Node, M, F, A) and spawn_opt(Node, M, F, A, O): M in x1 */
+    bool node = erl && ((im->arity == 4 && strcmp(im->fun, "spawn_opt")) || im->arity == 5);
+    *xm = node ? 1 : 0;
+    return 0;
+}
+
+/* next_call - the first call event after event I of function F, or NULL */
+static const struct bc_event *next_call(const struct cmod *m, const struct bc_func *f, size_t i)
+{
+    for (size_t k = i + 1; k < f->ev_hi; k++) {
+        uint8_t kd = m->code.ev[k].kind;
+        if (kd == BC_CALL || kd == BC_TAIL || kd == BC_EXT || kd == BC_EXT_TAIL)
+            return &m->code.ev[k];
+    }
+    return NULL;
+}
+
+/* consumes - whether a call of IM uses a fun and drops it (lists:map, maps:fold, ...) */
+static bool consumes(const struct bc_import *im)
+{
+    static const char *const mods[] = {
+        "lists",    "maps", "sets",   "ordsets", "gb_sets", "gb_trees", "dict",  "orddict",
+        "proplists", "string", "binary", "unicode", "io",  "io_lib",  "logger", "error_logger",
+        "rpc",      "erpc", "mnesia", "timer",   "proc_lib", "array",   "digraph", "queue",
+        "file",     "filelib", "re",   "erl_eval", "sys",   NULL};
+    if (in_list(im->mod, mods))
+        return true;
+    if (!strcmp(im->mod, "erlang"))
+        return strcmp(im->fun, "put") && strcmp(im->fun, "send_after") &&
+               strcmp(im->fun, "start_timer") && strcmp(im->fun, "send");
+    if (!strcmp(im->mod, "ets"))
+        return strcmp(im->fun, "insert") && strcmp(im->fun, "insert_new");
+    return false;
+}
+
+/* stores - whether a call of IM keeps a fun beyond the call (a registered callback) */
+static bool stores(const struct beam_code *code, const struct bc_import *im)
+{
+    static const char *const pre[] = {"attach",       "subscribe",    "register",
+                                      "add_handler",  "add_hook",     "add_callback",
+                                      "set_callback", "set_handler",  "add_primary_filter",
+                                      "add_filter",   "install",      NULL};
+    if (!strcmp(im->mod, code->module))
+        return false; /* the module's own functions: not another module */
+    if (!strcmp(im->mod, "persistent_term") && !strcmp(im->fun, "put"))
+        return true;
+    if (!strcmp(im->mod, "ets") && (!strcmp(im->fun, "insert") || !strcmp(im->fun, "insert_new")))
+        return true;
+    if (!strcmp(im->mod, "application") && !strcmp(im->fun, "set_env"))
+        return true;
+    if (!strcmp(im->mod, "erlang"))
+        return false;
+    return prefixed(im->fun, pre);
+}
+
+static bool is_callback(const struct cmod *m, const struct bc_func *f, bool statem)
+{
+    if (!strcmp(f->name, "init") && f->arity == 1)
+        return true;
+    if (!strncmp(f->name, "handle_", 7) || !strcmp(f->name, "code_change"))
+        return true;
+    if (statem && f->arity == 3) { /* state functions: exported, arity 3 */
+        for (size_t i = 0; i < m->info.nexports; i++)
+            if (m->info.exports[i].arity == 3 && !strcmp(m->info.exports[i].fun, f->name))
+                return true;
+    }
+    return false;
+}
+
+static bool has_behaviour(const struct cmod *m, const char *const *names)
+{
+    for (size_t i = 0; i < m->info.nbehaviours; i++)
+        if (in_list(m->info.behaviours[i], names))
+            return true;
+    return false;
+}
+
+static const char *const server_behaviours[] = {"gen_server", "gen_statem", "gen_event",
+                                                "gen_fsm", "supervisor_bridge", NULL};
+
+/* tail_cycle - whether function I gets back to itself through local tail calls */
+static bool tail_cycle(const struct beam_code *code, size_t i, size_t at, int depth,
+                       uint8_t *seen)
+{
+    const struct bc_func *f = &code->funcs[at];
+    for (size_t k = f->ev_lo; k < f->ev_hi; k++) {
+        if (code->ev[k].kind != BC_TAIL)
+            continue;
+        int32_t t = code->ev[k].arg < code->nlabels ? code->label_func[code->ev[k].arg] : -1;
+        if (t < 0)
+            continue;
+        if ((size_t)t == i)
+            return true;
+        if (depth > 0 && !seen[t]) {
+            seen[t] = 1;
+            if (tail_cycle(code, i, (size_t)t, depth - 1, seen))
+                return true;
+        }
+    }
+    return false;
+}
+
+static void lint(struct cx *c, struct cmod *m, const char *from)
+{
+    if (m->linted || !m->code_ok)
+        return;
+    m->linted = true;
+    const struct beam_code *code = &m->code;
+    size_t nf = code->nfuncs;
+    if (nf == 0)
+        return;
+    uint8_t *entry = arena_alloc(c->a, nf);
+    uint8_t *seen = arena_alloc(c->a, nf);
+    /* spawn entry points: funs and M:F handed to spawn functions */
+    for (size_t i = 0; i < nf; i++) {
+        const struct bc_func *f = &code->funcs[i];
+        for (size_t k = f->ev_lo; k < f->ev_hi; k++) {
+            const struct bc_event *e = &code->ev[k];
+            if (e->kind == BC_MAKE_FUN && e->arg < code->nfuns) {
+                const struct bc_event *n = next_call(m, f, k);
+                int xm;
+                if (n && (n->kind == BC_EXT || n->kind == BC_EXT_TAIL) &&
+                    spawn_kind(&code->imports[n->arg], &xm) == -2) {
+                    const struct bc_func *g = beam_code_func_at(code, code->fun_labels[e->arg]);
+                    if (g) {
+                        entry[g - code->funcs] = 1;
+                        /* spawn(fun() -> loop(S) end): the wrapper's tail call is the entry */
+                        for (size_t q = g->ev_lo; q < g->ev_hi; q++)
+                            if (code->ev[q].kind == BC_TAIL) {
+                                const struct bc_func *h = beam_code_func_at(code, code->ev[q].arg);
+                                if (h)
+                                    entry[h - code->funcs] = 1;
+                            }
+                    }
+                }
+            } else if (e->kind == BC_EXT || e->kind == BC_EXT_TAIL) {
+                int xm;
+                if (spawn_kind(&code->imports[e->arg], &xm) == 0 && e->x[xm] &&
+                    e->x[xm] <= code->natoms && !strcmp(code->atoms[e->x[xm]], code->module) &&
+                    e->x[xm + 1] && e->x[xm + 1] <= code->natoms)
+                    for (size_t j = 0; j < nf; j++)
+                        if (!strcmp(code->funcs[j].name, code->atoms[e->x[xm + 1]]))
+                            entry[j] = 1;
+            }
+        }
+    }
+    bool server = has_behaviour(m, server_behaviours);
+    static const char *const statem[] = {"gen_statem", NULL};
+    bool is_statem = has_behaviour(m, statem);
+    for (size_t i = 0; i < nf; i++) {
+        const struct bc_func *f = &code->funcs[i];
+        memset(seen, 0, nf);
+        bool cycle = tail_cycle(code, i, i, 4, seen);
+        bool ext_self = false;
+        for (size_t k = f->ev_lo; k < f->ev_hi; k++) {
+            const struct bc_event *e = &code->ev[k];
+            if (e->kind == BC_EXT || e->kind == BC_EXT_TAIL) {
+                const struct bc_import *im = &code->imports[e->arg];
+                ext_self = ext_self || (!strcmp(im->mod, code->module) &&
+                                        !strcmp(im->fun, f->name) && im->arity == f->arity);
+            }
+        }
+        bool loop = cycle || ext_self || entry[i];
+        const char *file;
+        unsigned line;
+        if (cycle && (f->receives || entry[i])) {
+            uint32_t at = f->line;
+            for (size_t k = f->ev_lo; k < f->ev_hi; k++)
+                if (code->ev[k].kind == BC_TAIL) {
+                    const struct bc_func *g = beam_code_func_at(code, code->ev[k].arg);
+                    if (g == f || (g && (memset(seen, 0, nf),
+                                         tail_cycle(code, i, (size_t)(g - code->funcs), 4, seen) ||
+                                             g == f))) {
+                        at = code->ev[k].line;
+                        break;
+                    }
+                }
+            code_loc(m, at, &file, &line);
+            add(c, m, R_LOOP, file, line, fa(c, f), from,
+                arena_sprintf(c->a,
+                              "%s:%s/%u is a process loop (%s) that recurses with a local call: "
+                              "the process stays on the old code when %s is loaded again, and "
+                              "the purge at the next load kills it",
+                              m->name, f->name, f->arity,
+                              entry[i] ? "a spawned entry point" : "it receives", m->name));
+        }
+        if (loop) {
+            for (size_t k = f->ev_lo; k < f->ev_hi; k++)
+                if (code->ev[k].kind == BC_WAIT) {
+                    code_loc(m, code->ev[k].line, &file, &line);
+                    add(c, m, R_RECEIVE, file, line, fa(c, f), from,
+                        arena_sprintf(c->a,
+                                      "receive without 'after' in the process loop %s/%u: a "
+                                      "process blocked there never reaches the new code, "
+                                      "and the second load of %s kills it",
+                                      f->name, f->arity, m->name));
+                    break;
+                }
+        }
+        bool cb = server && is_callback(m, f, is_statem);
+        bool said_state = false;
+        for (size_t k = f->ev_lo; k < f->ev_hi; k++) {
+            const struct bc_event *e = &code->ev[k];
+            if (e->kind != BC_MAKE_FUN)
+                continue;
+            const struct bc_event *n = next_call(m, f, k);
+            const struct bc_import *im =
+                n && (n->kind == BC_EXT || n->kind == BC_EXT_TAIL) ? &code->imports[n->arg] : NULL;
+            int xm;
+            if (im && stores(code, im)) {
+                code_loc(m, e->line, &file, &line);
+                add(c, m, R_STORED_FUN, file, line, fa(c, f), from,
+                    arena_sprintf(c->a,
+                                  "a local fun made in %s/%u is handed to %s:%s/%u, which "
+                                  "keeps it: once %s is loaded twice the fun's code is purged "
+                                  "and whoever calls it crashes (badfun)",
+                                  f->name, f->arity, im->mod, im->fun, im->arity, m->name));
+            } else if (cb && !said_state && !(im && (consumes(im) || spawn_kind(im, &xm) != -1))) {
+                said_state = true;
+                code_loc(m, e->line, &file, &line);
+                add(c, m, R_FUN_STATE, file, line, fa(c, f), from,
+                    arena_sprintf(c->a,
+                                  "the callback %s/%u makes a local fun that can end up in the "
+                                  "process state: after %s is loaded twice, calling it "
+                                  "crashes the process (badfun)",
+                                  f->name, f->arity, m->name));
+            }
+        }
+    }
+}
+
+/* ---------------------------------------------------------------- abstract code */
+
+/* is_anno - whether T is a form's annotation (Line, {Line, Col} or an anno list) */
+static bool is_anno(const struct term *t)
+{
+    if (t->type == TERM_INT)
+        return true;
+    if (term_is_tuple(t, 2) && term_elem(t, 0)->type == TERM_INT)
+        return true;
+    if (t->type == TERM_NIL)
+        return true;
+    if (t->type == TERM_LIST) {
+        const struct term *h = t->u.list.el[0];
+        return term_is_tuple(h, 2) && term_elem(h, 0)->type == TERM_ATOM;
+    }
+    return false;
+}
+
+static unsigned anno_line(const struct term *t)
+{
+    if (t->type == TERM_INT)
+        return (unsigned)t->u.i;
+    if (term_is_tuple(t, 2) && term_elem(t, 0)->type == TERM_INT)
+        return (unsigned)term_elem(t, 0)->u.i;
+    if (term_is_list(t)) {
+        const struct term *l = term_proplist_get(t, "location");
+        return l ? anno_line(l) : 0;
+    }
+    return 0;
+}
+
+/* skip_anno - whether element 1 of tuple T is an annotation to leave out of comparisons */
+static bool skip_anno(const struct term *t)
+{
+    return t->u.tuple.n >= 2 && t->u.tuple.el[0]->type == TERM_ATOM &&
+           !term_is_atom(t->u.tuple.el[0], "clauses") && is_anno(t->u.tuple.el[1]);
+}
+
+static uint64_t mix(uint64_t h, const void *p, size_t n)
+{
+    const uint8_t *b = p;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ b[i]) * 0x100000001b3ULL;
+    return h;
+}
+
+/* hash - a hash of abstract code T with line annotations left out */
+static uint64_t hash(uint64_t h, const struct term *t)
+{
+    uint8_t ty = t->type;
+    h = mix(h, &ty, 1);
+    switch (t->type) {
+    case TERM_INT:
+        return mix(h, &t->u.i, sizeof t->u.i);
+    case TERM_ATOM:
+        return mix(h, t->u.atom.name, t->u.atom.len);
+    case TERM_BITS:
+        return mix(h, t->u.bits.data, (t->u.bits.nbits + 7) / 8);
+    case TERM_FLOAT:
+        return mix(h, &t->u.f, sizeof t->u.f);
+    case TERM_TUPLE:
+        for (size_t i = 0; i < t->u.tuple.n; i++)
+            if (!(i == 1 && skip_anno(t)))
+                h = hash(h, t->u.tuple.el[i]);
+        return h;
+    case TERM_LIST:
+        for (size_t i = 0; i < t->u.list.n; i++)
+            h = hash(h, t->u.list.el[i]);
+        return hash(h, t->u.list.tail);
+    case TERM_MAP:
+        for (size_t i = 0; i < t->u.map.n; i++)
+            h = hash(hash(h, t->u.map.keys[i]), t->u.map.vals[i]);
+        return h;
+    default:
+        return h;
+    }
+}
+
+/* visit - call FN on every tuple inside T */
+static void visit(const struct term *t, void (*fn)(const struct term *, void *), void *arg)
+{
+    if (t->type == TERM_TUPLE) {
+        fn(t, arg);
+        for (size_t i = 0; i < t->u.tuple.n; i++)
+            visit(t->u.tuple.el[i], fn, arg);
+    } else if (t->type == TERM_LIST) {
+        for (size_t i = 0; i < t->u.list.n; i++)
+            visit(t->u.list.el[i], fn, arg);
+    }
+}
+
+static const char *atom_of(const struct term *t)
+{
+    return t && t->type == TERM_ATOM ? t->u.atom.name : NULL;
+}
+
+/* A function form and its line. */
+struct fform {
+    const struct term *form;
+    unsigned line;
+};
+
+/* find_function - the form of NAME/ARITY in FORMS */
+static bool find_function(const struct term *fs, const char *name, long arity, struct fform *out)
+{
+    size_t n;
+    const struct term *const *el = term_list_els(fs, &n);
+    for (size_t i = 0; i < n; i++) {
+        const struct term *f = el[i];
+        if (term_is_tagged(f, "function", 5) && term_is_atom(term_elem(f, 2), name) &&
+            term_elem(f, 3)->type == TERM_INT && term_elem(f, 3)->u.i == arity) {
+            out->form = f;
+            out->line = anno_line(term_elem(f, 1));
+            return true;
+        }
+    }
+    return false;
+}
+
+/* A record definition. */
+struct rec {
+    const char *name;
+    const char *file; /* the file that defines it (an .hrl for a shared one) */
+    unsigned line;
+    const char *fields; /* "a,b,c" */
+};
+
+static const char *field_names(struct arena *a, const struct term *fields)
+{
+    struct buf b = BUF_INIT;
+    size_t n;
+    const struct term *const *el = term_list_els(fields, &n);
+    for (size_t i = 0; i < n; i++) {
+        const struct term *f = el[i];
+        if (term_is_tagged(f, "typed_record_field", 3))
+            f = term_elem(f, 1);
+        const char *nm = f->type == TERM_TUPLE && f->u.tuple.n >= 3
+                             ? atom_of(term_elem(term_elem(f, 2), 2))
+                             : NULL;
+        buf_addf(&b, "%s%s", i ? "," : "", nm ? nm : "?");
+    }
+    const char *s = arena_strdup(a, buf_cstr(&b));
+    buf_free(&b);
+    return s;
+}
+
+/* records - the records FORMS defines, with the file each comes from */
+static struct rec *records(struct arena *a, const struct term *fs, size_t *nout)
+{
+    size_t n;
+    const struct term *const *el = term_list_els(fs, &n);
+    struct rec *v = arena_alloc(a, (n + 1) * sizeof *v);
+    size_t k = 0;
+    const char *file = "";
+    for (size_t i = 0; i < n; i++) {
+        const struct term *f = el[i];
+        if (!term_is_tagged(f, "attribute", 4))
+            continue;
+        const struct term *val = term_elem(f, 3);
+        if (term_is_atom(term_elem(f, 2), "file") && term_is_tuple(val, 2)) {
+            const char *t = term_text(a, term_elem(val, 0));
+            if (t)
+                file = t;
+        } else if (term_is_atom(term_elem(f, 2), "record") && term_is_tuple(val, 2) &&
+                   atom_of(term_elem(val, 0))) {
+            v[k].name = atom_of(term_elem(val, 0));
+            v[k].file = file;
+            v[k].line = anno_line(term_elem(f, 1));
+            v[k].fields = field_names(a, term_elem(val, 1));
+            k++;
+        }
+    }
+    *nout = k;
+    return v;
+}
+
+static const struct rec *find_rec(const struct rec *v, size_t n, const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(v[i].name, name))
+            return &v[i];
+    return NULL;
+}
+
+static const char *first_file(struct arena *a, const struct term *fs)
+{
+    size_t n;
+    const struct term *const *el = term_list_els(fs, &n);
+    for (size_t i = 0; i < n; i++)
+        if (term_is_tagged(el[i], "attribute", 4) && term_is_atom(term_elem(el[i], 2), "file") &&
+            term_is_tuple(term_elem(el[i], 3), 2))
+            return term_text(a, term_elem(term_elem(el[i], 3), 0));
+    return NULL;
+}
+
+/* The closure of a function over local calls, for supervisors' init/1. */
+struct closure {
+    const struct term *fs;
+    const struct term **funs;
+    size_t n, cap;
+    struct arena *a;
+};
+
+static void closure_add(struct closure *cl, const char *name, long arity);
+
+static void closure_visit(const struct term *t, void *arg)
+{
+    struct closure *cl = arg;
+    if (term_is_tagged(t, "call", 4)) {
+        const struct term *f = term_elem(t, 2);
+        long ar = term_list_len(term_elem(t, 3));
+        if (term_is_tagged(f, "atom", 3) && ar >= 0)
+            closure_add(cl, atom_of(term_elem(f, 2)), ar);
+    }
+}
+
+static void closure_add(struct closure *cl, const char *name, long arity)
+{
+    struct fform ff;
+    if (!name || !find_function(cl->fs, name, arity, &ff))
+        return;
+    for (size_t i = 0; i < cl->n; i++)
+        if (cl->funs[i] == ff.form)
+            return;
+    if (cl->n == cl->cap) {
+        size_t cap = cl->cap ? cl->cap * 2 : 8;
+        const struct term **v = arena_alloc(cl->a, cap * sizeof *v);
+        if (cl->n)
+            memcpy(v, cl->funs, cl->n * sizeof *v);
+        cl->funs = v;
+        cl->cap = cap;
+    }
+    cl->funs[cl->n++] = ff.form;
+    visit(ff.form, closure_visit, cl);
+}
+
+/* Child ids found in child specs: #{id => Id, ...} and {Id, {M, F, A}, ...}. */
+struct ids {
+    struct arena *a;
+    const char **v;
+    size_t n, cap;
+};
+
+static const char *expr_text(struct arena *a, const struct term *e)
+{
+    if (term_is_tagged(e, "atom", 3) || term_is_tagged(e, "integer", 3))
+        return term_elem(e, 2)->type == TERM_ATOM
+                   ? atom_of(term_elem(e, 2))
+                   : arena_sprintf(a, "%lld", (long long)term_elem(e, 2)->u.i);
+    if (term_is_tagged(e, "string", 3)) {
+        const char *s = term_charlist(a, term_elem(e, 2));
+        return arena_sprintf(a, "\"%s\"", s ? s : "");
+    }
+    return arena_sprintf(a, "<expression %016llx>", (unsigned long long)hash(14695981039346656037ULL, e));
+}
+
+static void ids_add(struct ids *s, const char *id)
+{
+    for (size_t i = 0; i < s->n; i++)
+        if (!strcmp(s->v[i], id))
+            return;
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 8;
+        const char **v = arena_alloc(s->a, cap * sizeof *v);
+        if (s->n)
+            memcpy(v, s->v, s->n * sizeof *v);
+        s->v = v;
+        s->cap = cap;
+    }
+    s->v[s->n++] = id;
+}
+
+static void ids_visit(const struct term *t, void *arg)
+{
+    struct ids *s = arg;
+    if ((term_is_tagged(t, "map", 3) || term_is_tagged(t, "map", 4))) {
+        size_t n;
+        const struct term *const *el = term_list_els(term_elem(t, t->u.tuple.n - 1), &n);
+        for (size_t i = 0; i < n; i++)
+            if (el[i]->type == TERM_TUPLE && el[i]->u.tuple.n == 4 &&
+                term_is_tagged(term_elem(el[i], 2), "atom", 3) &&
+                term_is_atom(term_elem(term_elem(el[i], 2), 2), "id"))
+                ids_add(s, expr_text(s->a, term_elem(el[i], 3)));
+    } else if (term_is_tagged(t, "tuple", 3)) {
+        size_t n;
+        const struct term *const *el = term_list_els(term_elem(t, 2), &n);
+        if (n == 6 && term_is_tagged(el[1], "tuple", 3) && term_list_len(term_elem(el[1], 2)) == 3)
+            ids_add(s, expr_text(s->a, el[0]));
+    }
+}
+
+static bool has_id(const struct ids *s, const char *id)
+{
+    for (size_t i = 0; i < s->n; i++)
+        if (!strcmp(s->v[i], id))
+            return true;
+    return false;
+}
+
+/* applies - whether M has a knit_apply for the upgrade (UP) and for the downgrade (DOWN) */
+static void applies(const struct cmod *m, bool *up, bool *down)
+{
+    *up = *down = false;
+    size_t n;
+    const struct term *const *el = term_list_els(m->info.attributes, &n);
+    for (size_t i = 0; i < n; i++) {
+        if (!term_is_tuple(el[i], 2) || !term_is_atom(term_elem(el[i], 0), "knit_apply"))
+            continue;
+        const struct term *v = term_elem(el[i], 1);
+        size_t k;
+        const struct term *const *vv = term_list_els(v, &k);
+        for (size_t j = 0; j < k; j++) {
+            const struct term *x = vv[j];
+            size_t kk = 1;
+            const struct term *const *xs = &vv[j];
+            if (term_is_list(x) && x->type == TERM_LIST)
+                xs = term_list_els(x, &kk);
+            for (size_t q = 0; q < kk; q++) {
+                const struct term *y = xs[q];
+                /* {up | down, Phase, {M,F,A}}: the third element is a tuple, where {M,F,A}
+                 * has its argument list */
+                if (term_is_tuple(y, 3) && term_is_tuple(term_elem(y, 2), 3) &&
+                    (term_is_atom(term_elem(y, 0), "up") || term_is_atom(term_elem(y, 0), "down"))) {
+                    if (term_is_atom(term_elem(y, 0), "down"))
+                        *down = true;
+                    else
+                        *up = true;
+                } else {
+                    *up = true;
+                }
+            }
+        }
+    }
+}
+
+static bool exports_code_change(const struct cmod *m)
+{
+    for (size_t i = 0; i < m->info.nexports; i++)
+        if (!strcmp(m->info.exports[i].fun, "code_change"))
+            return true;
+    return false;
+}
+
+/* ---------------------------------------------------------------- version rules */
+
+struct set {
+    struct cmod *m; /* sorted by name */
+    size_t n;
+};
+
+static int cmp_mod(const void *x, const void *y)
+{
+    return strcmp(((const struct cmod *)x)->name, ((const struct cmod *)y)->name);
+}
+
+static struct cmod *set_find(const struct set *s, const char *name)
+{
+    size_t lo = 0, hi = s->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(s->m[mid].name, name);
+        if (c == 0)
+            return &s->m[mid];
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+/* note_no_debug - once per module: which rules could not read it */
+static void note_no_debug(struct cx *c, struct cmod *m, const char *from, const char *which,
+                          const char *rules_text)
+{
+    if (m->noted)
+        return;
+    m->noted = true;
+    add(c, m, R_NO_DEBUG_INFO, NULL, 0, NULL, from,
+        arena_sprintf(c->a, "%s has no debug info in %s: %s could not check it", m->name, which,
+                      rules_text));
+}
+
+static void sup_rule(struct cx *c, struct cmod *old, struct cmod *new, const char *from)
+{
+    const struct term *fo = forms(c, old), *fn = forms(c, new);
+    struct closure co = {fo, NULL, 0, 0, c->a}, cn = {fn, NULL, 0, 0, c->a};
+    closure_add(&co, "init", 1);
+    closure_add(&cn, "init", 1);
+    uint64_t ho = 14695981039346656037ULL, hn = ho;
+    for (size_t i = 0; i < co.n; i++)
+        ho = hash(ho, co.funs[i]);
+    for (size_t i = 0; i < cn.n; i++)
+        hn = hash(hn, cn.funs[i]);
+    if (ho == hn)
+        return;
+    struct ids io = {c->a, NULL, 0, 0}, in = {c->a, NULL, 0, 0};
+    for (size_t i = 0; i < co.n; i++)
+        visit(co.funs[i], ids_visit, &io);
+    for (size_t i = 0; i < cn.n; i++)
+        visit(cn.funs[i], ids_visit, &in);
+    struct buf added = BUF_INIT, removed = BUF_INIT;
+    for (size_t i = 0; i < in.n; i++)
+        if (!has_id(&io, in.v[i]))
+            buf_addf(&added, "%s%s", added.len ? ", " : "", in.v[i]);
+    for (size_t i = 0; i < io.n; i++)
+        if (!has_id(&in, io.v[i]))
+            buf_addf(&removed, "%s%s", removed.len ? ", " : "", io.v[i]);
+    bool up, down;
+    applies(new, &up, &down);
+    struct fform ff = {NULL, 0};
+    find_function(fn, "init", 1, &ff);
+    const char *file = first_file(c->a, fn);
+    if (added.len && !down)
+        add(c, new, R_SUP_NO_DOWN, file, ff.line, "init/1", from,
+            arena_sprintf(c->a,
+                          "the upgrade from %s adds the child %s to the supervisor %s, and no "
+                          "knit_apply {down, ...} removes it: after a downgrade the old "
+                          "supervisor code meets a child spec it does not know and the "
+                          "supervisor (and its tree) crashes",
+                          from, buf_cstr(&added), new->name));
+    if (!up)
+        add(c, new, R_SUP_CHANGED, file, ff.line, "init/1", from,
+            arena_sprintf(c->a,
+                          "the child specs of the supervisor %s changed since %s%s%s%s%s and "
+                          "no knit_apply starts or stops children: the update only changes "
+                          "the specs of running children, so added children never start and "
+                          "removed ones keep running",
+                          new->name, from, added.len ? "; added: " : "", buf_cstr(&added),
+                          removed.len ? "; removed: " : "", buf_cstr(&removed)));
+    buf_free(&added);
+    buf_free(&removed);
+}
+
+struct rec_uses {
+    const char **names;
+    size_t n, cap;
+    struct arena *a;
+};
+
+static void rec_visit(const struct term *t, void *arg)
+{
+    struct rec_uses *u = arg;
+    if (term_is_tagged(t, "record", 4) && atom_of(term_elem(t, 2))) {
+        if (u->n == u->cap) {
+            size_t cap = u->cap ? u->cap * 2 : 8;
+            const char **v = arena_alloc(u->a, cap * sizeof *v);
+            if (u->n)
+                memcpy(v, u->names, u->n * sizeof *v);
+            u->names = v;
+            u->cap = cap;
+        }
+        u->names[u->n++] = atom_of(term_elem(t, 2));
+    }
+}
+
+static void state_rule(struct cx *c, struct cmod *old, struct cmod *new, const char *from)
+{
+    const struct term *fo = forms(c, old), *fn = forms(c, new);
+    size_t nro, nrn;
+    struct rec *ro = records(c->a, fo, &nro), *rn = records(c->a, fn, &nrn);
+    struct rec_uses u = {NULL, 0, 0, c->a};
+    struct fform ff;
+    if (find_function(fn, "init", 1, &ff))
+        visit(ff.form, rec_visit, &u);
+    for (size_t i = 0; i < nrn; i++) {
+        bool cand = !strcmp(rn[i].name, "state");
+        for (size_t k = 0; k < u.n && !cand; k++)
+            cand = !strcmp(u.names[k], rn[i].name);
+        const struct rec *o = cand ? find_rec(ro, nro, rn[i].name) : NULL;
+        if (!o || !strcmp(o->fields, rn[i].fields) || exports_code_change(new))
+            continue;
+        add(c, new, R_STATE_RECORD, rn[i].file[0] ? rn[i].file : NULL, rn[i].line, NULL, from,
+            arena_sprintf(c->a,
+                          "the state record #%s{} of %s changed since %s (fields %s -> %s) and "
+                          "%s exports no code_change: it is loaded without converting the "
+                          "state, and the running process crashes on its next message when "
+                          "the new code matches the old record",
+                          rn[i].name, new->name, from, o->fields, rn[i].fields, new->name));
+    }
+}
+
+static bool is_hrl(const char *f)
+{
+    size_t n = strlen(f);
+    return n > 4 && !strcmp(f + n - 4, ".hrl");
+}
+
+static const char *base_name(const char *f)
+{
+    const char *s = strrchr(f, '/');
+    return s ? s + 1 : f;
+}
+
+/* shared_records - records from an .hrl whose fields changed between OLD and NEW, checked for
+ * includers in other applications of the new release NOW */
+static void shared_records(struct cx *c, struct cmod *old, struct cmod *new, struct set *now,
+                           const char *from, bool *hrl_seen_any)
+{
+    size_t nro, nrn;
+    struct rec *ro = records(c->a, forms(c, old), &nro), *rn = records(c->a, forms(c, new), &nrn);
+    for (size_t i = 0; i < nrn; i++) {
+        if (!is_hrl(rn[i].file))
+            continue;
+        const struct rec *o = find_rec(ro, nro, rn[i].name);
+        if (!o || !strcmp(o->fields, rn[i].fields))
+            continue;
+        *hrl_seen_any = true;
+        /* who includes it: modules of the release with a record of that name from an .hrl
+         * of that name */
+        const char *hb = base_name(rn[i].file);
+        struct buf apps = BUF_INIT;
+        size_t napps = 0;
+        const char **seen = arena_alloc(c->a, (now->n + 1) * sizeof *seen);
+        for (size_t k = 0; k < now->n; k++) {
+            struct cmod *m = &now->m[k];
+            if (m->otp || !m->app)
+                continue;
+            bool dup = false;
+            for (size_t q = 0; q < napps && !dup; q++)
+                dup = !strcmp(seen[q], m->app);
+            if (dup || load(c, m) != 0 || !forms(c, m))
+                continue;
+            size_t nr;
+            struct rec *r = records(c->a, m->forms, &nr);
+            for (size_t q = 0; q < nr; q++)
+                if (!strcmp(r[q].name, rn[i].name) && is_hrl(r[q].file) &&
+                    !strcmp(base_name(r[q].file), hb)) {
+                    seen[napps++] = m->app;
+                    buf_addf(&apps, "%s%s (%s)", apps.len ? ", " : "", m->app, m->name);
+                    break;
+                }
+        }
+        if (napps >= 2)
+            add(c, new, R_SHARED_RECORD, rn[i].file, rn[i].line, NULL, from,
+                arena_sprintf(c->a,
+                              "the record #%s{} of %s changed since %s (fields %s -> %s) and "
+                              "%zu applications include it: %s; values built by one side's "
+                              "old code (in messages, ETS, process state) do not match the "
+                              "other side's new code during and after the upgrade",
+                              rn[i].name, hb, from, o->fields, rn[i].fields, napps,
+                              buf_cstr(&apps)));
+        buf_free(&apps);
+    }
+}
+
+/* A removed export or deleted module, for the search of callers. */
+struct gone {
+    const char *mod, *fun; /* FUN NULL: the whole module was deleted */
+    unsigned arity;
+    const char *app;
+};
+
+static void callers(struct cx *c, struct set *now, const struct gone *g, size_t ng,
+                    const char *from)
+{
+    if (ng == 0)
+        return;
+    static const char *const rpcs[] = {"call", "cast", "block_call", "async_call", "send_request",
+                                       NULL};
+    for (size_t k = 0; k < now->n; k++) {
+        struct cmod *m = &now->m[k];
+        if (m->otp || load(c, m) != 0 || !m->code_ok)
+            continue;
+        for (size_t i = 0; i < m->code.nfuncs; i++) {
+            const struct bc_func *f = &m->code.funcs[i];
+            for (size_t e = f->ev_lo; e < f->ev_hi; e++) {
+                const struct bc_event *ev = &m->code.ev[e];
+                if (ev->kind != BC_EXT && ev->kind != BC_EXT_TAIL)
+                    continue;
+                const struct bc_import *im = &m->code.imports[ev->arg];
+                const char *tm = im->mod, *tf = im->fun;
+                long ta = im->arity;
+                bool rpc = (!strcmp(im->mod, "rpc") || !strcmp(im->mod, "erpc")) &&
+                           in_list(im->fun, rpcs) && im->arity >= 4;
+                if (rpc) {
+                    /* rpc:call(Node, M, F, Args): M and F in x1 and x2 when literal */
+                    if (!ev->x[1] || !ev->x[2] || ev->x[1] > m->code.natoms ||
+                        ev->x[2] > m->code.natoms)
+                        continue;
+                    tm = m->code.atoms[ev->x[1]];
+                    tf = m->code.atoms[ev->x[2]];
+                    ta = -1;
+                }
+                if (!strcmp(tm, m->name))
+                    continue;
+                for (size_t q = 0; q < ng; q++) {
+                    if (strcmp(g[q].mod, tm) ||
+                        (g[q].fun && (strcmp(g[q].fun, tf) || (ta >= 0 && (long)g[q].arity != ta))))
+                        continue;
+                    const char *file;
+                    unsigned line;
+                    code_loc(m, ev->line, &file, &line);
+                    const char *how = rpc ? arena_sprintf(c->a, " (by %s:%s)", im->mod, im->fun)
+                                          : "";
+                    if (g[q].fun)
+                        add(c, m, R_REMOVED_EXPORT, file, line, fa(c, f), from,
+                            arena_sprintf(c->a,
+                                          "%s calls %s:%s/%u%s, which the upgrade from %s "
+                                          "removes (no longer exported, or its arity "
+                                          "changed): the call fails with undef after the "
+                                          "upgrade",
+                                          m->name, g[q].mod, g[q].fun, g[q].arity, how, from));
+                    else
+                        add(c, m, R_DELETED_MODULE, file, line, fa(c, f), from,
+                            arena_sprintf(c->a,
+                                          "%s calls %s:%s/%u%s, but the upgrade from %s "
+                                          "deletes the module %s: the call fails with undef "
+                                          "(and the module's old code is purged)",
+                                          m->name, tm, tf, im->arity, how, from, g[q].mod));
+                    break;
+                }
+            }
+        }
+    }
+}
+
+/* ---------------------------------------------------------------- reading beams */
+
+static int read_dir(struct cx *c, const char *app, const char *avsn, bool otp, const char *ebin,
+                    struct cmod **v, size_t *n, size_t *cap)
+{
+    DIR *d = opendir(ebin);
+    if (!d)
+        return kerr_errno(ebin, "cannot list");
+    struct dirent *de;
+    int rc = 0;
+    while ((de = readdir(d))) {
+        size_t stem = fs_stem(de->d_name, ".beam");
+        if (!stem)
+            continue;
+        if (*n == *cap) {
+            *cap = *cap ? *cap * 2 : 256;
+            struct cmod *nv = arena_alloc(c->a, *cap * sizeof *nv);
+            if (*n)
+                memcpy(nv, *v, *n * sizeof *nv);
+            *v = nv;
+        }
+        struct cmod *m = &(*v)[(*n)++];
+        memset(m, 0, sizeof *m);
+        m->name = arena_memdup(c->a, de->d_name, stem);
+        m->app = app;
+        m->avsn = avsn;
+        m->otp = otp;
+        m->path = arena_sprintf(c->a, "%s/%s", ebin, de->d_name);
+        size_t len;
+        const char *data = fs_read_file(c->a, m->path, &len);
+        if (!data) {
+            rc = -1;
+            break;
+        }
+        m->data = (const uint8_t *)data;
+        m->len = len;
+    }
+    closedir(d);
+    return rc;
+}
+
+static struct cmod *mods_of(struct cx *c, const struct appup_beam *b, size_t n, const char *app,
+                            const char *avsn, const char *where)
+{
+    struct cmod *v = arena_alloc(c->a, (n + 1) * sizeof *v);
+    for (size_t i = 0; i < n; i++) {
+        size_t stem = fs_stem(b[i].name, ".beam");
+        v[i].name = arena_memdup(c->a, b[i].name, stem ? stem : strlen(b[i].name));
+        v[i].app = app;
+        v[i].avsn = avsn;
+        v[i].path = arena_sprintf(c->a, "%s/%s", where, b[i].name);
+        v[i].data = b[i].data;
+        v[i].len = b[i].len;
+    }
+    return v;
+}
+
+/* ---------------------------------------------------------------- entry points */
+
+int check_beams(struct arena *a, const struct check_opts *o, const char *const *paths,
+                size_t npaths, struct check_report *r)
+{
+    struct cx c = {a, o, r};
+    for (size_t i = 0; i < npaths; i++) {
+        struct cmod *m = arena_alloc(a, sizeof *m);
+        size_t len;
+        const char *data = fs_read_file(a, paths[i], &len);
+        if (!data)
+            return -1;
+        if (!beam_is_beam((const uint8_t *)data, len))
+            return kerr_set(KERR_INPUT, paths[i], 0, 0, "not a beam file");
+        m->path = paths[i];
+        m->data = (const uint8_t *)data;
+        m->len = len;
+        if (load(&c, m) != 0)
+            return -1;
+        r->modules++;
+        lint(&c, m, NULL);
+    }
+    return 0;
+}
+
+static const char *from_app_vsn(const struct upgrade_from *f, const char *app)
+{
+    for (size_t i = 0; i < f->rel.napps; i++)
+        if (!strcmp(f->rel.apps[i].name, app))
+            return f->rel.apps[i].vsn;
+    return NULL;
+}
+
+static void debug_rules(struct cx *c, struct cmod *old, struct cmod *nm, struct set *now,
+                        const char *from)
+{
+    static const char *const sup[] = {"supervisor", NULL};
+    static const char *const gens[] = {"gen_server", "gen_statem", "gen_event", "gen_fsm", NULL};
+    bool is_sup = has_behaviour(nm, sup), is_gen = has_behaviour(nm, gens);
+    const char *which = !forms(c, nm) ? "the new release" : !forms(c, old) ? from : NULL;
+    if (which) {
+        note_no_debug(c, nm, from, which,
+                      is_sup   ? "sup_child_no_down, sup_children_changed and shared_record_changed"
+                      : is_gen ? "state_record_changed and shared_record_changed"
+                               : "shared_record_changed");
+        return;
+    }
+    if (is_sup)
+        sup_rule(c, old, nm, from);
+    if (is_gen)
+        state_rule(c, old, nm, from);
+    bool any = false;
+    shared_records(c, old, nm, now, from, &any);
+}
+
+int check_release(struct arena *a, const struct check_opts *o, const struct check_app *apps,
+                  size_t napps, const struct upgrade_from *from, size_t nfrom,
+                  struct check_report *r)
+{
+    struct cx c = {a, o, r};
+    struct set now = {NULL, 0};
+    size_t cap = 0;
+    for (size_t i = 0; i < napps; i++)
+        if (read_dir(&c, apps[i].name, apps[i].vsn, apps[i].otp, apps[i].ebin, &now.m, &now.n,
+                     &cap) != 0)
+            return -1;
+    if (now.n)
+        qsort(now.m, now.n, sizeof *now.m, cmp_mod);
+    if (nfrom == 0) {
+        for (size_t k = 0; k < now.n; k++) {
+            if (now.m[k].otp)
+                continue;
+            if (load(&c, &now.m[k]) != 0)
+                return -1;
+            r->modules++;
+            lint(&c, &now.m[k], NULL);
+        }
+        return 0;
+    }
+    for (size_t j = 0; j < nfrom; j++) {
+        const struct upgrade_from *f = &from[j];
+        struct gone *gone = NULL;
+        size_t ngone = 0, gcap = 0;
+        /* every application of the earlier release whose version differs (or is gone) */
+        for (size_t i = 0; i < f->rel.napps; i++) {
+            const char *app = f->rel.apps[i].name, *ov = f->rel.apps[i].vsn;
+            const struct check_app *na = NULL;
+            for (size_t q = 0; q < napps; q++)
+                if (!strcmp(apps[q].name, app))
+                    na = &apps[q];
+            if (na && !strcmp(na->vsn, ov))
+                continue;
+            size_t nb;
+            const struct appup_beam *b = upgrade_beams(a, f, app, ov, &nb);
+            const char *where = arena_sprintf(a, "%s/lib/%s-%s/ebin", f->tarball, app, ov);
+            struct cmod *old = mods_of(&c, b, nb, app, ov, where);
+            for (size_t k = 0; k < nb; k++) {
+                struct cmod *om = &old[k];
+                struct cmod *nm = set_find(&now, om->name);
+                if (load(&c, om) != 0)
+                    return -1;
+                if (!nm) {
+                    if (ngone == gcap) {
+                        gcap = gcap ? gcap * 2 : 16;
+                        gone = xrealloc(gone, gcap * sizeof *gone);
+                    }
+                    gone[ngone++] = (struct gone){om->name, NULL, 0, app};
+                    continue;
+                }
+                if (load(&c, nm) != 0) {
+                    free(gone);
+                    return -1;
+                }
+                if (!memcmp(om->info.md5, nm->info.md5, 16))
+                    continue;
+                r->modules += !nm->linted;
+                lint(&c, nm, f->vsn);
+                /* exports the new version no longer has */
+                for (size_t e = 0; e < om->info.nexports; e++) {
+                    const struct beam_mfa *x = &om->info.exports[e];
+                    bool kept = false;
+                    for (size_t q = 0; q < nm->info.nexports && !kept; q++)
+                        kept = nm->info.exports[q].arity == x->arity &&
+                               !strcmp(nm->info.exports[q].fun, x->fun);
+                    if (kept)
+                        continue;
+                    if (ngone == gcap) {
+                        gcap = gcap ? gcap * 2 : 16;
+                        gone = xrealloc(gone, gcap * sizeof *gone);
+                    }
+                    gone[ngone++] = (struct gone){om->name, x->fun, x->arity, app};
+                }
+                debug_rules(&c, om, nm, &now, f->vsn);
+            }
+        }
+        /* modules added to a new or changed application version */
+        for (size_t k = 0; k < now.n; k++) {
+            struct cmod *nm = &now.m[k];
+            const char *ov = from_app_vsn(f, nm->app);
+            if (nm->otp || (ov && !strcmp(ov, nm->avsn)))
+                continue;
+            if (load(&c, nm) != 0) {
+                free(gone);
+                return -1;
+            }
+            if (!nm->linted) {
+                r->modules++;
+                lint(&c, nm, f->vsn);
+            }
+        }
+        callers(&c, &now, gone, ngone, f->vsn);
+        free(gone);
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------- output */
+
+static const char *loc_text(struct arena *a, const struct check_finding *f)
+{
+    if (f->file && f->line)
+        return arena_sprintf(a, "%s:%u", f->file, f->line);
+    if (f->file)
+        return f->file;
+    if (f->function)
+        return arena_sprintf(a, "%s:%s", f->module ? f->module : "?", f->function);
+    return f->module ? f->module : "?";
+}
+
+void check_print(const struct check_report *r, FILE *out)
+{
+    struct arena a;
+    arena_init(&a);
+    for (size_t i = 0; i < r->n; i++) {
+        const struct check_finding *f = &r->f[i];
+        fprintf(out, "%s: %s [%s] %s%s%s%s\n    fix: %s\n", loc_text(&a, f), sev_names[f->sev],
+                f->rule, f->function && f->file ? f->module : "",
+                f->function && f->file ? ":" : "", f->function && f->file ? f->function : "",
+                arena_sprintf(&a, "%s%s", f->function && f->file ? ": " : "", f->what), f->fix);
+    }
+    fprintf(out, "knit check: %zu module%s, %zu error%s, %zu warning%s, %zu note%s", r->modules,
+            r->modules == 1 ? "" : "s", r->count[CHECK_ERROR], r->count[CHECK_ERROR] == 1 ? "" : "s",
+            r->count[CHECK_WARNING], r->count[CHECK_WARNING] == 1 ? "" : "s", r->count[CHECK_INFO],
+            r->count[CHECK_INFO] == 1 ? "" : "s");
+    if (r->silenced)
+        fprintf(out, " (%zu silenced)", r->silenced);
+    fputc('\n', out);
+    arena_close(&a);
+}
+
+json_t *check_json(const struct check_report *r)
+{
+    struct arena a;
+    arena_init(&a);
+    json_t *list = json_array();
+    for (size_t i = 0; i < r->n; i++) {
+        const struct check_finding *f = &r->f[i];
+        json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s}", "rule", f->rule, "severity",
+                              sev_names[f->sev], "location", loc_text(&a, f), "message", f->what,
+                              "fix", f->fix);
+        json_object_set_new(o, "module", f->module ? json_string(f->module) : json_null());
+        json_object_set_new(o, "app", f->app ? json_string(f->app) : json_null());
+        json_object_set_new(o, "file", f->file ? json_string(f->file) : json_null());
+        json_object_set_new(o, "line", f->line ? json_integer(f->line) : json_null());
+        json_object_set_new(o, "function", f->function ? json_string(f->function) : json_null());
+        json_object_set_new(o, "from", f->from ? json_string(f->from) : json_null());
+        json_array_append_new(list, o);
+    }
+    arena_close(&a);
+    return json_pack("{s:o, s:{s:I, s:I, s:I, s:I, s:I}}", "findings", list, "summary", "modules",
+                     (json_int_t)r->modules, "errors", (json_int_t)r->count[CHECK_ERROR],
+                     "warnings", (json_int_t)r->count[CHECK_WARNING], "notes",
+                     (json_int_t)r->count[CHECK_INFO], "silenced", (json_int_t)r->silenced);
+}
+
+bool check_failed(const struct check_report *r, bool strict)
+{
+    return r->count[CHECK_ERROR] > 0 || (strict && r->count[CHECK_WARNING] > 0);
+}
+
+/* ---------------------------------------------------------------- the flow's hook */
+
+int check_upgrade(struct arena *a, const struct cfg *c, const char *build_dir,
+                  const struct relfile_rel *new_rel, const struct upgrade_from *from,
+                  size_t nfrom)
+{
+    struct check_app *apps = arena_alloc(a, (new_rel->napps + 1) * sizeof *apps);
+    for (size_t i = 0; i < new_rel->napps; i++) {
+        const char *n = new_rel->apps[i].name, *v = new_rel->apps[i].vsn;
+        apps[i].name = n;
+        apps[i].vsn = v;
+        apps[i].ebin = arena_sprintf(a, "%s/lib/%s-%s/ebin", build_dir, n, v);
+        apps[i].otp = c->root_dir &&
+                      access(arena_sprintf(a, "%s/lib/%s-%s", c->root_dir, n, v), F_OK) == 0;
+    }
+    struct check_opts o = {c->check_ignore};
+    struct check_report r = {0};
+    int rc = check_release(a, &o, apps, new_rel->napps, from, nfrom, &r);
+    for (size_t i = 0; rc == 0 && i < r.n; i++) {
+        const struct check_finding *f = &r.f[i];
+        const char *line = arena_sprintf(a, "check: %s: %s [%s] %s (fix: %s)", loc_text(a, f),
+                                         sev_names[f->sev], f->rule, f->what, f->fix);
+        if (f->sev == CHECK_ERROR)
+            log_error("%s", line);
+        else if (f->sev == CHECK_WARNING)
+            log_warn("%s", line);
+        else
+            log_verbose("%s", line);
+    }
+    if (rc == 0 && r.count[CHECK_ERROR])
+        rc = kerr_set(KERR_INPUT, NULL, 0, 0,
+                      "knit check found %zu error%s in the upgrade (listed above; silence a "
+                      "rule with -knit_check_ignore([Rule]) or {check_ignore, [...]})",
+                      r.count[CHECK_ERROR], r.count[CHECK_ERROR] == 1 ? "" : "s");
+    free(r.f);
+    return rc;
+}
