@@ -383,6 +383,8 @@ static int decode(struct arena *a, const char *name, const uint8_t *p, size_t n,
                 rc = bad(name, "malformed chunk 'Code': bad func_info at byte %zu", r.base + at);
                 break;
             }
+            /* a function starts with line, label, func_info: the line is its own (0 for
+             * module_info) */
             cur->line = line;
             want_entry = true;
             break;
@@ -396,8 +398,6 @@ static int decode(struct arena *a, const char *name, const uint8_t *p, size_t n,
             break;
         case OP_LINE:
             line = (uint32_t)o[0].val;
-            if (cur && !cur->line)
-                cur->line = line;
             break;
         case OP_MOVE:
             if (o[1].tag == TAG_X && o[1].val < 3)

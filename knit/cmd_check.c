@@ -1,6 +1,6 @@
 /* cmd_check.c - `knit check [--from VSN]... [--strict] [BEAM...]`: lint for hot-upgrade
  * hazards, the plain beams given, or the project's release against its earlier releases */
-#include "check.h"
+#include "lint.h"
 #include "cmd.h"
 #include "fsutil.h"
 #include "kerr.h"
@@ -50,7 +50,7 @@ static int parse(struct arena *a, int argc, char **argv, struct check_args *o)
 
 /* project - the boot release of the project's config against its earlier releases */
 static int project(struct arena *a, struct knit_ctx *ctx, const struct check_args *args,
-                   struct check_report *r, const char ***vsns_out, size_t *nv_out,
+                   struct lint_report *r, const char ***vsns_out, size_t *nv_out,
                    const struct cfg **cfg_out)
 {
     const char *cfgfile = cfg_find(a, ctx->reltool_config);
@@ -67,7 +67,7 @@ static int project(struct arena *a, struct knit_ctx *ctx, const struct check_arg
         return -1;
     size_t n;
     const struct term *const *el = term_list_els(term_elem(rt, 3), &n);
-    struct check_app *apps = arena_alloc(a, (n + 1) * sizeof *apps);
+    struct lint_app *apps = arena_alloc(a, (n + 1) * sizeof *apps);
     struct relfile_rel now = {0};
     now.apps = arena_alloc(a, (n + 1) * sizeof *now.apps);
     const char *otp_lib = cfg->root_dir ? arena_sprintf(a, "%s/lib/", cfg->root_dir) : NULL;
@@ -101,8 +101,8 @@ static int project(struct arena *a, struct knit_ctx *ctx, const struct check_arg
     if (nv == 0)
         log_info("no earlier release of %s in %s: single-version rules only", boot->name,
                  cfg->release_dir);
-    struct check_opts o = {cfg->check_ignore};
-    return check_release(a, &o, apps, na, from, nv, r);
+    struct lint_opts o = {cfg->check_ignore};
+    return lint_release(a, &o, apps, na, from, nv, r);
 }
 
 int cmd_check(struct knit_ctx *ctx, int argc, char **argv)
@@ -110,14 +110,14 @@ int cmd_check(struct knit_ctx *ctx, int argc, char **argv)
     struct arena a;
     arena_init(&a);
     struct check_args args = {0};
-    struct check_report r = {0};
+    struct lint_report r = {0};
     const char **vsns = NULL;
     size_t nv = 0;
     const struct cfg *cfg = NULL;
     int rc = parse(&a, argc, argv, &args);
     if (rc == 0 && args.nbeams) {
-        struct check_opts o = {NULL};
-        rc = check_beams(&a, &o, args.beams, args.nbeams, &r);
+        struct lint_opts o = {NULL};
+        rc = lint_beams(&a, &o, args.beams, args.nbeams, &r);
     } else if (rc == 0) {
         rc = project(&a, ctx, &args, &r, &vsns, &nv, &cfg);
         if (cfg && cfg->tmp_dir && cfg->remove_tmp && nv) {
@@ -131,7 +131,7 @@ int cmd_check(struct knit_ctx *ctx, int argc, char **argv)
     }
     if (rc == 0) {
         if (ctx->json) {
-            json_t *doc = check_json(&r);
+            json_t *doc = lint_json(&r);
             json_t *from = json_array();
             for (size_t j = 0; j < nv; j++)
                 json_array_append_new(from, json_string(vsns[j]));
@@ -140,13 +140,13 @@ int cmd_check(struct knit_ctx *ctx, int argc, char **argv)
             json_object_set_new(doc, "strict", json_boolean(args.strict));
             rc = report_print(doc);
         } else {
-            check_print(&r, stdout);
+            lint_print(&r, stdout);
         }
     }
-    if (rc == 0 && check_failed(&r, args.strict))
+    if (rc == 0 && lint_failed(&r, args.strict))
         rc = kerr_set(KERR_INPUT, NULL, 0, 0, "check failed: %zu error%s, %zu warning%s%s",
-                      r.count[CHECK_ERROR], r.count[CHECK_ERROR] == 1 ? "" : "s",
-                      r.count[CHECK_WARNING], r.count[CHECK_WARNING] == 1 ? "" : "s",
+                      r.count[LINT_ERROR], r.count[LINT_ERROR] == 1 ? "" : "s",
+                      r.count[LINT_WARNING], r.count[LINT_WARNING] == 1 ? "" : "s",
                       args.strict ? " (--strict)" : "");
     free(r.f);
     arena_close(&a);

@@ -1,5 +1,5 @@
-/* check.c - knit check: hot-upgrade hazards found in beams (bytecode and abstract code) */
-#include "check.h"
+/* lint.c - knit check: hot-upgrade hazards found in beams (bytecode and abstract code) */
+#include "lint.h"
 
 #include "beam.h"
 #include "beam_code.h"
@@ -18,7 +18,7 @@
 
 struct rule {
     const char *id;
-    enum check_sev sev;
+    enum lint_sev sev;
     const char *fix;
 };
 
@@ -38,45 +38,45 @@ enum {
 };
 
 static const struct rule rules[] = {
-    [R_RECEIVE] = {"receive_no_after", CHECK_WARNING,
+    [R_RECEIVE] = {"receive_no_after", LINT_WARNING,
                    "give the receive an 'after' (a timeout) that loops through a fully "
                    "qualified call (?MODULE:loop(State)), or make the process a gen_server"},
-    [R_LOOP] = {"local_loop", CHECK_WARNING,
+    [R_LOOP] = {"local_loop", LINT_WARNING,
                 "recurse with a fully qualified call (?MODULE:loop(State)) so the process "
                 "moves to the new code at its next message, or use a gen_server"},
-    [R_FUN_STATE] = {"fun_in_state", CHECK_WARNING,
+    [R_FUN_STATE] = {"fun_in_state", LINT_WARNING,
                      "keep {Module, Function} or an external fun (fun ?MODULE:f/1) in the "
                      "state instead of a local fun, or rebuild the fun in code_change"},
-    [R_STORED_FUN] = {"stored_fun", CHECK_WARNING,
+    [R_STORED_FUN] = {"stored_fun", LINT_WARNING,
                       "hand over an external fun (fun ?MODULE:f/N) or {M, F}: it survives "
                       "code loading, a local fun is purged with the code that made it"},
-    [R_SHARED_RECORD] = {"shared_record_changed", CHECK_WARNING,
+    [R_SHARED_RECORD] = {"shared_record_changed", LINT_WARNING,
                          "do not change a record that several applications share: add a new "
                          "record (or a versioned tuple/map) and convert at the boundary, or "
                          "upgrade every application that includes the header together and "
                          "convert in-flight values in code_change"},
-    [R_SUP_CHANGED] = {"sup_children_changed", CHECK_WARNING,
+    [R_SUP_CHANGED] = {"sup_children_changed", LINT_WARNING,
                        "add -knit_apply({last, {M, F, A}}) with a function that starts the "
                        "added children (supervisor:start_child/2) and stops the removed ones "
                        "(terminate_child/2 + delete_child/2): an update of a supervisor only "
                        "changes the specs of children that already run"},
-    [R_SUP_NO_DOWN] = {"sup_child_no_down", CHECK_ERROR,
+    [R_SUP_NO_DOWN] = {"sup_child_no_down", LINT_ERROR,
                        "add -knit_apply({down, first, {M, F, A}}) with a function that "
                        "terminates and deletes the child (supervisor:terminate_child/2 and "
                        "delete_child/2) so the downgrade takes it away again"},
-    [R_REMOVED_EXPORT] = {"removed_export_called", CHECK_ERROR,
+    [R_REMOVED_EXPORT] = {"removed_export_called", LINT_ERROR,
                           "keep the old function exported for one more release (a wrapper "
                           "calling the new one), or change every caller in the same upgrade"},
-    [R_DELETED_MODULE] = {"deleted_module_called", CHECK_ERROR,
+    [R_DELETED_MODULE] = {"deleted_module_called", LINT_ERROR,
                           "keep the module for one more release, or change every caller in "
                           "the same upgrade"},
-    [R_STATE_RECORD] = {"state_record_changed", CHECK_ERROR,
+    [R_STATE_RECORD] = {"state_record_changed", LINT_ERROR,
                         "export code_change/3 (gen_statem: /4) that converts the old record "
                         "to the new one; knit then updates the module with {advanced, Extra}"},
-    [R_NO_DEBUG_INFO] = {"no_debug_info", CHECK_INFO,
+    [R_NO_DEBUG_INFO] = {"no_debug_info", LINT_INFO,
                          "compile with debug_info (erlc +debug_info, rebar3 does by default) "
                          "so these rules can read the source structure"},
-    [R_NOT_CHECKED] = {"not_checked", CHECK_INFO,
+    [R_NOT_CHECKED] = {"not_checked", LINT_INFO,
                        "report the beam to knit's maintainers if it was made by a supported "
                        "OTP release"},
 };
@@ -102,8 +102,8 @@ struct cmod {
 
 struct cx {
     struct arena *a;
-    const struct check_opts *o;
-    struct check_report *r;
+    const struct lint_opts *o;
+    struct lint_report *r;
 };
 
 static int load(struct cx *c, struct cmod *m)
@@ -120,9 +120,9 @@ static int load(struct cx *c, struct cmod *m)
         kerr_clear();
         m->code.module = m->name;
         /* never a silent pass: say the bytecode rules could not look at it */
-        struct check_finding f = {0};
+        struct lint_finding f = {0};
         f.rule = rules[R_NOT_CHECKED].id;
-        f.sev = CHECK_INFO;
+        f.sev = LINT_INFO;
         f.module = m->name;
         f.app = m->app;
         f.what = arena_sprintf(c->a,
@@ -135,7 +135,7 @@ static int load(struct cx *c, struct cmod *m)
             c->r->f = xrealloc(c->r->f, c->r->cap * sizeof *c->r->f);
         }
         c->r->f[c->r->n++] = f;
-        c->r->count[CHECK_INFO]++;
+        c->r->count[LINT_INFO]++;
     }
     return 0;
 }
@@ -213,12 +213,12 @@ static void add(struct cx *c, const struct cmod *m, int rule, const char *file, 
         c->r->silenced++;
         return;
     }
-    struct check_report *r = c->r;
+    struct lint_report *r = c->r;
     if (r->n == r->cap) {
         r->cap = r->cap ? r->cap * 2 : 64;
         r->f = xrealloc(r->f, r->cap * sizeof *r->f);
     }
-    struct check_finding *f = &r->f[r->n++];
+    struct lint_finding *f = &r->f[r->n++];
     f->rule = rules[rule].id;
     f->sev = rules[rule].sev;
     f->module = m ? m->name : NULL;
@@ -317,10 +317,14 @@ static bool consumes(const struct bc_import *im)
 /* stores - whether a call of IM keeps a fun beyond the call (a registered callback) */
 static bool stores(const struct beam_code *code, const struct bc_import *im)
 {
-    static const char *const pre[] = {"attach",       "subscribe",    "register",
-                                      "add_handler",  "add_hook",     "add_callback",
-                                      "set_callback", "set_handler",  "add_primary_filter",
-                                      "add_filter",   "install",      NULL};
+    static const char *const pre[] = {"attach",       "subscribe",          "register_",
+                                      "add_handler",  "add_hook",           "add_callback",
+                                      "set_callback", "set_handler",        "add_primary_filter",
+                                      "add_filter",   "install_handler",    NULL};
+    if (im->arity == 0)
+        return false;
+    if (!strcmp(im->fun, "register"))
+        return strcmp(im->mod, "erlang") && strcmp(im->mod, "global");
     if (!strcmp(im->mod, code->module))
         return false; /* the module's own functions: not another module */
     if (!strcmp(im->mod, "persistent_term") && !strcmp(im->fun, "put"))
@@ -432,9 +436,10 @@ static void lint(struct cx *c, struct cmod *m, const char *from)
         const struct bc_func *f = &code->funcs[i];
         memset(seen, 0, nf);
         bool cycle = tail_cycle(code, i, i, 4, seen);
-        bool ext_self = false;
+        bool ext_self = false, blocks = false;
         for (size_t k = f->ev_lo; k < f->ev_hi; k++) {
             const struct bc_event *e = &code->ev[k];
+            blocks = blocks || e->kind == BC_WAIT || e->kind == BC_WAIT_TIMEOUT;
             if (e->kind == BC_EXT || e->kind == BC_EXT_TAIL) {
                 const struct bc_import *im = &code->imports[e->arg];
                 ext_self = ext_self || (!strcmp(im->mod, code->module) &&
@@ -444,7 +449,9 @@ static void lint(struct cx *c, struct cmod *m, const char *from)
         bool loop = cycle || ext_self || entry[i];
         const char *file;
         unsigned line;
-        if (cycle && (f->receives || entry[i])) {
+        /* a receive that only has 'after 0' (no wait instruction) drains the mailbox and
+         * never blocks: flush loops are not process loops */
+        if (cycle && ((f->receives && blocks) || entry[i])) {
             uint32_t at = f->line;
             for (size_t k = f->ev_lo; k < f->ev_hi; k++)
                 if (code->ev[k].kind == BC_TAIL) {
@@ -479,7 +486,7 @@ static void lint(struct cx *c, struct cmod *m, const char *from)
                 }
         }
         bool cb = server && is_callback(m, f, is_statem);
-        bool said_state = false;
+        bool said_state = false, said_stored = false;
         for (size_t k = f->ev_lo; k < f->ev_hi; k++) {
             const struct bc_event *e = &code->ev[k];
             if (e->kind != BC_MAKE_FUN)
@@ -489,6 +496,9 @@ static void lint(struct cx *c, struct cmod *m, const char *from)
                 n && (n->kind == BC_EXT || n->kind == BC_EXT_TAIL) ? &code->imports[n->arg] : NULL;
             int xm;
             if (im && stores(code, im)) {
+                if (said_stored)
+                    continue;
+                said_stored = true;
                 code_loc(m, e->line, &file, &line);
                 add(c, m, R_STORED_FUN, file, line, fa(c, f), from,
                     arena_sprintf(c->a,
@@ -496,7 +506,9 @@ static void lint(struct cx *c, struct cmod *m, const char *from)
                                   "keeps it: once %s is loaded twice the fun's code is purged "
                                   "and whoever calls it crashes (badfun)",
                                   f->name, f->arity, im->mod, im->fun, im->arity, m->name));
-            } else if (cb && !said_state && !(im && (consumes(im) || spawn_kind(im, &xm) != -1))) {
+            } else if (cb && !said_state && (!n || (im && !consumes(im) && spawn_kind(im, &xm) == -1))) {
+                /* the fun flows into the result (no call after it) or to another module;
+                 * a local call is taken as using it (dyn_map(fun ..., S)) */
                 said_state = true;
                 code_loc(m, e->line, &file, &line);
                 add(c, m, R_FUN_STATE, file, line, fa(c, f), from,
@@ -1186,8 +1198,8 @@ static struct cmod *mods_of(struct cx *c, const struct appup_beam *b, size_t n, 
 
 /* ---------------------------------------------------------------- entry points */
 
-int check_beams(struct arena *a, const struct check_opts *o, const char *const *paths,
-                size_t npaths, struct check_report *r)
+int lint_beams(struct arena *a, const struct lint_opts *o, const char *const *paths,
+                size_t npaths, struct lint_report *r)
 {
     struct cx c = {a, o, r};
     for (size_t i = 0; i < npaths; i++) {
@@ -1239,9 +1251,9 @@ static void debug_rules(struct cx *c, struct cmod *old, struct cmod *nm, struct 
     shared_records(c, old, nm, now, from, &any);
 }
 
-int check_release(struct arena *a, const struct check_opts *o, const struct check_app *apps,
+int lint_release(struct arena *a, const struct lint_opts *o, const struct lint_app *apps,
                   size_t napps, const struct upgrade_from *from, size_t nfrom,
-                  struct check_report *r)
+                  struct lint_report *r)
 {
     struct cx c = {a, o, r};
     struct set now = {NULL, 0};
@@ -1270,7 +1282,7 @@ int check_release(struct arena *a, const struct check_opts *o, const struct chec
         /* every application of the earlier release whose version differs (or is gone) */
         for (size_t i = 0; i < f->rel.napps; i++) {
             const char *app = f->rel.apps[i].name, *ov = f->rel.apps[i].vsn;
-            const struct check_app *na = NULL;
+            const struct lint_app *na = NULL;
             for (size_t q = 0; q < napps; q++)
                 if (!strcmp(apps[q].name, app))
                     na = &apps[q];
@@ -1342,7 +1354,7 @@ int check_release(struct arena *a, const struct check_opts *o, const struct chec
 
 /* ---------------------------------------------------------------- output */
 
-static const char *loc_text(struct arena *a, const struct check_finding *f)
+static const char *loc_text(struct arena *a, const struct lint_finding *f)
 {
     if (f->file && f->line)
         return arena_sprintf(a, "%s:%u", f->file, f->line);
@@ -1353,34 +1365,34 @@ static const char *loc_text(struct arena *a, const struct check_finding *f)
     return f->module ? f->module : "?";
 }
 
-void check_print(const struct check_report *r, FILE *out)
+void lint_print(const struct lint_report *r, FILE *out)
 {
     struct arena a;
     arena_init(&a);
     for (size_t i = 0; i < r->n; i++) {
-        const struct check_finding *f = &r->f[i];
+        const struct lint_finding *f = &r->f[i];
         fprintf(out, "%s: %s [%s] %s%s%s%s\n    fix: %s\n", loc_text(&a, f), sev_names[f->sev],
                 f->rule, f->function && f->file ? f->module : "",
                 f->function && f->file ? ":" : "", f->function && f->file ? f->function : "",
                 arena_sprintf(&a, "%s%s", f->function && f->file ? ": " : "", f->what), f->fix);
     }
     fprintf(out, "knit check: %zu module%s, %zu error%s, %zu warning%s, %zu note%s", r->modules,
-            r->modules == 1 ? "" : "s", r->count[CHECK_ERROR], r->count[CHECK_ERROR] == 1 ? "" : "s",
-            r->count[CHECK_WARNING], r->count[CHECK_WARNING] == 1 ? "" : "s", r->count[CHECK_INFO],
-            r->count[CHECK_INFO] == 1 ? "" : "s");
+            r->modules == 1 ? "" : "s", r->count[LINT_ERROR], r->count[LINT_ERROR] == 1 ? "" : "s",
+            r->count[LINT_WARNING], r->count[LINT_WARNING] == 1 ? "" : "s", r->count[LINT_INFO],
+            r->count[LINT_INFO] == 1 ? "" : "s");
     if (r->silenced)
         fprintf(out, " (%zu silenced)", r->silenced);
     fputc('\n', out);
     arena_close(&a);
 }
 
-json_t *check_json(const struct check_report *r)
+json_t *lint_json(const struct lint_report *r)
 {
     struct arena a;
     arena_init(&a);
     json_t *list = json_array();
     for (size_t i = 0; i < r->n; i++) {
-        const struct check_finding *f = &r->f[i];
+        const struct lint_finding *f = &r->f[i];
         json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s}", "rule", f->rule, "severity",
                               sev_names[f->sev], "location", loc_text(&a, f), "message", f->what,
                               "fix", f->fix);
@@ -1394,23 +1406,23 @@ json_t *check_json(const struct check_report *r)
     }
     arena_close(&a);
     return json_pack("{s:o, s:{s:I, s:I, s:I, s:I, s:I}}", "findings", list, "summary", "modules",
-                     (json_int_t)r->modules, "errors", (json_int_t)r->count[CHECK_ERROR],
-                     "warnings", (json_int_t)r->count[CHECK_WARNING], "notes",
-                     (json_int_t)r->count[CHECK_INFO], "silenced", (json_int_t)r->silenced);
+                     (json_int_t)r->modules, "errors", (json_int_t)r->count[LINT_ERROR],
+                     "warnings", (json_int_t)r->count[LINT_WARNING], "notes",
+                     (json_int_t)r->count[LINT_INFO], "silenced", (json_int_t)r->silenced);
 }
 
-bool check_failed(const struct check_report *r, bool strict)
+bool lint_failed(const struct lint_report *r, bool strict)
 {
-    return r->count[CHECK_ERROR] > 0 || (strict && r->count[CHECK_WARNING] > 0);
+    return r->count[LINT_ERROR] > 0 || (strict && r->count[LINT_WARNING] > 0);
 }
 
 /* ---------------------------------------------------------------- the flow's hook */
 
-int check_upgrade(struct arena *a, const struct cfg *c, const char *build_dir,
+int lint_upgrade(struct arena *a, const struct cfg *c, const char *build_dir,
                   const struct relfile_rel *new_rel, const struct upgrade_from *from,
                   size_t nfrom)
 {
-    struct check_app *apps = arena_alloc(a, (new_rel->napps + 1) * sizeof *apps);
+    struct lint_app *apps = arena_alloc(a, (new_rel->napps + 1) * sizeof *apps);
     for (size_t i = 0; i < new_rel->napps; i++) {
         const char *n = new_rel->apps[i].name, *v = new_rel->apps[i].vsn;
         apps[i].name = n;
@@ -1419,25 +1431,25 @@ int check_upgrade(struct arena *a, const struct cfg *c, const char *build_dir,
         apps[i].otp = c->root_dir &&
                       access(arena_sprintf(a, "%s/lib/%s-%s", c->root_dir, n, v), F_OK) == 0;
     }
-    struct check_opts o = {c->check_ignore};
-    struct check_report r = {0};
-    int rc = check_release(a, &o, apps, new_rel->napps, from, nfrom, &r);
+    struct lint_opts o = {c->check_ignore};
+    struct lint_report r = {0};
+    int rc = lint_release(a, &o, apps, new_rel->napps, from, nfrom, &r);
     for (size_t i = 0; rc == 0 && i < r.n; i++) {
-        const struct check_finding *f = &r.f[i];
+        const struct lint_finding *f = &r.f[i];
         const char *line = arena_sprintf(a, "check: %s: %s [%s] %s (fix: %s)", loc_text(a, f),
                                          sev_names[f->sev], f->rule, f->what, f->fix);
-        if (f->sev == CHECK_ERROR)
+        if (f->sev == LINT_ERROR)
             log_error("%s", line);
-        else if (f->sev == CHECK_WARNING)
+        else if (f->sev == LINT_WARNING)
             log_warn("%s", line);
         else
             log_verbose("%s", line);
     }
-    if (rc == 0 && r.count[CHECK_ERROR])
+    if (rc == 0 && r.count[LINT_ERROR])
         rc = kerr_set(KERR_INPUT, NULL, 0, 0,
                       "knit check found %zu error%s in the upgrade (listed above; silence a "
                       "rule with -knit_check_ignore([Rule]) or {check_ignore, [...]})",
-                      r.count[CHECK_ERROR], r.count[CHECK_ERROR] == 1 ? "" : "s");
+                      r.count[LINT_ERROR], r.count[LINT_ERROR] == 1 ? "" : "s");
     free(r.f);
     return rc;
 }
