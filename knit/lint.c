@@ -101,10 +101,14 @@ struct cmod {
 };
 
 struct cx {
-    struct arena *a;
+    struct arena *a;  /* module data: may be a scratch arena reset between modules */
+    struct arena *ra; /* the findings' strings */
     const struct lint_opts *o;
     struct lint_report *r;
 };
+
+static void add(struct cx *c, const struct cmod *m, int rule, const char *file, unsigned line,
+                const char *func, const char *from, const char *what);
 
 static int load(struct cx *c, struct cmod *m)
 {
@@ -120,22 +124,11 @@ static int load(struct cx *c, struct cmod *m)
         kerr_clear();
         m->code.module = m->name;
         /* never a silent pass: say the bytecode rules could not look at it */
-        struct lint_finding f = {0};
-        f.rule = rules[R_NOT_CHECKED].id;
-        f.sev = LINT_INFO;
-        f.module = m->name;
-        f.app = m->app;
-        f.what = arena_sprintf(c->a,
-                               "the bytecode rules could not check this module: its Code chunk "
-                               "could not be decoded (%s)",
-                               why);
-        f.fix = rules[R_NOT_CHECKED].fix;
-        if (c->r->n == c->r->cap) {
-            c->r->cap = c->r->cap ? c->r->cap * 2 : 64;
-            c->r->f = xrealloc(c->r->f, c->r->cap * sizeof *c->r->f);
-        }
-        c->r->f[c->r->n++] = f;
-        c->r->count[LINT_INFO]++;
+        add(c, m, R_NOT_CHECKED, NULL, 0, NULL, NULL,
+            arena_sprintf(c->a,
+                          "the bytecode rules could not check this module: its Code chunk "
+                          "could not be decoded (%s)",
+                          why));
     }
     return 0;
 }
@@ -206,6 +199,20 @@ static bool silenced(struct cx *c, const struct cmod *m, const char *rule)
     return false;
 }
 
+/* show_path - a source path as a person looks for it: an absolute one (erlc given a full
+ * path) is cut to its last two parts, src/mod.erl or include/rec.hrl */
+static const char *show_path(struct arena *a, const char *p)
+{
+    if (!p || p[0] != '/')
+        return p;
+    const char *last = strrchr(p, '/');
+    const char *prev = last;
+    while (prev > p && prev[-1] != '/')
+        prev--;
+    (void)a;
+    return prev > p ? prev : last + 1;
+}
+
 static void add(struct cx *c, const struct cmod *m, int rule, const char *file, unsigned line,
                 const char *func, const char *from, const char *what)
 {
@@ -219,15 +226,18 @@ static void add(struct cx *c, const struct cmod *m, int rule, const char *file, 
         r->f = xrealloc(r->f, r->cap * sizeof *r->f);
     }
     struct lint_finding *f = &r->f[r->n++];
+    struct arena *ra = c->ra;
+#define COPY(x) ((x) ? arena_strdup(ra, (x)) : NULL)
     f->rule = rules[rule].id;
     f->sev = rules[rule].sev;
-    f->module = m ? m->name : NULL;
-    f->app = m ? m->app : NULL;
-    f->file = file;
+    f->module = COPY(m ? m->name : NULL);
+    f->app = COPY(m ? m->app : NULL);
+    f->file = COPY(show_path(c->a, file));
     f->line = line;
-    f->function = func;
-    f->from = from;
-    f->what = what;
+    f->function = COPY(func);
+    f->from = COPY(from);
+    f->what = COPY(what);
+#undef COPY
     f->fix = rules[rule].fix;
     r->count[f->sev]++;
 }
@@ -250,6 +260,10 @@ static const char *fa(struct cx *c, const struct bc_func *f)
 }
 
 /* ---------------------------------------------------------------- single-version rules */
+
+enum { FIND_RECEIVE, FIND_CALL, FIND_FUN };
+static void refine(struct cx *c, struct cmod *m, const struct bc_func *f, int kind,
+                   const char *name, long arity, const char **file, unsigned *line);
 
 static bool in_list(const char *s, const char *const *list)
 {
@@ -453,17 +467,19 @@ static void lint(struct cx *c, struct cmod *m, const char *from)
          * never blocks: flush loops are not process loops */
         if (cycle && ((f->receives && blocks) || entry[i])) {
             uint32_t at = f->line;
-            for (size_t k = f->ev_lo; k < f->ev_hi; k++)
+            const struct bc_func *at_g = NULL;
+            for (size_t k = f->ev_lo; k < f->ev_hi && !at_g; k++)
                 if (code->ev[k].kind == BC_TAIL) {
                     const struct bc_func *g = beam_code_func_at(code, code->ev[k].arg);
-                    if (g == f || (g && (memset(seen, 0, nf),
-                                         tail_cycle(code, i, (size_t)(g - code->funcs), 4, seen) ||
-                                             g == f))) {
+                    if (g && (g == f || (memset(seen, 0, nf),
+                                         tail_cycle(code, i, (size_t)(g - code->funcs), 4, seen)))) {
                         at = code->ev[k].line;
-                        break;
+                        at_g = g;
                     }
                 }
             code_loc(m, at, &file, &line);
+            refine(c, m, f, FIND_CALL, at_g ? at_g->name : f->name, at_g ? at_g->arity : f->arity,
+                   &file, &line);
             add(c, m, R_LOOP, file, line, fa(c, f), from,
                 arena_sprintf(c->a,
                               "%s:%s/%u is a process loop (%s) that recurses with a local call: "
@@ -476,6 +492,7 @@ static void lint(struct cx *c, struct cmod *m, const char *from)
             for (size_t k = f->ev_lo; k < f->ev_hi; k++)
                 if (code->ev[k].kind == BC_WAIT) {
                     code_loc(m, code->ev[k].line, &file, &line);
+                    refine(c, m, f, FIND_RECEIVE, NULL, 0, &file, &line);
                     add(c, m, R_RECEIVE, file, line, fa(c, f), from,
                         arena_sprintf(c->a,
                                       "receive without 'after' in the process loop %s/%u: a "
@@ -499,7 +516,8 @@ static void lint(struct cx *c, struct cmod *m, const char *from)
                 if (said_stored)
                     continue;
                 said_stored = true;
-                code_loc(m, e->line, &file, &line);
+                code_loc(m, n->line, &file, &line);
+                refine(c, m, f, FIND_FUN, NULL, 0, &file, &line);
                 add(c, m, R_STORED_FUN, file, line, fa(c, f), from,
                     arena_sprintf(c->a,
                                   "a local fun made in %s/%u is handed to %s:%s/%u, which "
@@ -511,6 +529,7 @@ static void lint(struct cx *c, struct cmod *m, const char *from)
                  * a local call is taken as using it (dyn_map(fun ..., S)) */
                 said_state = true;
                 code_loc(m, e->line, &file, &line);
+                refine(c, m, f, FIND_FUN, NULL, 0, &file, &line);
                 add(c, m, R_FUN_STATE, file, line, fa(c, f), from,
                     arena_sprintf(c->a,
                                   "the callback %s/%u makes a local fun that can end up in the "
@@ -618,10 +637,11 @@ static const char *atom_of(const struct term *t)
     return t && t->type == TERM_ATOM ? t->u.atom.name : NULL;
 }
 
-/* A function form and its line. */
+/* A function form, its line and the file it is in (as the compiler was given it). */
 struct fform {
     const struct term *form;
     unsigned line;
+    const struct term *file; /* the charlist of the last -file before it, or NULL */
 };
 
 /* find_function - the form of NAME/ARITY in FORMS */
@@ -629,11 +649,16 @@ static bool find_function(const struct term *fs, const char *name, long arity, s
 {
     size_t n;
     const struct term *const *el = term_list_els(fs, &n);
+    const struct term *file = NULL;
     for (size_t i = 0; i < n; i++) {
         const struct term *f = el[i];
+        if (term_is_tagged(f, "attribute", 4) && term_is_atom(term_elem(f, 2), "file") &&
+            term_is_tuple(term_elem(f, 3), 2))
+            file = term_elem(term_elem(f, 3), 0);
         if (term_is_tagged(f, "function", 5) && term_is_atom(term_elem(f, 2), name) &&
             term_elem(f, 3)->type == TERM_INT && term_elem(f, 3)->u.i == arity) {
             out->form = f;
+            out->file = file;
             out->line = anno_line(term_elem(f, 1));
             return true;
         }
@@ -715,6 +740,54 @@ static const char *first_file(struct arena *a, const struct term *fs)
             term_is_tuple(term_elem(el[i], 3), 2))
             return term_text(a, term_elem(term_elem(el[i], 3), 0));
     return NULL;
+}
+
+struct find {
+    int kind;
+    const char *name;
+    long arity;
+    unsigned line;
+};
+
+static void find_visit(const struct term *t, void *arg)
+{
+    struct find *q = arg;
+    if (q->line)
+        return;
+    bool hit = false;
+    if (q->kind == FIND_RECEIVE)
+        hit = term_is_tagged(t, "receive", 3);
+    else if (q->kind == FIND_CALL)
+        hit = term_is_tagged(t, "call", 4) && term_is_tagged(term_elem(t, 2), "atom", 3) &&
+              term_is_atom(term_elem(term_elem(t, 2), 2), q->name) &&
+              term_list_len(term_elem(t, 3)) == q->arity;
+    else
+        hit = (term_is_tagged(t, "fun", 3) &&
+               (term_is_tagged(term_elem(t, 2), "clauses", 2) ||
+                (term_is_tagged(term_elem(t, 2), "function", 3) &&
+                 term_elem(term_elem(t, 2), 1)->type == TERM_ATOM))) ||
+              term_is_tagged(t, "named_fun", 4);
+    if (hit)
+        q->line = anno_line(term_elem(t, 1));
+}
+
+/* refine - where the abstract code (when M has it) puts what the bytecode found in F: the
+ * first receive without after, local call of NAME/ARITY or local fun */
+static void refine(struct cx *c, struct cmod *m, const struct bc_func *f, int kind,
+                   const char *name, long arity, const char **file, unsigned *line)
+{
+    struct fform ff;
+    const struct term *fs = m->info.has_debug_info ? forms(c, m) : NULL;
+    if (!fs || !find_function(fs, f->name, f->arity, &ff))
+        return;
+    struct find q = {kind, name, arity, 0};
+    visit(ff.form, find_visit, &q);
+    if (!q.line)
+        return;
+    *line = q.line;
+    const char *t = ff.file ? term_text(c->a, ff.file) : NULL;
+    if (t)
+        *file = t;
 }
 
 /* The closure of a function over local calls, for supervisors' init/1. */
@@ -932,7 +1005,7 @@ static void sup_rule(struct cx *c, struct cmod *old, struct cmod *new, const cha
             buf_addf(&removed, "%s%s", removed.len ? ", " : "", io.v[i]);
     bool up, down;
     applies(new, &up, &down);
-    struct fform ff = {NULL, 0};
+    struct fform ff = {NULL, 0, NULL};
     find_function(fn, "init", 1, &ff);
     const char *file = first_file(c->a, fn);
     if (added.len && !down)
@@ -1201,24 +1274,32 @@ static struct cmod *mods_of(struct cx *c, const struct appup_beam *b, size_t n, 
 int lint_beams(struct arena *a, const struct lint_opts *o, const char *const *paths,
                 size_t npaths, struct lint_report *r)
 {
-    struct cx c = {a, o, r};
-    for (size_t i = 0; i < npaths; i++) {
-        struct cmod *m = arena_alloc(a, sizeof *m);
+    /* one module at a time in a scratch arena: only the findings are kept */
+    struct arena scratch;
+    arena_init(&scratch);
+    struct cx c = {&scratch, a, o, r};
+    int rc = 0;
+    for (size_t i = 0; i < npaths && rc == 0; i++) {
+        struct cmod *m = arena_alloc(&scratch, sizeof *m);
         size_t len;
-        const char *data = fs_read_file(a, paths[i], &len);
+        const char *data = fs_read_file(&scratch, paths[i], &len);
         if (!data)
-            return -1;
-        if (!beam_is_beam((const uint8_t *)data, len))
-            return kerr_set(KERR_INPUT, paths[i], 0, 0, "not a beam file");
+            rc = -1;
+        else if (!beam_is_beam((const uint8_t *)data, len))
+            rc = kerr_set(KERR_INPUT, paths[i], 0, 0, "not a beam file");
+        if (rc != 0)
+            break;
         m->path = paths[i];
         m->data = (const uint8_t *)data;
         m->len = len;
-        if (load(&c, m) != 0)
-            return -1;
+        if ((rc = load(&c, m)) != 0)
+            break;
         r->modules++;
         lint(&c, m, NULL);
+        arena_reset(&scratch);
     }
-    return 0;
+    arena_close(&scratch);
+    return rc;
 }
 
 static const char *from_app_vsn(const struct upgrade_from *f, const char *app)
@@ -1255,7 +1336,7 @@ int lint_release(struct arena *a, const struct lint_opts *o, const struct lint_a
                   size_t napps, const struct upgrade_from *from, size_t nfrom,
                   struct lint_report *r)
 {
-    struct cx c = {a, o, r};
+    struct cx c = {a, a, o, r};
     struct set now = {NULL, 0};
     size_t cap = 0;
     for (size_t i = 0; i < napps; i++)
