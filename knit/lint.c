@@ -199,17 +199,46 @@ static bool silenced(struct cx *c, const struct cmod *m, const char *rule)
     return false;
 }
 
-/* show_path - a source path as a person looks for it: an absolute one (erlc given a full
- * path) is cut to its last two parts, src/mod.erl or include/rec.hrl */
-static const char *show_path(struct arena *a, const char *p)
+/* show_path - a source path as a person looks for it, src/mod.erl or include/rec.hrl: a
+ * relative one (erlc run in another directory) is placed beside the source file the
+ * compile info names, then an absolute one is cut to its last two parts */
+static const char *show_path(struct arena *a, const struct cmod *m, const char *p)
 {
-    if (!p || p[0] != '/')
+    if (!p)
+        return NULL;
+    if (p[0] != '/' && m && m->loaded) {
+        const struct term *src = term_proplist_get(m->info.compile_info, "source");
+        const char *s = src ? term_text(a, src) : NULL;
+        const char *slash = s && s[0] == '/' ? strrchr(s, '/') : NULL;
+        if (slash) {
+            /* DIR/P with . and .. resolved */
+            char *j = arena_sprintf(a, "%.*s/%s", (int)(slash - s), s, p);
+            char *out = arena_alloc(a, strlen(j) + 2);
+            size_t o = 0;
+            for (char *q = j; *q;) {
+                char *e = strchr(q, '/');
+                size_t n = e ? (size_t)(e - q) : strlen(q);
+                if (n == 2 && q[0] == '.' && q[1] == '.') {
+                    while (o > 0 && out[--o] != '/')
+                        ;
+                } else if (n && !(n == 1 && q[0] == '.')) {
+                    out[o++] = '/';
+                    memcpy(out + o, q, n);
+                    o += n;
+                }
+                q += n + (e != NULL);
+            }
+            out[o] = 0;
+            if (o)
+                p = out;
+        }
+    }
+    if (p[0] != '/')
         return p;
     const char *last = strrchr(p, '/');
     const char *prev = last;
     while (prev > p && prev[-1] != '/')
         prev--;
-    (void)a;
     return prev > p ? prev : last + 1;
 }
 
@@ -232,7 +261,7 @@ static void add(struct cx *c, const struct cmod *m, int rule, const char *file, 
     f->sev = rules[rule].sev;
     f->module = COPY(m ? m->name : NULL);
     f->app = COPY(m ? m->app : NULL);
-    f->file = COPY(show_path(c->a, file));
+    f->file = COPY(show_path(c->a, m, file));
     f->line = line;
     f->function = COPY(func);
     f->from = COPY(from);
@@ -1517,8 +1546,8 @@ int lint_upgrade(struct arena *a, const struct cfg *c, const char *build_dir,
     int rc = lint_release(a, &o, apps, new_rel->napps, from, nfrom, &r);
     for (size_t i = 0; rc == 0 && i < r.n; i++) {
         const struct lint_finding *f = &r.f[i];
-        const char *line = arena_sprintf(a, "check: %s: %s [%s] %s (fix: %s)", loc_text(a, f),
-                                         sev_names[f->sev], f->rule, f->what, f->fix);
+        const char *line = arena_sprintf(a, "%s: [%s] %s (fix: %s)", loc_text(a, f), f->rule,
+                                         f->what, f->fix);
         if (f->sev == LINT_ERROR)
             log_error("%s", line);
         else if (f->sev == LINT_WARNING)
