@@ -93,6 +93,7 @@ struct cmod {
     const uint8_t *data;
     size_t len;
     bool loaded, linted, noted;
+    size_t in_from; /* 1 + the index of the last earlier release that has it */
     struct beam_info info;
     struct beam_code code;
     bool code_ok;
@@ -1045,15 +1046,19 @@ static void sup_rule(struct cx *c, struct cmod *old, struct cmod *new, const cha
                           "supervisor code meets a child spec it does not know and the "
                           "supervisor (and its tree) crashes",
                           from, buf_cstr(&added), new->name));
-    if (!up)
+    /* flags or the specs of children that stay: the supervisor's code_change handles those */
+    bool unknown = io.n == 0 && in.n == 0;
+    if (!up && (added.len || removed.len || unknown))
         add(c, new, R_SUP_CHANGED, file, ff.line, "init/1", from,
             arena_sprintf(c->a,
-                          "the child specs of the supervisor %s changed since %s%s%s%s%s and "
-                          "no knit_apply starts or stops children: the update only changes "
-                          "the specs of running children, so added children never start and "
+                          "the children of the supervisor %s changed since %s (%s%s%s%s%s) and "
+                          "no knit_apply starts or stops them: the update only changes the "
+                          "specs of running children, so added children never start and "
                           "removed ones keep running",
-                          new->name, from, added.len ? "; added: " : "", buf_cstr(&added),
-                          removed.len ? "; removed: " : "", buf_cstr(&removed)));
+                          new->name, from, added.len ? "added: " : "", buf_cstr(&added),
+                          added.len && removed.len ? "; " : "", removed.len ? "removed: " : "",
+                          unknown ? "init/1 changed; no child ids could be read from it"
+                                  : buf_cstr(&removed)));
     buf_free(&added);
     buf_free(&removed);
 }
@@ -1419,6 +1424,7 @@ int lint_release(struct arena *a, const struct lint_opts *o, const struct lint_a
                     free(gone);
                     return -1;
                 }
+                nm->in_from = j + 1;
                 if (!memcmp(om->info.md5, nm->info.md5, 16))
                     continue;
                 r->modules += !nm->linted;
@@ -1445,7 +1451,7 @@ int lint_release(struct arena *a, const struct lint_opts *o, const struct lint_a
         for (size_t k = 0; k < now.n; k++) {
             struct cmod *nm = &now.m[k];
             const char *ov = from_app_vsn(f, nm->app);
-            if (nm->otp || (ov && !strcmp(ov, nm->avsn)))
+            if (nm->otp || (ov && !strcmp(ov, nm->avsn)) || nm->in_from == j + 1)
                 continue;
             if (load(&c, nm) != 0) {
                 free(gone);

@@ -177,7 +177,7 @@ has "sup_child_no_down: names the child" "$(jq_out '[.findings[] | select(.rule 
 has "shared_record_changed: names both applications" "$(jq_out '[.findings[] | select(.rule == "shared_record_changed") | .message]')" "app_a (a_rec), app_b (b_user)"
 has "state_record_changed: names the fields" "$(jq_out '[.findings[] | select(.rule == "state_record_changed") | .message]')" "fields n -> n,seen"
 kn check
-has "bad version 2, text: the summary" "$OUT" "knit check: 5 modules, 5 errors, 2 warnings, 0 notes"
+has "bad version 2, text: the summary" "$OUT" "knit check: 4 modules, 5 errors, 2 warnings, 0 notes"
 has "bad version 2, text: the fix of the supervisor rule" "$OUT" "fix: add -knit_apply({down, first, {M, F, A}})"
 has "bad version 2: the reason on stderr" "$ERR" "check failed: 5 errors, 2 warnings"
 
@@ -222,6 +222,10 @@ version2 good
 kn --json check
 rc_is "good version 2: exits 0" 0
 eq "good version 2: no finding" "$(jq_out '[.findings, .summary.errors, .summary.warnings]')" '[[],0,0]'
+
+version2 flags
+kn --json check
+eq "a supervisor whose flags changed (same children): no finding" "$(jq_out '[.findings, .summary.modules]')" '[[],1]'
 
 # ============ 4. knit runs the checks on the upgrades it builds
 version2 warn
