@@ -7,6 +7,7 @@
 #include "fsutil.h"
 #include "kerr.h"
 #include "log.h"
+#include "relfile.h"
 
 #include <dirent.h>
 #include <stdint.h>
@@ -960,6 +961,46 @@ static void applies(const struct cmod *m, bool *up, bool *down)
     }
 }
 
+/* appup_applies - a hand-written APP.appup beside NEW's beam is used as it is: its apply
+ * instructions for the version OLD_VSN (a version string, or any regex key) count as the
+ * supervisor's start/stop code, up and down */
+static void appup_applies(struct cx *c, const struct cmod *new, const char *old_vsn, bool *up,
+                          bool *down)
+{
+    const char *slash = new->app ? strrchr(new->path, '/') : NULL;
+    if (!slash)
+        return;
+    const char *path =
+        arena_sprintf(c->a, "%.*s/%s.appup", (int)(slash - new->path), new->path, new->app);
+    if (access(path, R_OK) != 0)
+        return;
+    const struct term *t = relfile_read_first_term(c->a, path, NULL);
+    kerr_clear();
+    if (!term_is_tuple(t, 3))
+        return;
+    for (int dir = 1; dir <= 2; dir++) {
+        size_t n;
+        const struct term *const *el = term_list_els(term_elem(t, (size_t)dir), &n);
+        for (size_t i = 0; i < n; i++) {
+            if (!term_is_tuple(el[i], 2))
+                continue;
+            const struct term *key = term_elem(el[i], 0);
+            const char *k = key->type == TERM_BITS ? NULL : term_text(c->a, key);
+            if (k && old_vsn && strcmp(k, old_vsn))
+                continue;
+            size_t m;
+            const struct term *const *ins = term_list_els(term_elem(el[i], 1), &m);
+            for (size_t q = 0; q < m; q++)
+                if (term_is_tagged(ins[q], "apply", 2)) {
+                    if (dir == 1)
+                        *up = true;
+                    else
+                        *down = true;
+                }
+        }
+    }
+}
+
 static bool exports_code_change(const struct cmod *m)
 {
     for (size_t i = 0; i < m->info.nexports; i++)
@@ -1035,6 +1076,7 @@ static void sup_rule(struct cx *c, struct cmod *old, struct cmod *new, const cha
             buf_addf(&removed, "%s%s", removed.len ? ", " : "", io.v[i]);
     bool up, down;
     applies(new, &up, &down);
+    appup_applies(c, new, old->avsn, &up, &down);
     struct fform ff = {NULL, 0, NULL};
     find_function(fn, "init", 1, &ff);
     const char *file = first_file(c->a, fn);

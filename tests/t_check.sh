@@ -187,6 +187,19 @@ kn check --from 9
 rc_is "--from a version with no release tarball exits 2" 2
 has "... naming it" "$ERR" "9"
 
+# a hand-written appup is used as it is: its apply instructions start and stop the child
+printf '{"2", [{"1", [{apply, {a_sup, start_two, []}}]}],\n      [{"1", [{apply, {a_sup, stop_two, []}}]}]}.\n' \
+    >"$P/_build/lib/app_a-2/ebin/app_a.appup"
+kn --json check
+eq "hand-written appup with up and down applies: no supervisor finding" \
+    "$(jq_out '[.findings[] | select(.module == "a_sup")]')" '[]'
+printf '{"2", [{"1", [{apply, {a_sup, start_two, []}}]}], [{"1", []}]}.\n' \
+    >"$P/_build/lib/app_a-2/ebin/app_a.appup"
+kn --json check
+eq "hand-written appup without a down apply: sup_child_no_down" \
+    "$(jq_out '[.findings[] | select(.module == "a_sup") | .rule]')" '["sup_child_no_down"]'
+rm "$P/_build/lib/app_a-2/ebin/app_a.appup"
+
 # silencing in the config: a rule, and a rule for one module
 cp rel/reltool.config "$T/reltool.saved"
 printf '{check_ignore, [sup_child_no_down, {removed_export_called, b_user}, {state_record_changed, other}]}.\n' >>rel/reltool.config
