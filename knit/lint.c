@@ -1084,9 +1084,10 @@ static void sup_rule(struct cx *c, struct cmod *old, struct cmod *new, const cha
         add(c, new, R_SUP_NO_DOWN, file, ff.line, "init/1", from,
             arena_sprintf(c->a,
                           "the upgrade from %s adds the child %s to the supervisor %s, and no "
-                          "knit_apply {down, ...} removes it: after a downgrade the old "
-                          "supervisor code meets a child spec it does not know and the "
-                          "supervisor (and its tree) crashes",
+                          "knit_apply {down, ...} removes it: a downgrade keeps the child "
+                          "(supervisor:code_change keeps children the old init/1 does not "
+                          "list), running code the old release lacks; once it is purged or "
+                          "exits its restarts fail and the supervisor dies with its tree",
                           from, buf_cstr(&added), new->name));
     /* flags or the specs of children that stay: the supervisor's code_change handles those */
     bool unknown = io.n == 0 && in.n == 0;
@@ -1486,7 +1487,8 @@ int lint_release(struct arena *a, const struct lint_opts *o, const struct lint_a
                     }
                     gone[ngone++] = (struct gone){om->name, x->fun, x->arity, app};
                 }
-                debug_rules(&c, om, nm, &now, f->vsn);
+                if (!nm->otp) /* OTP's own supervisors and records: not the user's to fix */
+                    debug_rules(&c, om, nm, &now, f->vsn);
             }
         }
         /* modules added to a new or changed application version */
