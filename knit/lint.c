@@ -1193,8 +1193,13 @@ static void shared_records(struct cx *c, struct cmod *old, struct cmod *new, str
             bool dup = false;
             for (size_t q = 0; q < napps && !dup; q++)
                 dup = !strcmp(seen[q], m->app);
-            if (dup || load(c, m) != 0 || !forms(c, m))
+            if (dup || load(c, m) != 0)
                 continue;
+            if (!forms(c, m)) {
+                /* it may include the header: say that it could not be read */
+                note_no_debug(c, m, from, "the new release", "shared_record_changed");
+                continue;
+            }
             size_t nr;
             struct rec *r = records(c->a, m->forms, &nr);
             for (size_t q = 0; q < nr; q++)

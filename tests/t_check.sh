@@ -231,6 +231,15 @@ eq "no debug info: the bytecode rules still run" \
     "$(jq_out '[.findings[] | select(.severity == "error") | .rule] | sort')" \
     '["deleted_module_called","removed_export_called","removed_export_called"]'
 
+# an application that may include the changed header but has no debug info: said, not passed
+build_app app_b +no_debug_info
+version2 bad
+kn --json check
+eq "an includer without debug info: noted, and the record is not called shared" \
+    "$(jq_out '[.findings[] | select(.module == "b_user" and .severity == "info") | .rule], [.findings[] | select(.rule == "shared_record_changed")]' | paste -sd' ')" \
+    '["no_debug_info"] []'
+build_app app_b
+
 version2 good
 kn --json check
 rc_is "good version 2: exits 0" 0
