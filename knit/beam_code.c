@@ -359,8 +359,8 @@ static int decode(struct arena *a, const char *name, const uint8_t *p, size_t n,
         size_t at = r.pos;
         uint8_t op = r.p[r.pos++];
         if (op == 0 || op > BEAM_OP_MAX || !beam_ops[op].name) {
-            rc = bad(name, "malformed chunk 'Code': unknown opcode %u at byte %zu", op,
-                     r.base + at);
+            rc =
+                bad(name, "malformed chunk 'Code': unknown opcode %u at byte %zu", op, r.base + at);
             break;
         }
         struct opnd o[8];

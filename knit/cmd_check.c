@@ -1,9 +1,9 @@
 /* cmd_check.c - `knit check [--from VSN]... [--strict] [BEAM...]`: lint for hot-upgrade
  * hazards, the plain beams given, or the project's release against its earlier releases */
-#include "lint.h"
 #include "cmd.h"
 #include "fsutil.h"
 #include "kerr.h"
+#include "lint.h"
 #include "log.h"
 #include "release.h"
 #include "report.h"

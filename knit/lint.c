@@ -312,12 +312,12 @@ static bool prefixed(const char *s, const char *const *list)
     return false;
 }
 
-/* spawn_mf - for a spawn of M:F(Args) by MFA, which x registers hold M and F; -1 when the
- * import is no such spawn, -2 when it spawns a fun */
+/* spawn_kind - for a spawn of M:F(Args) by MFA: 0, with *XM the x register holding M (F is
+ * in the next one); -1 when the import is no such spawn, -2 when it spawns a fun */
 static int spawn_kind(const struct bc_import *im, int *xm)
 {
-    static const char *const fns[] = {"spawn",       "spawn_link", "spawn_monitor", "spawn_opt",
-                                      "start",       "start_link", "start_monitor", NULL};
+    static const char *const fns[] = {"spawn", "spawn_link", "spawn_monitor", "spawn_opt",
+                                      "start", "start_link", "start_monitor", NULL};
     bool erl = !strcmp(im->mod, "erlang"), pl = !strcmp(im->mod, "proc_lib");
     if (!(erl || pl) || !in_list(im->fun, fns) || (erl && !strncmp(im->fun, "start", 5)))
         return -1;
@@ -345,10 +345,11 @@ static const struct bc_event *next_call(const struct cmod *m, const struct bc_fu
 static bool consumes(const struct bc_import *im)
 {
     static const char *const mods[] = {
-        "lists",    "maps", "sets",   "ordsets", "gb_sets", "gb_trees", "dict",  "orddict",
-        "proplists", "string", "binary", "unicode", "io",  "io_lib",  "logger", "error_logger",
-        "rpc",      "erpc", "mnesia", "timer",   "proc_lib", "array",   "digraph", "queue",
-        "file",     "filelib", "re",   "erl_eval", "sys",   NULL};
+        "lists",  "maps",    "sets",      "ordsets",      "gb_sets", "gb_trees",
+        "dict",   "orddict", "proplists", "string",       "binary",  "unicode",
+        "io",     "io_lib",  "logger",    "error_logger", "rpc",     "erpc",
+        "mnesia", "timer",   "proc_lib",  "array",        "digraph", "queue",
+        "file",   "filelib", "re",        "erl_eval",     "sys",     NULL};
     if (in_list(im->mod, mods))
         return true;
     if (!strcmp(im->mod, "erlang"))
@@ -362,10 +363,10 @@ static bool consumes(const struct bc_import *im)
 /* stores - whether a call of IM keeps a fun beyond the call (a registered callback) */
 static bool stores(const struct beam_code *code, const struct bc_import *im)
 {
-    static const char *const pre[] = {"attach",       "subscribe",          "register_",
-                                      "add_handler",  "add_hook",           "add_callback",
-                                      "set_callback", "set_handler",        "add_primary_filter",
-                                      "add_filter",   "install_handler",    NULL};
+    static const char *const pre[] = {"attach",       "subscribe",       "register_",
+                                      "add_handler",  "add_hook",        "add_callback",
+                                      "set_callback", "set_handler",     "add_primary_filter",
+                                      "add_filter",   "install_handler", NULL};
     if (im->arity == 0)
         return false;
     if (!strcmp(im->fun, "register"))
@@ -405,12 +406,11 @@ static bool has_behaviour(const struct cmod *m, const char *const *names)
     return false;
 }
 
-static const char *const server_behaviours[] = {"gen_server", "gen_statem", "gen_event",
-                                                "gen_fsm", "supervisor_bridge", NULL};
+static const char *const server_behaviours[] = {"gen_server", "gen_statem",        "gen_event",
+                                                "gen_fsm",    "supervisor_bridge", NULL};
 
 /* tail_cycle - whether function I gets back to itself through local tail calls */
-static bool tail_cycle(const struct beam_code *code, size_t i, size_t at, int depth,
-                       uint8_t *seen)
+static bool tail_cycle(const struct beam_code *code, size_t i, size_t at, int depth, uint8_t *seen)
 {
     const struct bc_func *f = &code->funcs[at];
     for (size_t k = f->ev_lo; k < f->ev_hi; k++) {
@@ -502,8 +502,9 @@ static void lint(struct cx *c, struct cmod *m, const char *from)
             for (size_t k = f->ev_lo; k < f->ev_hi && !at_g; k++)
                 if (code->ev[k].kind == BC_TAIL) {
                     const struct bc_func *g = beam_code_func_at(code, code->ev[k].arg);
-                    if (g && (g == f || (memset(seen, 0, nf),
-                                         tail_cycle(code, i, (size_t)(g - code->funcs), 4, seen)))) {
+                    if (g &&
+                        (g == f || (memset(seen, 0, nf),
+                                    tail_cycle(code, i, (size_t)(g - code->funcs), 4, seen)))) {
                         at = code->ev[k].line;
                         at_g = g;
                     }
@@ -555,7 +556,8 @@ static void lint(struct cx *c, struct cmod *m, const char *from)
                                   "keeps it: once %s is loaded twice the fun's code is purged "
                                   "and whoever calls it crashes (badfun)",
                                   f->name, f->arity, im->mod, im->fun, im->arity, m->name));
-            } else if (cb && !said_state && (!n || (im && !consumes(im) && spawn_kind(im, &xm) == -1))) {
+            } else if (cb && !said_state &&
+                       (!n || (im && !consumes(im) && spawn_kind(im, &xm) == -1))) {
                 /* the fun flows into the result (no call after it) or to another module;
                  * a local call is taken as using it (dyn_map(fun ..., S)) */
                 said_state = true;
@@ -793,11 +795,11 @@ static void find_visit(const struct term *t, void *arg)
               term_is_atom(term_elem(term_elem(t, 2), 2), q->name) &&
               term_list_len(term_elem(t, 3)) == q->arity;
     else
-        hit = (term_is_tagged(t, "fun", 3) &&
-               (term_is_tagged(term_elem(t, 2), "clauses", 2) ||
-                (term_is_tagged(term_elem(t, 2), "function", 3) &&
-                 term_elem(term_elem(t, 2), 1)->type == TERM_ATOM))) ||
-              term_is_tagged(t, "named_fun", 4);
+        hit =
+            (term_is_tagged(t, "fun", 3) && (term_is_tagged(term_elem(t, 2), "clauses", 2) ||
+                                             (term_is_tagged(term_elem(t, 2), "function", 3) &&
+                                              term_elem(term_elem(t, 2), 1)->type == TERM_ATOM))) ||
+            term_is_tagged(t, "named_fun", 4);
     if (hit)
         q->line = anno_line(term_elem(t, 1));
 }
@@ -879,7 +881,8 @@ static const char *expr_text(struct arena *a, const struct term *e)
         const char *s = term_charlist(a, term_elem(e, 2));
         return arena_sprintf(a, "\"%s\"", s ? s : "");
     }
-    return arena_sprintf(a, "<expression %016llx>", (unsigned long long)hash(14695981039346656037ULL, e));
+    return arena_sprintf(a, "<expression %016llx>",
+                         (unsigned long long)hash(14695981039346656037ULL, e));
 }
 
 static void ids_add(struct ids *s, const char *id)
@@ -948,7 +951,8 @@ static void applies(const struct cmod *m, bool *up, bool *down)
                 /* {up | down, Phase, {M,F,A}}: the third element is a tuple, where {M,F,A}
                  * has its argument list */
                 if (term_is_tuple(y, 3) && term_is_tuple(term_elem(y, 2), 3) &&
-                    (term_is_atom(term_elem(y, 0), "up") || term_is_atom(term_elem(y, 0), "down"))) {
+                    (term_is_atom(term_elem(y, 0), "up") ||
+                     term_is_atom(term_elem(y, 0), "down"))) {
                     if (term_is_atom(term_elem(y, 0), "down"))
                         *down = true;
                     else
@@ -1169,7 +1173,7 @@ static const char *base_name(const char *f)
 /* shared_records - records from an .hrl whose fields changed between OLD and NEW, checked for
  * includers in other applications of the new release NOW */
 static void shared_records(struct cx *c, struct cmod *old, struct cmod *new, struct set *now,
-                           const char *from, bool *hrl_seen_any)
+                           const char *from)
 {
     size_t nro, nrn;
     struct rec *ro = records(c->a, forms(c, old), &nro), *rn = records(c->a, forms(c, new), &nrn);
@@ -1179,7 +1183,6 @@ static void shared_records(struct cx *c, struct cmod *old, struct cmod *new, str
         const struct rec *o = find_rec(ro, nro, rn[i].name);
         if (!o || !strcmp(o->fields, rn[i].fields))
             continue;
-        *hrl_seen_any = true;
         /* who includes it: modules of the release with a record of that name from an .hrl
          * of that name */
         const char *hb = base_name(rn[i].file);
@@ -1235,8 +1238,8 @@ static void callers(struct cx *c, struct set *now, const struct gone *g, size_t 
 {
     if (ng == 0)
         return;
-    static const char *const rpcs[] = {"call", "cast", "block_call", "async_call", "send_request",
-                                       NULL};
+    static const char *const rpcs[] = {"call",       "cast",         "block_call",
+                                       "async_call", "send_request", NULL};
     for (size_t k = 0; k < now->n; k++) {
         struct cmod *m = &now->m[k];
         if (m->otp || load(c, m) != 0 || !m->code_ok)
@@ -1270,8 +1273,8 @@ static void callers(struct cx *c, struct set *now, const struct gone *g, size_t 
                     const char *file;
                     unsigned line;
                     code_loc(m, ev->line, &file, &line);
-                    const char *how = rpc ? arena_sprintf(c->a, " (by %s:%s)", im->mod, im->fun)
-                                          : "";
+                    const char *how =
+                        rpc ? arena_sprintf(c->a, " (by %s:%s)", im->mod, im->fun) : "";
                     if (g[q].fun)
                         add(c, m, R_REMOVED_EXPORT, file, line, fa(c, f), from,
                             arena_sprintf(c->a,
@@ -1353,8 +1356,8 @@ static struct cmod *mods_of(struct cx *c, const struct appup_beam *b, size_t n, 
 
 /* ---------------------------------------------------------------- entry points */
 
-int lint_beams(struct arena *a, const struct lint_opts *o, const char *const *paths,
-                size_t npaths, struct lint_report *r)
+int lint_beams(struct arena *a, const struct lint_opts *o, const char *const *paths, size_t npaths,
+               struct lint_report *r)
 {
     /* one module at a time in a scratch arena: only the findings are kept */
     struct arena scratch;
@@ -1410,13 +1413,11 @@ static void debug_rules(struct cx *c, struct cmod *old, struct cmod *nm, struct 
         sup_rule(c, old, nm, from);
     if (is_gen)
         state_rule(c, old, nm, from);
-    bool any = false;
-    shared_records(c, old, nm, now, from, &any);
+    shared_records(c, old, nm, now, from);
 }
 
 int lint_release(struct arena *a, const struct lint_opts *o, const struct lint_app *apps,
-                  size_t napps, const struct upgrade_from *from, size_t nfrom,
-                  struct lint_report *r)
+                 size_t napps, const struct upgrade_from *from, size_t nfrom, struct lint_report *r)
 {
     struct cx c = {a, a, o, r};
     struct set now = {NULL, 0};
@@ -1537,8 +1538,8 @@ void lint_print(const struct lint_report *r, FILE *out)
     for (size_t i = 0; i < r->n; i++) {
         const struct lint_finding *f = &r->f[i];
         fprintf(out, "%s: %s [%s] %s%s%s%s\n    fix: %s\n", loc_text(&a, f), sev_names[f->sev],
-                f->rule, f->function && f->file ? f->module : "",
-                f->function && f->file ? ":" : "", f->function && f->file ? f->function : "",
+                f->rule, f->function && f->file ? f->module : "", f->function && f->file ? ":" : "",
+                f->function && f->file ? f->function : "",
                 arena_sprintf(&a, "%s%s", f->function && f->file ? ": " : "", f->what), f->fix);
     }
     fprintf(out, "knit check: %zu module%s, %zu error%s, %zu warning%s, %zu note%s", r->modules,
@@ -1558,9 +1559,9 @@ json_t *lint_json(const struct lint_report *r)
     json_t *list = json_array();
     for (size_t i = 0; i < r->n; i++) {
         const struct lint_finding *f = &r->f[i];
-        json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s}", "rule", f->rule, "severity",
-                              sev_names[f->sev], "location", loc_text(&a, f), "message", f->what,
-                              "fix", f->fix);
+        json_t *o =
+            json_pack("{s:s, s:s, s:s, s:s, s:s}", "rule", f->rule, "severity", sev_names[f->sev],
+                      "location", loc_text(&a, f), "message", f->what, "fix", f->fix);
         json_object_set_new(o, "module", f->module ? json_string(f->module) : json_null());
         json_object_set_new(o, "app", f->app ? json_string(f->app) : json_null());
         json_object_set_new(o, "file", f->file ? json_string(f->file) : json_null());
@@ -1571,9 +1572,9 @@ json_t *lint_json(const struct lint_report *r)
     }
     arena_close(&a);
     return json_pack("{s:o, s:{s:I, s:I, s:I, s:I, s:I}}", "findings", list, "summary", "modules",
-                     (json_int_t)r->modules, "errors", (json_int_t)r->count[LINT_ERROR],
-                     "warnings", (json_int_t)r->count[LINT_WARNING], "notes",
-                     (json_int_t)r->count[LINT_INFO], "silenced", (json_int_t)r->silenced);
+                     (json_int_t)r->modules, "errors", (json_int_t)r->count[LINT_ERROR], "warnings",
+                     (json_int_t)r->count[LINT_WARNING], "notes", (json_int_t)r->count[LINT_INFO],
+                     "silenced", (json_int_t)r->silenced);
 }
 
 bool lint_failed(const struct lint_report *r, bool strict)
@@ -1584,8 +1585,7 @@ bool lint_failed(const struct lint_report *r, bool strict)
 /* ---------------------------------------------------------------- the flow's hook */
 
 int lint_upgrade(struct arena *a, const struct cfg *c, const char *build_dir,
-                  const struct relfile_rel *new_rel, const struct upgrade_from *from,
-                  size_t nfrom)
+                 const struct relfile_rel *new_rel, const struct upgrade_from *from, size_t nfrom)
 {
     struct lint_app *apps = arena_alloc(a, (new_rel->napps + 1) * sizeof *apps);
     for (size_t i = 0; i < new_rel->napps; i++) {
@@ -1593,16 +1593,16 @@ int lint_upgrade(struct arena *a, const struct cfg *c, const char *build_dir,
         apps[i].name = n;
         apps[i].vsn = v;
         apps[i].ebin = arena_sprintf(a, "%s/lib/%s-%s/ebin", build_dir, n, v);
-        apps[i].otp = c->root_dir &&
-                      access(arena_sprintf(a, "%s/lib/%s-%s", c->root_dir, n, v), F_OK) == 0;
+        apps[i].otp =
+            c->root_dir && access(arena_sprintf(a, "%s/lib/%s-%s", c->root_dir, n, v), F_OK) == 0;
     }
     struct lint_opts o = {c->check_ignore};
     struct lint_report r = {0};
     int rc = lint_release(a, &o, apps, new_rel->napps, from, nfrom, &r);
     for (size_t i = 0; rc == 0 && i < r.n; i++) {
         const struct lint_finding *f = &r.f[i];
-        const char *line = arena_sprintf(a, "%s: [%s] %s (fix: %s)", loc_text(a, f), f->rule,
-                                         f->what, f->fix);
+        const char *line =
+            arena_sprintf(a, "%s: [%s] %s (fix: %s)", loc_text(a, f), f->rule, f->what, f->fix);
         if (f->sev == LINT_ERROR)
             log_error("%s", line);
         else if (f->sev == LINT_WARNING)

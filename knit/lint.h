@@ -62,8 +62,8 @@ struct lint_app {
 
 /* lint_beams - the single-version rules over the NPATHS beam files PATHS. Returns 0, or -1
  * with KERR_IO/KERR_INPUT for a file that cannot be read or is no beam. */
-int lint_beams(struct arena *a, const struct lint_opts *o, const char *const *paths,
-                size_t npaths, struct lint_report *r);
+int lint_beams(struct arena *a, const struct lint_opts *o, const char *const *paths, size_t npaths,
+               struct lint_report *r);
 
 /* lint_release - the new release (NAPPS applications APPS) against each of the NFROM earlier
  * releases FROM (read by upgrade_extract): the version rules, and the single-version rules on
@@ -71,8 +71,8 @@ int lint_beams(struct arena *a, const struct lint_opts *o, const char *const *pa
  * an application that is not OTP's. Returns 0, or -1 (KERR_IO, KERR_INPUT) when a beam
  * cannot be read. */
 int lint_release(struct arena *a, const struct lint_opts *o, const struct lint_app *apps,
-                  size_t napps, const struct upgrade_from *from, size_t nfrom,
-                  struct lint_report *r);
+                 size_t napps, const struct upgrade_from *from, size_t nfrom,
+                 struct lint_report *r);
 
 /* lint_print - the findings for people, one per line plus its fix, then a summary */
 void lint_print(const struct lint_report *r, FILE *out);
@@ -86,7 +86,6 @@ bool lint_failed(const struct lint_report *r, bool strict);
  * --json report), errors with log_error, and an error-level finding makes it return -1
  * with KERR_INPUT (exit 2) saying how many there are. */
 int lint_upgrade(struct arena *a, const struct cfg *c, const char *build_dir,
-                  const struct relfile_rel *new_rel, const struct upgrade_from *from,
-                  size_t nfrom);
+                 const struct relfile_rel *new_rel, const struct upgrade_from *from, size_t nfrom);
 
 #endif

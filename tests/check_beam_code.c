@@ -163,7 +163,8 @@ START_TEST(test_truncated_code)
         struct beam_code c;
         if (beam_code_read(&a, "cut.beam", img, off + cut, &c) != 0) {
             ck_assert_int_eq(kerr_get()->cls, KERR_INPUT);
-            ck_assert_msg(strstr(kerr_get()->msg, "cut.beam") || strstr(kerr_get()->file, "cut.beam"),
+            ck_assert_msg(strstr(kerr_get()->msg, "cut.beam") ||
+                              strstr(kerr_get()->file, "cut.beam"),
                           "message names the file: %s", kerr_get()->msg);
             kerr_clear();
             failed++;

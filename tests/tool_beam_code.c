@@ -32,8 +32,7 @@ int main(int argc, char **argv)
              * loop_rec first-line-index */
             printf("%s %s/%u %u %u %u %u %u %u %u %u %d %u\n", c.module, fn->name, fn->arity,
                    fn->entry, n[BC_WAIT], n[BC_WAIT_TIMEOUT], n[BC_CALL], n[BC_TAIL], n[BC_EXT],
-                   n[BC_EXT_TAIL], n[BC_MAKE_FUN], fn->receives,
-                   fn->line);
+                   n[BC_EXT_TAIL], n[BC_MAKE_FUN], fn->receives, fn->line);
         }
         arena_close(&a);
     }
