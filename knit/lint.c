@@ -1416,12 +1416,29 @@ static void debug_rules(struct cx *c, struct cmod *old, struct cmod *nm, struct 
     shared_records(c, old, nm, now, from);
 }
 
+/* warn_unknown_rules - a check_ignore entry that names no rule silences nothing: say so */
+static void warn_unknown_rules(const struct lint_opts *o)
+{
+    size_t n;
+    const struct term *const *el = o && o->ignore ? term_list_els(o->ignore, &n) : NULL;
+    for (size_t i = 0; el && i < n; i++) {
+        const struct term *id = term_is_tuple(el[i], 2) ? term_elem(el[i], 0) : el[i];
+        bool known = false;
+        for (size_t k = 0; k < sizeof rules / sizeof rules[0] && !known; k++)
+            known = term_is_atom(id, rules[k].id);
+        if (!known)
+            log_warn("check_ignore: '%s' is no rule of knit check; it silences nothing",
+                     id->type == TERM_ATOM ? id->u.atom.name : "?");
+    }
+}
+
 int lint_release(struct arena *a, const struct lint_opts *o, const struct lint_app *apps,
                  size_t napps, const struct upgrade_from *from, size_t nfrom, struct lint_report *r)
 {
     struct cx c = {a, a, o, r};
     struct set now = {NULL, 0};
     size_t cap = 0;
+    warn_unknown_rules(o);
     for (size_t i = 0; i < napps; i++)
         if (read_dir(&c, apps[i].name, apps[i].vsn, apps[i].otp, apps[i].ebin, &now.m, &now.n,
                      &cap) != 0)

@@ -208,6 +208,10 @@ eq "check_ignore: Rule and {Rule, Module} silence, another module's entry does n
     "$(jq_out '[([.findings[] | .rule] | unique), .summary.silenced]')" \
     '[["deleted_module_called","shared_record_changed","state_record_changed","sup_children_changed"],3]'
 cp "$T/reltool.saved" rel/reltool.config
+printf '{check_ignore, [local_lop]}.\n' >>rel/reltool.config
+kn check
+has "check_ignore naming no rule: a warning" "$ERR" "check_ignore: 'local_lop' is no rule of knit check"
+cp "$T/reltool.saved" rel/reltool.config
 printf '{check_ignore, [42]}.\n' >>rel/reltool.config
 kn check
 rc_is "check_ignore with a bad entry exits 2" 2
