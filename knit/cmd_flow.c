@@ -362,7 +362,7 @@ static int run_flow(struct flow *f)
     if (make_appups(f) != 0)
         return -1;
     /* knit check on the upgrade: warnings are logged, an error stops the build */
-    if (lint_upgrade(a, &f->cfg, f->res.build_dir, &f->new_rel, f->from, f->nfrom) != 0)
+    if (lint_upgrade(a, &f->cfg, f->res.build_dir, &f->new_rel, f->from, f->nfrom, f->skip))
         return -1;
     for (size_t j = 0; j < f->nfrom; j++)
         if (f->skip[j])

@@ -1602,7 +1602,8 @@ bool lint_failed(const struct lint_report *r, bool strict)
 /* ---------------------------------------------------------------- the flow's hook */
 
 int lint_upgrade(struct arena *a, const struct cfg *c, const char *build_dir,
-                 const struct relfile_rel *new_rel, const struct upgrade_from *from, size_t nfrom)
+                 const struct relfile_rel *new_rel, const struct upgrade_from *from, size_t nfrom,
+                 const bool *skip)
 {
     struct lint_app *apps = arena_alloc(a, (new_rel->napps + 1) * sizeof *apps);
     for (size_t i = 0; i < new_rel->napps; i++) {
@@ -1613,9 +1614,16 @@ int lint_upgrade(struct arena *a, const struct cfg *c, const char *build_dir,
         apps[i].otp =
             c->root_dir && access(arena_sprintf(a, "%s/lib/%s-%s", c->root_dir, n, v), F_OK) == 0;
     }
+    struct upgrade_from *kept = arena_alloc(a, (nfrom + 1) * sizeof *kept);
+    size_t nk = 0;
+    for (size_t j = 0; j < nfrom; j++)
+        if (!skip || !skip[j])
+            kept[nk++] = from[j];
+    if (nk == 0)
+        return 0; /* no upgrade is built */
     struct lint_opts o = {c->check_ignore};
     struct lint_report r = {0};
-    int rc = lint_release(a, &o, apps, new_rel->napps, from, nfrom, &r);
+    int rc = lint_release(a, &o, apps, new_rel->napps, kept, nk, &r);
     for (size_t i = 0; rc == 0 && i < r.n; i++) {
         const struct lint_finding *f = &r.f[i];
         const char *line =
