@@ -367,12 +367,10 @@ static bool stores(const struct beam_code *code, const struct bc_import *im)
                                       "add_handler",  "add_hook",        "add_callback",
                                       "set_callback", "set_handler",     "add_primary_filter",
                                       "add_filter",   "install_handler", NULL};
-    if (im->arity == 0)
-        return false;
+    if (im->arity == 0 || !strcmp(im->mod, code->module))
+        return false; /* the module's own functions: not another module */
     if (!strcmp(im->fun, "register"))
         return strcmp(im->mod, "erlang") && strcmp(im->mod, "global");
-    if (!strcmp(im->mod, code->module))
-        return false; /* the module's own functions: not another module */
     if (!strcmp(im->mod, "persistent_term") && !strcmp(im->fun, "put"))
         return true;
     if (!strcmp(im->mod, "ets") && (!strcmp(im->fun, "insert") || !strcmp(im->fun, "insert_new")))
