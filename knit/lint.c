@@ -867,6 +867,10 @@ struct ids {
     struct arena *a;
     const char **v;
     size_t n, cap;
+    const struct closure *cl;  /* the functions looked at */
+    const struct term *params; /* the parameters of the clause being visited */
+    const char *fname;         /* and its function */
+    long farity;
 };
 
 static const char *expr_text(struct arena *a, const struct term *e)
@@ -899,6 +903,50 @@ static void ids_add(struct ids *s, const char *id)
     s->v[s->n++] = id;
 }
 
+/* A call of a local function whose argument K is a child id: the literal ids it is given. */
+struct id_calls {
+    struct ids *s;
+    const char *name;
+    long arity;
+    size_t k;
+};
+
+static void id_calls_visit(const struct term *t, void *arg)
+{
+    struct id_calls *q = arg;
+    if (!term_is_tagged(t, "call", 4) || !term_is_tagged(term_elem(t, 2), "atom", 3) ||
+        !term_is_atom(term_elem(term_elem(t, 2), 2), q->name) ||
+        term_list_len(term_elem(t, 3)) != q->arity)
+        return;
+    size_t n;
+    const struct term *const *args = term_list_els(term_elem(t, 3), &n);
+    const struct term *e = args[q->k];
+    if (term_is_tagged(e, "atom", 3) || term_is_tagged(e, "integer", 3) ||
+        term_is_tagged(e, "string", 3))
+        ids_add(q->s, expr_text(q->s->a, e));
+}
+
+static void visit_closure(const struct closure *cl, void (*fn)(const struct term *, void *),
+                          void *arg);
+
+/* id_expr - a child id expression: a parameter of its function (spec(Id) -> #{id => Id})
+ * stands for the literal ids the function is called with */
+static void id_expr(struct ids *s, const struct term *e)
+{
+    size_t n;
+    const struct term *const *ps = s->params ? term_list_els(s->params, &n) : NULL;
+    if (term_is_tagged(e, "var", 3) && ps) {
+        for (size_t k = 0; k < n; k++)
+            if (term_is_tagged(ps[k], "var", 3) &&
+                term_equal(term_elem(ps[k], 2), term_elem(e, 2))) {
+                struct id_calls q = {s, s->fname, s->farity, k};
+                visit_closure(s->cl, id_calls_visit, &q);
+                return;
+            }
+    }
+    ids_add(s, expr_text(s->a, e));
+}
+
 static void ids_visit(const struct term *t, void *arg)
 {
     struct ids *s = arg;
@@ -909,13 +957,40 @@ static void ids_visit(const struct term *t, void *arg)
             if (el[i]->type == TERM_TUPLE && el[i]->u.tuple.n == 4 &&
                 term_is_tagged(term_elem(el[i], 2), "atom", 3) &&
                 term_is_atom(term_elem(term_elem(el[i], 2), 2), "id"))
-                ids_add(s, expr_text(s->a, term_elem(el[i], 3)));
+                id_expr(s, term_elem(el[i], 3));
     } else if (term_is_tagged(t, "tuple", 3)) {
         size_t n;
         const struct term *const *el = term_list_els(term_elem(t, 2), &n);
         if (n == 6 && term_is_tagged(el[1], "tuple", 3) && term_list_len(term_elem(el[1], 2)) == 3)
-            ids_add(s, expr_text(s->a, el[0]));
+            id_expr(s, el[0]);
     }
+}
+
+
+static void visit_closure(const struct closure *cl, void (*fn)(const struct term *, void *),
+                          void *arg)
+{
+    for (size_t i = 0; i < cl->n; i++)
+        visit(cl->funs[i], fn, arg);
+}
+
+static void collect_ids(struct ids *s, const struct closure *cl)
+{
+    s->cl = cl;
+    for (size_t i = 0; i < cl->n; i++) {
+        const struct term *f = cl->funs[i]; /* {function, Anno, Name, Arity, Clauses} */
+        size_t n;
+        const struct term *const *cs = term_list_els(term_elem(f, 4), &n);
+        for (size_t j = 0; j < n; j++) {
+            if (!term_is_tagged(cs[j], "clause", 5))
+                continue;
+            s->params = term_elem(cs[j], 2);
+            s->fname = atom_of(term_elem(f, 2));
+            s->farity = (long)term_elem(f, 3)->u.i;
+            visit(term_elem(cs[j], 4), ids_visit, s);
+        }
+    }
+    s->params = NULL;
 }
 
 static bool has_id(const struct ids *s, const char *id)
@@ -1064,11 +1139,10 @@ static void sup_rule(struct cx *c, struct cmod *old, struct cmod *new, const cha
         hn = hash(hn, cn.funs[i]);
     if (ho == hn)
         return;
-    struct ids io = {c->a, NULL, 0, 0}, in = {c->a, NULL, 0, 0};
-    for (size_t i = 0; i < co.n; i++)
-        visit(co.funs[i], ids_visit, &io);
-    for (size_t i = 0; i < cn.n; i++)
-        visit(cn.funs[i], ids_visit, &in);
+    struct ids io = {c->a, NULL, 0, 0, NULL, NULL, NULL, 0};
+    struct ids in = {c->a, NULL, 0, 0, NULL, NULL, NULL, 0};
+    collect_ids(&io, &co);
+    collect_ids(&in, &cn);
     struct buf added = BUF_INIT, removed = BUF_INIT;
     for (size_t i = 0; i < in.n; i++)
         if (!has_id(&io, in.v[i]))

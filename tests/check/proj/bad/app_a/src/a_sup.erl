@@ -5,6 +5,6 @@
 start_link() -> supervisor:start_link({local, ?MODULE}, ?MODULE, []).
 
 init([]) ->
-    {ok, {#{strategy => one_for_one},
-          [#{id => a_srv, start => {a_srv, start_link, []}},
-           #{id => a_two, start => {a_srv, start_link, []}}]}}.
+    {ok, {#{strategy => one_for_one}, [spec(a_srv), spec(a_two)]}}.
+
+spec(Id) -> #{id => Id, start => {a_srv, start_link, []}}.

@@ -5,5 +5,6 @@
 start_link() -> supervisor:start_link({local, ?MODULE}, ?MODULE, []).
 
 init([]) ->
-    {ok, {#{strategy => one_for_one, intensity => 10},
-          [#{id => a_srv, start => {a_srv, start_link, []}}]}}.
+    {ok, {#{strategy => one_for_one, intensity => 10}, [spec(a_srv)]}}.
+
+spec(Id) -> #{id => Id, start => {a_srv, start_link, []}}.
