@@ -269,5 +269,32 @@ rc_is "knit with check errors: exits 2" 2
 has "knit with check errors: each error printed" "$ERR" "error: src/a_sup.erl:7: [sup_child_no_down]"
 has "knit with check errors: the reason" "$ERR" "knit check found 5 errors in the upgrade"
 [ -f upgrades/chk-2.tar.gz ] && fail "knit with check errors: an upgrade tarball was written" || ok "knit with check errors: no upgrade tarball"
+
+# ============ 5. the downgrade that killed a node: tests/e2e's 2.0.0 adds e2e_cache to
+# e2e_core_sup; going back to 1.0.0 keeps it. An error until a down apply removes it.
+E=$T/e2e
+mkdir -p "$E"
+cp -R "$TOP/tests/e2e/A" "$TOP/tests/e2e/B" "$E/"
+rm -rf "$E/A/lib" "$E/B/lib"
+sed -i '/^-knit_check_ignore(\[sup_child_no_down\])\./d' "$E/B/apps/e2e_core/src/e2e_core_sup.erl"
+"$TOP/tests/e2e/build.sh" "$E/A" >/dev/null && "$TOP/tests/e2e/build.sh" "$E/B" >/dev/null ||
+    fail "compiling tests/e2e A and B"
+cd "$E/A" && kn release
+[ "$RC" = 0 ] || fail "setup: knit release of tests/e2e/A" "$ERR"
+cd "$E/B" || exit 1
+kn --json check
+rc_is "e2e 1.0.0 -> 2.0.0: the added child without a down apply exits 2" 2
+eq "e2e 1.0.0 -> 2.0.0: sup_child_no_down names e2e_cache" \
+    "$(jq_out '[.findings[] | select(.rule == "sup_child_no_down") | [.module, .from, (.message | test("adds the child e2e_cache"))]]')" \
+    '[["e2e_core_sup","1.0.0",true]]'
+sed -i 's/^-knit_apply({last, {e2e_core_sup, start_new_child, \[e2e_cache\]}})\./&\n-knit_apply({down, first, {e2e_core_sup, stop_child, [e2e_cache]}}).\n-export([stop_child\/1])./' \
+    "$E/B/apps/e2e_core/src/e2e_core_sup.erl"
+printf 'stop_child(Id) ->\n    _ = supervisor:terminate_child(?MODULE, Id),\n    supervisor:delete_child(?MODULE, Id).\n' \
+    >>"$E/B/apps/e2e_core/src/e2e_core_sup.erl"
+"$TOP/tests/e2e/build.sh" "$E/B" >/dev/null || fail "compiling tests/e2e B with the down apply"
+kn --json check
+rc_is "e2e 1.0.0 -> 2.0.0 with a down apply: exits 0" 0
+eq "e2e 1.0.0 -> 2.0.0 with a down apply: no supervisor finding" \
+    "$(jq_out '[.findings[] | select(.module == "e2e_core_sup")]')" '[]'
 cd "$TOP" || exit 1
 finish
