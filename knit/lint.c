@@ -116,6 +116,14 @@ static int load(struct cx *c, struct cmod *m)
 {
     if (m->loaded)
         return 0;
+    if (!m->data) { /* read when first needed: most of OTP's beams never are */
+        size_t len;
+        const char *data = fs_read_file(c->a, m->path, &len);
+        if (!data)
+            return -1;
+        m->data = (const uint8_t *)data;
+        m->len = len;
+    }
     m->loaded = true;
     if (beam_read_facts(c->a, m->path, m->data, m->len, &m->info) != 0)
         return -1;
@@ -1397,14 +1405,6 @@ static int read_dir(struct cx *c, const char *app, const char *avsn, bool otp, c
         m->avsn = avsn;
         m->otp = otp;
         m->path = arena_sprintf(c->a, "%s/%s", ebin, de->d_name);
-        size_t len;
-        const char *data = fs_read_file(c->a, m->path, &len);
-        if (!data) {
-            rc = -1;
-            break;
-        }
-        m->data = (const uint8_t *)data;
-        m->len = len;
     }
     closedir(d);
     return rc;
