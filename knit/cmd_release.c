@@ -43,10 +43,7 @@ static int report(struct arena *a, const struct release_result *res)
 int cmd_release(struct knit_ctx *ctx, int argc, char **argv)
 {
     if (argc > 1)
-        return kerr_set(KERR_USAGE, NULL, 0, 0,
-                        "release: unexpected argument '%s'; try 'knit "
-                        "--help'",
-                        argv[1]);
+        return cmd_usage("release", "unexpected argument '%s'", argv[1]);
     struct arena a;
     arena_init(&a);
     int rc = -1;
