@@ -69,13 +69,14 @@ int upgrade_versions(struct arena *a, const struct cfg *c, const char *name, con
     if (c->version_regex) {
         int err;
         PCRE2_SIZE off;
-        re = pcre2_compile((PCRE2_SPTR)c->version_regex, PCRE2_ZERO_TERMINATED, PCRE2_UTF, &err,
-                           &off, NULL);
+        re = pcre2_compile((PCRE2_SPTR)c->version_regex, PCRE2_ZERO_TERMINATED,
+                           PCRE2_UTF | c->version_regex_compile_flags, &err, &off, NULL);
         if (!re) {
             PCRE2_UCHAR msg[256];
             pcre2_get_error_message(err, msg, sizeof msg);
             closedir(d);
-            return kerr_set(KERR_INPUT, c->file, 0, 0, "option 'version_regex' '%s': %s at %zu",
+            return kerr_set(KERR_INPUT, c->file, 0, 0, "option '%s' '%s': %s at %zu",
+                            c->version_regex_opt ? c->version_regex_opt : "version_regex",
                             c->version_regex, (char *)msg, (size_t)off);
         }
     }
@@ -97,8 +98,10 @@ int upgrade_versions(struct arena *a, const struct cfg *c, const char *name, con
                 log_verbose("release %s is not older than %s: not upgraded from", v, current);
             continue;
         }
-        if (re && pcre2_match(re, (PCRE2_SPTR)v, strlen(v), 0, 0, md, NULL) < 0) {
-            log_verbose("earlier release %s does not match version_regex: skipped", v);
+        if (re && pcre2_match(re, (PCRE2_SPTR)v, strlen(v), 0, c->version_regex_match_flags, md,
+                              NULL) < 0) {
+            log_verbose("earlier release %s does not match %s: skipped", v,
+                        c->version_regex_opt ? c->version_regex_opt : "version_regex");
             continue;
         }
         if (c->version_min && vsn_compare(v, c->version_min, c->semver) < 0) {

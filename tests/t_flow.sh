@@ -357,6 +357,19 @@ filter "--from 1.0.10 --from 1.0.1" '["1.0.1","1.0.10"]' --from 1.0.10 --from 1.
 kn "$B" relup -f 'version_regex=(1'
 rc_is "B 1.1.0: a bad version_regex" 2
 has "B 1.1.0: a bad version_regex: the message names the option" "$ERR" "version_regex"
+# the original knit's spelling, version_regexp, also as {Regex, Options} (re:run's options)
+filter "version_regexp=^1\\.0\\.1 (plain)" '["1.0.1","1.0.10"]' 'version_regexp=^1\.0\.1'
+filter 'version_regexp {Binary, [caseless]}' '["1.0.1","1.0.9"]' 'version_regexp=!!{<<"^1\\.0\\.[19]$">>, [caseless]}'
+filter 'version_regexp {Regex, [extended]}' '["1.0.9"]' 'version_regexp=!!{"^1 \\. 0 \\. 9 $", [extended]}'
+filter 'version_regex {Regex, [{capture, none}]}' '["1.0.0"]' 'version_regex=!!{"^1\\.0\\.0$", [{capture, none}]}'
+kn "$B" relup -f 'version_regexp=!!{"^1 \\. 0 \\. 9 $", []}'
+rc_is "B 1.1.0: version_regexp without extended: knit relup" 0
+has "B 1.1.0: version_regexp without extended matches nothing here" "$ERR" "no earlier release of hello"
+kn "$B" relup -f 'version_regexp=!!{"x", [bogus]}'
+rc_is "B 1.1.0: version_regexp with an unknown re option" 2
+has "B 1.1.0: the message names version_regexp and the option" "$ERR" "option 'version_regexp': re option bogus is not supported"
+kn "$B" relup -f 'version_regexp=!!{"x", y}'
+rc_is "B 1.1.0: version_regexp {Regex, NotAList}" 2
 
 # ============ 6. a hand-written appup without an entry for 1.0.9
 cat >"$B/_build/lib/hello-1.1.0/ebin/hello.appup" <<'APPUP'
