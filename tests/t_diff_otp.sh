@@ -57,6 +57,10 @@ ERL
         -o -name '*.script' -o -name '*.config' -o -name '*.src' -o -name '*.conf' \
         -o -name 'RELEASES' -o -name 'installed_application_versions' \) \
         ! -path '*/erts-*/bin/*' | sort | sed 's/^/term /'
+    # the project's own term files (fixtures, example, config/) always
+    find "$TOP/tests" "$TOP/example" "$TOP/config" -type f \( -name '*.app' -o -name '*.appup' \
+        -o -name '*.rel' -o -name '*.script' -o -name '*.config' -o -name '*.src' \
+        -o -name '*.terms' \) ! -path '*/fuzz/*' 2>/dev/null | sort | sed 's/^/term /'
     if [ -d "$CORPUS" ]; then
         find "$CORPUS" -type f ! -name '*.md' ! -name 'README*' ! -name '*.erl' \
             ! -name '*.hrl' ! -name '*.beam' | sort | sed 's/^/term /'
