@@ -293,7 +293,7 @@ static bool from_has_app(const struct upgrade_from *f, const char *app, const ch
 
 int upgrade_pack(struct arena *a, const struct cfg *c, const char *build_dir,
                  const struct relfile_rel *new_rel, const struct upgrade_from *from, size_t nfrom,
-                 bool force, const char **path)
+                 const char **path, const char **stage)
 {
     const char *name = new_rel->name, *vsn = new_rel->vsn;
     const char *reldir = arena_sprintf(a, "%s/releases/%s", build_dir, vsn);
@@ -340,9 +340,10 @@ int upgrade_pack(struct arena *a, const struct cfg *c, const char *build_dir,
     if (fs_mkdirs(c->upgrade_dir) != 0)
         return -1;
     struct tarball_opts o;
-    if (tarball_opts_from_env(&o, force) != 0)
+    if (tarball_opts_from_env(&o, true) != 0)
         return -1;
     *path = arena_sprintf(a, "%s/%s-%s.tar.gz", c->upgrade_dir, name, vsn);
+    *stage = fs_stage_path(a, *path);
     log_progress("packing %s ...", *path);
-    return tarball_pack(*path, build_dir, paths, n, &o);
+    return tarball_pack(*stage, build_dir, paths, n, &o);
 }

@@ -58,10 +58,11 @@ const struct appup_beam *upgrade_beams(struct arena *a, const struct upgrade_fro
  * relup, NAME.boot, start.boot, start_clean.boot, sys.config, vm.args}. sys.config must
  * parse as a list of {App, Env} and vm.args must exist (KERR_INPUT otherwise: a broken
  * sys.config is silently replaced by an empty one by release_handler). Reproducible and
- * atomic like the release tarball; an existing one is kept (KERR_IO) unless FORCE.
- * *PATH gets the tarball's path. Returns 0 or -1. */
+ * reproducible like the release tarball. *PATH gets the tarball's final path; it is written
+ * at *STAGE (fs_stage_path) for the caller to rename into place when its whole run
+ * succeeded. Returns 0 or -1. */
 int upgrade_pack(struct arena *a, const struct cfg *c, const char *build_dir,
                  const struct relfile_rel *new_rel, const struct upgrade_from *from, size_t nfrom,
-                 bool force, const char **path);
+                 const char **path, const char **stage);
 
 #endif

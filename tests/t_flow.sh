@@ -269,13 +269,32 @@ left=$(ls -A "$A" | grep -E '\.knit-(old|new)-')
 [ -z "$left" ] && ok "the full run removed the earlier build dir it replaced" || fail "left behind in $A" "$left"
 has "knit -q -l: FILE has the messages" "$(cat "$T/knit.log" 2>&1)" "packed $REL2"
 has "knit -q -l: FILE has the upgrade message" "$(cat "$T/knit.log" 2>&1)" "$UP2"
+# the same inputs give the same tarballs: an identical existing one is accepted as it is
+# (file mtimes go into the tarballs: SOURCE_DATE_EPOCH makes two runs' tarballs equal)
+export SOURCE_DATE_EPOCH=1700000000
+kn "$A" -q -f
+rc_is "knit -q -f with SOURCE_DATE_EPOCH" 0
+touch -d @1000 "$REL2"
 kn "$A" -q
-rc_is "knit -q (tarball exists)" 3
+rc_is "knit -q (identical tarballs exist): accepted" 0
+eq "identical tarball kept as it was (mtime)" "$(stat -c %Y "$REL2")" 1000
+eq "no staged tarball left beside it" "$(find "$A/releases" "$A/upgrades" -name '.*knit-*' | wc -l)" 0
+# a tarball that differs from this build is refused, and nothing is renamed into place
+cp "$REL2" "$T/rel2.keep"
+printf 'different' >>"$REL2"
+cp "$REL2" "$T/rel2.changed"
+kn "$A" -q
+rc_is "knit -q (a different tarball exists)" 3
 eq "knit -q failing: exactly one line on stderr" "$(printf '%s\n' "$ERR" | wc -l)" 1
 has "knit -q failing: that line is the error" "$ERR" "already exists"
+cmp -s "$REL2" "$T/rel2.changed" && ok "the refused run left the existing tarball alone" ||
+    fail "the refused run changed $REL2"
+eq "the refused run left no staged tarball" "$(find "$A/releases" "$A/upgrades" -name '.*knit-*' | wc -l)" 0
 kn "$A" -q -l "$T/knit-fail.log"
 rc_is "knit -q -l FILE failing" 3
 has "knit -q -l failing: FILE has the error" "$(cat "$T/knit-fail.log" 2>&1)" "already exists"
+cp "$T/rel2.keep" "$REL2"
+unset SOURCE_DATE_EPOCH
 
 # ============ 10. a sys.config overlay that is not a list of {App, Env}: exit 2, nothing packed
 # (rel/bad.config: A's config at release 1.2.0, with the overlay)
