@@ -29,14 +29,6 @@ const char *flow_from_app_vsn(const struct flow *f, size_t j, const char *app)
     return NULL;
 }
 
-static void skip_from(struct flow *f, size_t j, const char *why)
-{
-    if (f->skip[j])
-        return;
-    f->skip[j] = true;
-    f->skip_why[j] = why;
-}
-
 static int write_terms(struct arena *a, const char *path, const struct term *t)
 {
     struct buf b = BUF_INIT;
@@ -146,24 +138,24 @@ static int app_appup(struct flow *f, const char *name, const char *vsn)
     const char *ebin = arena_sprintf(a, "%s/lib/%s-%s/ebin", f->res.build_dir, name, vsn);
     fa->appup_path = arena_sprintf(a, "%s/%s.appup", ebin, name);
     if (access(fa->appup_path, F_OK) == 0) {
-        log_info("%s %s: using its hand-written %s.appup", name, vsn, name);
-        if (appup_read_handwritten(a, fa->appup_path, name, vsn, &fa->appup) != 0)
+        /* messages name the appup the user edits, not its copy in the build dir */
+        const struct release_app *ra = release_app_find(&f->rel, name);
+        const char *src = ra ? arena_sprintf(a, "%s/ebin/%s.appup", ra->dir, name) : NULL;
+        fa->appup_src = src && access(src, R_OK) == 0 ? src : fa->appup_path;
+        log_info("%s %s: using its hand-written %s", name, vsn, fa->appup_src);
+        if (appup_read_handwritten(a, fa->appup_src, name, vsn, &fa->appup) != 0)
             return -1;
         for (size_t j = 0; j < f->nfrom; j++) {
             const char *old = flow_from_app_vsn(f, j, name);
             if (!old || !strcmp(old, vsn))
                 continue;
             int miss = appup_missing(a, fa->appup, old);
-            if (miss) {
-                const char *why =
-                    arena_sprintf(a, "application '%s' %s has no %s entry for its version %s", name,
-                                  vsn, miss & APPUP_MISSING_UP ? "upgrade" : "downgrade", old);
-                if (f->cfg.warnings_as_errors)
-                    return kerr_set(KERR_INPUT, fa->appup_path, 0, 0, "%s (warnings_as_errors)",
-                                    why);
-                log_warn("skipping the upgrade from %s: %s", f->from[j].vsn, why);
-                skip_from(f, j, why);
-            }
+            if (miss) /* systools_relup refuses it (no_relup): so does knit */
+                return kerr_set(KERR_INPUT, fa->appup_src, (int)fa->appup->line, 0,
+                                "no %s entry for version \"%s\" of '%s' (in release %s) in the "
+                                "appup of '%s' %s (systools_relup: no_relup)",
+                                miss & APPUP_MISSING_UP ? "upgrade" : "downgrade", old, name,
+                                f->from[j].vsn, name, vsn);
         }
         return 0;
     }
