@@ -76,6 +76,27 @@ int flow_build_release(struct flow *f)
     return 0;
 }
 
+/* no_upgrade - SPEC "Never silent": release tarballs exist but none gives an upgrade. An
+ * error listing each and why, unless the set was narrowed on purpose (--from,
+ * upgrade_versions: then nothing is excluded) or {allow_no_upgrade, true}. */
+static int no_upgrade(struct flow *f)
+{
+    struct buf b = BUF_INIT;
+    for (size_t i = 0; i < f->nexcluded; i++)
+        buf_addf(&b, "%s%s %s", i ? "; " : "", f->excluded[i].vsn, f->excluded[i].why);
+    if (f->cfg.allow_no_upgrade) {
+        log_info("no upgrade built ({allow_no_upgrade, true}): %s", buf_cstr(&b));
+        buf_free(&b);
+        return 0;
+    }
+    kerr_set(KERR_INPUT, f->cfg.file, 0, 0,
+             "no upgrade to %s %s: every earlier release in %s was skipped: %s; name the ones "
+             "to upgrade from (--from, upgrade_versions) or set {allow_no_upgrade, true}",
+             f->res.rel_name, f->res.rel_vsn, f->cfg.release_dir, buf_cstr(&b));
+    buf_free(&b);
+    return -1;
+}
+
 int flow_find_earlier(struct flow *f)
 {
     struct arena *a = f->a;
@@ -87,7 +108,7 @@ int flow_find_earlier(struct flow *f)
     const char **vsns;
     size_t nv;
     if (upgrade_versions(a, &f->cfg, f->res.rel_name, f->res.rel_vsn, f->from_args, f->nfrom_args,
-                         &vsns, &nv) != 0)
+                         &vsns, &nv, &f->excluded, &f->nexcluded) != 0)
         return -1;
     f->from = arena_alloc(a, (nv + 1) * sizeof *f->from);
     f->skip = arena_alloc(a, (nv + 1) * sizeof *f->skip);
@@ -96,6 +117,8 @@ int flow_find_earlier(struct flow *f)
         if (upgrade_extract(a, &f->cfg, f->res.rel_name, vsns[j], &f->new_rel,
                             &f->from[f->nfrom++]) != 0)
             return -1;
+    if (nv == 0 && f->nexcluded > 0)
+        return no_upgrade(f);
     if (nv == 0) {
         /* a first release is a normal case: say so quietly */
         if (f->mode == FLOW_ALL)

@@ -72,6 +72,8 @@ struct flow {
     struct relfile_rel new_rel;
     struct upgrade_from *from;
     size_t nfrom;
+    struct upgrade_excluded *excluded; /* release tarballs found but not upgraded from */
+    size_t nexcluded;
     bool *skip; /* per from-release */
     const char **skip_why;
     struct flow_app *apps;

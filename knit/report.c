@@ -271,6 +271,10 @@ int report_flow(const struct flow *f, const struct kerr *err)
     if (f->mode != FLOW_RELEASE) {
         json_object_set_new(doc, "upgrades", upgrades(f));
         json_t *skipped = json_array();
+        for (size_t j = 0; j < f->nexcluded; j++)
+            if (!f->excluded[j].later)
+                json_array_append_new(skipped, json_pack("{s:s, s:s}", "from", f->excluded[j].vsn,
+                                                     "reason", f->excluded[j].why));
         for (size_t j = 0; j < f->nfrom; j++)
             if (f->skip[j])
                 json_array_append_new(skipped, json_pack("{s:s, s:s}", "from", f->from[j].vsn,

@@ -52,9 +52,31 @@ static int named(struct arena *a, const struct cfg *c, const char *name, const c
     return 0;
 }
 
-int upgrade_versions(struct arena *a, const struct cfg *c, const char *name, const char *current,
-                     const char *const *from, size_t nfrom, const char ***out, size_t *n)
+/* exclude - record release V as not upgraded from, and why */
+static void exclude(struct arena *a, struct upgrade_excluded **ex, size_t *nex, size_t *cap,
+                    const char *v, const char *why, bool later)
 {
+    log_verbose("release %s %s", v, why);
+    if (*nex == *cap) {
+        size_t nc = *cap ? *cap * 2 : 8;
+        struct upgrade_excluded *g = arena_alloc(a, nc * sizeof *g);
+        if (*nex)
+            memcpy(g, *ex, *nex * sizeof *g);
+        *ex = g;
+        *cap = nc;
+    }
+    (*ex)[*nex].later = later;
+    (*ex)[*nex].vsn = v;
+    (*ex)[(*nex)++].why = why;
+}
+
+int upgrade_versions(struct arena *a, const struct cfg *c, const char *name, const char *current,
+                     const char *const *from, size_t nfrom, const char ***out, size_t *n,
+                     struct upgrade_excluded **excl, size_t *nexcl)
+{
+    size_t ecap = 0;
+    *excl = NULL;
+    *nexcl = 0;
     if (nfrom > 0)
         return named(a, c, name, current, from, nfrom, "--from", out, n);
     if (c->upgrade_versions)
@@ -94,16 +116,22 @@ int upgrade_versions(struct arena *a, const struct cfg *c, const char *name, con
         if (vsn_compare(v, current, c->semver) >= 0) {
             /* only earlier releases: an upgrade from a later one would go backwards */
             if (strcmp(v, current) != 0)
-                log_verbose("release %s is not older than %s: not upgraded from", v, current);
+                exclude(a, excl, nexcl, &ecap, v,
+                        arena_sprintf(a, "is not older than %s (by %s order): an upgrade from it "
+                                         "would go backwards",
+                                      current, c->semver ? "semver" : "byte"),
+                        true);
             continue;
         }
         if (re && pcre2_match(re, (PCRE2_SPTR)v, strlen(v), 0, 0, md, NULL) < 0) {
-            log_verbose("earlier release %s does not match version_regex: skipped", v);
+            exclude(a, excl, nexcl, &ecap, v,
+                    arena_sprintf(a, "does not match version_regex '%s'", c->version_regex),
+                    false);
             continue;
         }
         if (c->version_min && vsn_compare(v, c->version_min, c->semver) < 0) {
-            log_verbose("earlier release %s is older than version_min %s: skipped", v,
-                        c->version_min);
+            exclude(a, excl, nexcl, &ecap, v,
+                    arena_sprintf(a, "is older than version_min %s", c->version_min), false);
             continue;
         }
         if (k == cap)

@@ -33,9 +33,16 @@ struct upgrade_from {
  * else every $release_dir/NAME-*.tar.gz older than CURRENT, filtered by cfg->version_regex
  * (PCRE2, unanchored as re:run) and cfg->version_min (inclusive). A named version without
  * a tarball is KERR_INPUT saying where it looked. Sets *OUT (arena array) and *N (0 is a
- * normal answer: a first release). */
+ * normal answer: a first release), and *EXCL and *NEXCL to the other release tarballs found in
+ * $release_dir that are not upgraded from, each with the reason (none when the versions
+ * were named). */
+struct upgrade_excluded {
+    const char *vsn, *why;
+    bool later; /* not older than CURRENT (the others were filtered out) */
+};
 int upgrade_versions(struct arena *a, const struct cfg *c, const char *name, const char *current,
-                     const char *const *from, size_t nfrom, const char ***out, size_t *n);
+                     const char *const *from, size_t nfrom, const char ***out, size_t *n,
+                     struct upgrade_excluded **excl, size_t *nexcl);
 
 /* upgrade_extract - extract the release tarball of VSN into TMP_DIR/from/VSN (treating it
  * as untrusted, see tarball_extract), accept both layouts, and read its NAME.rel. Only what
