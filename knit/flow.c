@@ -76,6 +76,53 @@ int flow_build_release(struct flow *f)
     return 0;
 }
 
+/* same_version_changed - SPEC "Never silent": an application whose code differs from the
+ * same version in an earlier release would be a silent no-op upgrade: exit 2 naming the
+ * application's .app, its version and the modules (every such application at once) */
+static int same_version_changed(struct flow *f)
+{
+    struct buf b = BUF_INIT;
+    const char *first_app = NULL;
+    size_t napps = 0;
+    for (size_t j = 0; j < f->nfrom; j++) {
+        const struct upgrade_from *u = &f->from[j];
+        bool skip_dir = false;
+        for (size_t i = 0; i < u->nchanged; i++) {
+            const char *d = u->changed[i].dir, *dash = strchr(d, '-');
+            if (i == 0 || strcmp(u->changed[i - 1].dir, d) != 0) {
+                const char *head = arena_sprintf(f->a, "'%.*s' %s ", (int)(dash - d), d, dash + 1);
+                skip_dir = strstr(buf_cstr(&b), head) != NULL; /* reported for another release */
+                if (skip_dir)
+                    continue;
+                buf_addf(&b, "%s%s(the version in release %s): ", napps ? "; " : "", head, u->vsn);
+                if (!first_app)
+                    first_app = d;
+                napps++;
+            } else if (skip_dir) {
+                continue;
+            } else {
+                buf_adds(&b, ", ");
+            }
+            buf_addf(&b, "%s %s", u->changed[i].module, u->changed[i].how);
+        }
+    }
+    if (!napps)
+        return 0;
+    /* name the .app the user edits to give the application a new version */
+    const char *file = f->cfg.file;
+    const char *dash = strchr(first_app, '-');
+    const struct release_app *ra =
+        release_app_find(&f->rel, arena_memdup(f->a, first_app, (size_t)(dash - first_app)));
+    if (ra && napps == 1)
+        file = arena_sprintf(f->a, "%s/ebin/%s.app", ra->dir, ra->name);
+    kerr_set(KERR_INPUT, file, 0, 0,
+             "changed code under an unchanged application version (the upgrade would not load "
+             "it): %s; give %s a new version",
+             buf_cstr(&b), napps == 1 ? "the application" : "each application");
+    buf_free(&b);
+    return -1;
+}
+
 /* no_upgrade - SPEC "Never silent": release tarballs exist but none gives an upgrade. An
  * error listing each and why, unless the set was narrowed on purpose (--from,
  * upgrade_versions: then nothing is excluded) or {allow_no_upgrade, true}. */
@@ -114,9 +161,11 @@ int flow_find_earlier(struct flow *f)
     f->skip = arena_alloc(a, (nv + 1) * sizeof *f->skip);
     f->skip_why = arena_alloc(a, (nv + 1) * sizeof *f->skip_why);
     for (size_t j = 0; j < nv; j++)
-        if (upgrade_extract(a, &f->cfg, f->res.rel_name, vsns[j], &f->new_rel,
+        if (upgrade_extract(a, &f->cfg, f->res.rel_name, vsns[j], &f->new_rel, f->res.build_dir,
                             &f->from[f->nfrom++]) != 0)
             return -1;
+    if (same_version_changed(f) != 0)
+        return -1;
     if (nv == 0 && f->nexcluded > 0)
         return no_upgrade(f);
     if (nv == 0) {

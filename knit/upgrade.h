@@ -18,6 +18,13 @@ struct upgrade_file {
     struct appup_beam beam;
 };
 
+/* A module of an application version both releases have, whose code differs. */
+struct upgrade_changed {
+    const char *dir;    /* APP-AVSN */
+    const char *module;
+    const char *how;    /* "changed" (beam_lib:md5 differs), "added", "removed" */
+};
+
 struct upgrade_from {
     const char *vsn;
     const char *tarball;  /* $release_dir/NAME-VSN.tar.gz */
@@ -26,6 +33,8 @@ struct upgrade_from {
     struct relfile_rel rel;
     struct upgrade_file *beams; /* the .beam files read, sorted by dir and name */
     size_t nbeams;
+    struct upgrade_changed *changed; /* same application version, different code */
+    size_t nchanged;
 };
 
 /* upgrade_versions - the versions to build upgrades from, sorted by knit's version order
@@ -49,10 +58,13 @@ int upgrade_versions(struct arena *a, const struct cfg *c, const char *name, con
  * appups and relups read is taken: releases/ and the .app and .appup files of
  * lib/APP-AVSN/ebin are written; the .beam files of lib/APP-AVSN/ebin are read into memory
  * (OUT->beams, in A), except for application versions that NOW (the new release, or NULL)
- * has too, which need no appup. Returns 0 or -1 (KERR_INPUT for a bad archive or a
- * missing/bad .rel). */
+ * has too, which need no appup: with BUILD_DIR (the new release's build dir, or NULL) their
+ * beams are compared with BUILD_DIR/lib/APP-AVSN/ebin by beam_lib:md5, and each module that
+ * changed, was added or removed under the same version goes to OUT->changed. Returns 0 or
+ * -1 (KERR_INPUT for a bad archive or a missing/bad .rel). */
 int upgrade_extract(struct arena *a, const struct cfg *c, const char *name, const char *vsn,
-                    const struct relfile_rel *now, struct upgrade_from *out);
+                    const struct relfile_rel *now, const char *build_dir,
+                    struct upgrade_from *out);
 /* upgrade_beams - the .beam files of lib/APP-AVSN/ebin read by upgrade_extract, as an array
  * in A (*N of them) */
 const struct appup_beam *upgrade_beams(struct arena *a, const struct upgrade_from *f,

@@ -80,6 +80,28 @@ kn "$A" relup -f 'version_regex=^0\.' --from 1.0.0
 rc_is "A narrowed on purpose (--from 1.0.0): knit relup" 0
 present "A --from 1.0.0: the upgrade tarball" "$A/upgrades/hello-1.1.0.tar.gz"
 
+# ============ 3. changed code under an unchanged application version
+kn "$A" -f
+rc_is "A 1.1.0 rebuilt with its tarballs: knit -f" 0
+set_rel_vsn "$A" '"1.2.0"'
+touch_text "$A" "!!!"
+printf '%s\n' '-module(hello_extra).' '-export([x/0]).' 'x() -> 1.' >"$A/apps/hello/src/hello_extra.erl"
+compile "$A"
+kn "$A" --json
+rc_is "A release 1.2.0 with hello's code changed but still 1.1.0: knit" 2
+has "A same version: the message names the application and its version" "$ERR" "'hello' 1.1.0"
+has "A same version: the message names the changed module" "$ERR" "hello_text changed"
+has "A same version: the message names the added module" "$ERR" "hello_extra added"
+has "A same version: the message names the .app the user edits" "$ERR" "knit: $A/_build/lib/hello-1.1.0/ebin/hello.app:"
+hasnt "A same version: the unchanged modules are not named" "$ERR" "hello_server"
+absent "A same version: no release tarball" "$A/releases/hello-1.2.0.tar.gz"
+jeq "A same version --json: the error" '[.error.exit_code, (.error.message | test("hello_text changed"))]' '[2,true]'
+set_app_vsn "$A" 1.2.0
+compile "$A"
+kn "$A"
+rc_is "A hello at 1.2.0: knit" 0
+present "A hello at 1.2.0: the upgrade tarball" "$A/upgrades/hello-1.2.0.tar.gz"
+
 # ============ 2. git describe versions: one commit after tag 2.0.0 upgrades from 2.0.0
 G=$T/g
 new_project "$G"
