@@ -386,6 +386,8 @@ static const char *const knit_options[] = {"force",
                                            "root_dir",
                                            "include_erts",
                                            "auto_depends",
+                                           "allow_no_upgrade",
+                                           "knit_defaults",
                                            NULL};
 
 static bool is_knit_option(const char *k)
@@ -489,6 +491,16 @@ static int knit_option(struct pc *p, const struct term *at, const char *k, const
         return get_bool(p, at, k, v, &c->include_erts);
     if (!strcmp(k, "auto_depends"))
         return get_bool(p, at, k, v, &c->auto_depends);
+    if (!strcmp(k, "allow_no_upgrade"))
+        return get_bool(p, at, k, v, &c->allow_no_upgrade);
+    if (!strcmp(k, "knit_defaults")) {
+        /* the entries are checked where they are used (appup.c), with the module's own */
+        if (!term_is_list(v))
+            return bad(p, at, k, "a list of {App, Attrs} or {{App, Module}, Attrs}", v);
+        c->knit_defaults = v;
+        c->knit_defaults_line = (int)at->line;
+        return 0;
+    }
     if (!strcmp(k, "overlay")) {
         if (!term_is_list(v))
             return bad(p, at, k, "a list of overlay instructions", v);

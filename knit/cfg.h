@@ -66,6 +66,9 @@ struct cfg {
 
     /* knit options (SPEC "Configuration") */
     bool force, warnings_as_errors, semver, remove_tmp, include_erts, auto_depends;
+    bool allow_no_upgrade;           /* earlier releases but no upgrade is fine */
+    const struct term *knit_defaults; /* [{App | {App, Module}, Attrs}], or NULL */
+    int knit_defaults_line;
     const struct term *overlay;            /* list, or NULL */
     const struct term *overlay_vars;       /* a path or list of paths, or NULL */
     const struct term *extra_overlay_vars; /* same */
