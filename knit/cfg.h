@@ -80,6 +80,7 @@ struct cfg {
     const char **upgrade_versions; /* NULL when not given */
     size_t nupgrade_versions;
     const char *target_dir, *release_dir, *upgrade_dir, *tmp_dir; /* absolute */
+    const struct term *check_ignore; /* {check_ignore, [Rule | {Rule, Module}]}, or NULL */
 
     /* command-line name=value / name=!!term, in order, for the overlay context too */
     size_t nvars;

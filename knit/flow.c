@@ -4,6 +4,7 @@
 
 #include "fsutil.h"
 #include "kerr.h"
+#include "lint.h"
 #include "log.h"
 #include "relup.h"
 #include "term_print.h"
@@ -391,6 +392,9 @@ static int run_phases(struct flow *f)
     if (f->mode == FLOW_RELEASE)
         return flow_commit(f);
     if (flow_find_earlier(f) != 0 || flow_make_appups(f) != 0)
+        return -1;
+    /* knit check on the upgrade: warnings are logged, an error stops the build */
+    if (lint_upgrade(f->a, &f->cfg, f->res.build_dir, &f->new_rel, f->from, f->nfrom, f->skip))
         return -1;
     if (f->mode == FLOW_APPUP)
         return flow_commit(f);
