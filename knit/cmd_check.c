@@ -88,7 +88,10 @@ static int project(struct arena *a, struct knit_ctx *ctx, const struct check_arg
     now.napps = na;
     const char **vsns;
     size_t nv;
-    if (upgrade_versions(a, cfg, boot->name, boot->vsn, args->from, args->nfrom, &vsns, &nv) != 0)
+    struct upgrade_excluded *excl;
+    size_t nexcl;
+    if (upgrade_versions(a, cfg, boot->name, boot->vsn, args->from, args->nfrom, &vsns, &nv,
+                         &excl, &nexcl) != 0)
         return -1;
     *vsns_out = vsns;
     *nv_out = nv;
@@ -96,7 +99,7 @@ static int project(struct arena *a, struct knit_ctx *ctx, const struct check_arg
     if (nv && (fs_remove_tree(cfg->tmp_dir) != 0 || fs_mkdirs(cfg->tmp_dir) != 0))
         return -1;
     for (size_t j = 0; j < nv; j++)
-        if (upgrade_extract(a, cfg, boot->name, vsns[j], &now, &from[j]) != 0)
+        if (upgrade_extract(a, cfg, boot->name, vsns[j], &now, NULL, &from[j]) != 0)
             return -1;
     if (nv == 0)
         log_info("no earlier release of %s in %s: single-version rules only", boot->name,
