@@ -25,5 +25,6 @@ int cmd_release(struct knit_ctx *ctx, int argc, char **argv);
 int cmd_all(struct knit_ctx *ctx, int argc, char **argv);
 int cmd_appup(struct knit_ctx *ctx, int argc, char **argv);
 int cmd_relup(struct knit_ctx *ctx, int argc, char **argv);
+int cmd_patch(struct knit_ctx *ctx, int argc, char **argv);
 
 #endif

@@ -25,6 +25,7 @@ static const struct command commands[] = {
     {"all", cmd_all, "all       release, then upgrades from every earlier release found"},
     {"appup", cmd_appup, "appup     write the generated appups and print them"},
     {"relup", cmd_relup, "relup     appups + relup + upgrade tarball"},
+    {"patch", cmd_patch, "patch NODE... BEAM|EBIN_DIR...  hot-patch changed modules into nodes"},
 };
 
 static const char usage_text[] =
@@ -35,6 +36,8 @@ static const char usage_text[] =
     "  appup  [--from VSN]...   write the generated appups and print them\n"
     "  relup  [--from VSN]...   appups + relup + upgrade tarball\n"
     "  check            lint the current code for hot-upgrade hazards\n"
+    "  patch NODE... BEAM|EBIN_DIR... [--dry-run] [--force] [--add] [--cookie C]\n"
+    "        [--cookie-file F] [--timeout S]   hot-patch changed modules without a release\n"
     "plumbing:\n"
     "  inspect FILE...  [--json] .beam facts (module, md5, vsn, attributes, exports,\n"
     "                   imports); any other file: its terms as io_lib:format(\"~tp.~n\")\n"

@@ -167,20 +167,18 @@ int patch_make_plan(struct arena *a, const char *id, const struct patch_beam *b,
     out->mods = arena_alloc(a, (n + 1) * sizeof *out->mods);
     struct appup_change *ch = arena_alloc(a, (n + 1) * sizeof *ch);
     const char **names = arena_alloc(a, (n + 1) * sizeof *names);
+    for (size_t k = 0; k < n; k++)
+        out->status[k] = !loaded[k]                                     ? PATCH_NOT_LOADED
+                         : !memcmp(loaded[k], b[k].md5, sizeof b[k].md5) ? PATCH_UNCHANGED
+                                                                         : PATCH_CHANGED;
     for (size_t k = 0; k < n; k++) {
-        if (!loaded[k]) {
-            out->status[k] = PATCH_NOT_LOADED;
-            if (!add)
-                return kerr_set(KERR_INPUT, b[k].path, 0, 0,
-                                "module '%s' is not loaded on the node (--add loads it as a new "
-                                "module)",
-                                b[k].module);
-        } else if (!memcmp(loaded[k], b[k].md5, sizeof b[k].md5)) {
-            out->status[k] = PATCH_UNCHANGED;
+        if (out->status[k] == PATCH_NOT_LOADED && !add)
+            return kerr_set(KERR_INPUT, b[k].path, 0, 0,
+                            "module '%s' is not loaded on the node (--add loads it as a new "
+                            "module)",
+                            b[k].module);
+        if (out->status[k] == PATCH_UNCHANGED)
             continue;
-        } else {
-            out->status[k] = PATCH_CHANGED;
-        }
         size_t j = out->nmods++;
         out->mods[j] = &b[k];
         names[j] = b[k].module;
