@@ -361,7 +361,8 @@ static int preflight(struct arena *a, struct pnode *n)
                     }
                     continue;
                 }
-                struct pproc pr = proc_of(a, pv[j], iv[j], mod, "runs old code of");
+                struct pproc pr = proc_of(a, pv[j], iv[j], mod,
+                                          arena_sprintf(a, "runs old code of '%s'", mod));
                 add_proc(a, &n->kill, &n->nkill, &pr);
             }
         }
@@ -370,8 +371,9 @@ static int preflight(struct arena *a, struct pnode *n)
         for (size_t j = 0; j < np; j++) {
             if (!stack_has(iv[j], mod) || pid_in(pv[j], susp, nsusp))
                 continue;
-            struct pproc pr = proc_of(a, pv[j], iv[j], mod,
-                                      "runs the code the patch replaces of");
+            struct pproc pr = proc_of(
+                a, pv[j], iv[j], mod,
+                arena_sprintf(a, "runs the code of '%s' that the patch replaces", mod));
             add_proc(a, &n->kill, &n->nkill, &pr);
         }
     }
@@ -595,11 +597,23 @@ static json_t *node_json(struct arena *a, const struct pnode *n, const struct pa
 static void print_procs(const char *node, const char *what, const struct pproc *v, size_t n)
 {
     for (size_t k = 0; k < n; k++)
-        printf("  %s %s%s%s (initial call %s, current %s): %s %s\n", what, v[k].pid_text,
+        printf("  %s %s%s%s (initial call %s, current %s): it %s\n", what, v[k].pid_text,
                v[k].name ? " " : "", v[k].name ? v[k].name : "",
-               v[k].initial ? v[k].initial : "?", v[k].current ? v[k].current : "?", v[k].why,
-               v[k].module);
+               v[k].initial ? v[k].initial : "?", v[k].current ? v[k].current : "?", v[k].why);
     (void)node;
+}
+
+/* print_list - "  LABEL: a, b, c" for the modules of the JSON array J (nothing when empty) */
+static void print_list(const char *label, json_t *j)
+{
+    size_t n = json_array_size(j);
+    if (n) {
+        printf("  %s:", label);
+        for (size_t k = 0; k < n; k++)
+            printf("%s %s", k ? "," : "", json_string_value(json_array_get(j, k)));
+        printf("\n");
+    }
+    json_decref(j);
 }
 
 static void print_node(const struct pnode *n, const struct patch_beam *b, size_t nb, bool dry)
@@ -621,6 +635,8 @@ static void print_node(const struct pnode *n, const struct patch_beam *b, size_t
         print_procs(n->name, "would kill", n->kill, n->nkill);
         return;
     }
+    print_list("loaded", script_mods(p->low, "load"));
+    print_list("code-changed", script_mods(p->low, "code_change"));
     print_procs(n->name, "killed", n->killed, n->nkilled);
     for (size_t k = 0; k < n->nkept; k++)
         printf("  old code of %s kept: processes still run it (soft_purge)\n", n->kept[k]);
@@ -731,11 +747,10 @@ int cmd_patch(struct knit_ctx *ctx, int argc, char **argv)
         total += n->plan.nmods;
         nkill += n->nkill;
         for (size_t j = 0; j < n->nkill; j++)
-            log_warn("%s: process %s%s%s (current %s) would be killed: it %s '%s'", n->name,
+            log_warn("%s: process %s%s%s (current %s) would be killed: it %s", n->name,
                      n->kill[j].pid_text, n->kill[j].name ? " " : "",
                      n->kill[j].name ? n->kill[j].name : "",
-                     n->kill[j].current ? n->kill[j].current : "?", n->kill[j].why,
-                     n->kill[j].module);
+                     n->kill[j].current ? n->kill[j].current : "?", n->kill[j].why);
         if (n->nrefused) {
             rc = kerr_set(PATCH_REFUSED, NULL, 0, 0,
                           "%s: pre-flight failed: processes run old code of '%s', which is "
@@ -795,7 +810,7 @@ done:
             if (rc == 0 && !total)
                 printf("nothing to patch: every module given is loaded with the same md5\n");
             for (size_t k = 0; k < nn; k++)
-                if (pn[k].conn && (rc == 0 || pn[k].evaluated))
+                if (pn[k].conn && pn[k].plan.status && (rc == 0 || o.dry_run || pn[k].evaluated))
                     print_node(&pn[k], b, nb, o.dry_run);
         }
     }
