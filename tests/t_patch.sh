@@ -254,9 +254,12 @@ start_node "${M%@*}" || {
 }
 MANUAL=$(rpc "$M" "
     Before = {whereis(kp_srv), whereis(kp_loop)},
-    kp_srv:bump(), kp_srv:bump(),
+    kp_srv:bump(), kp_srv:bump(), {v1, 2} = kp_srv:calc(1),
     true = code:add_patha(\"$V2\"),
-    [c:l(Mod) || Mod <- [kp_srv, kp_calc, kp_fmt, kp_sup, kp_loop]],
+    c:l(kp_calc),
+    Between = case catch kp_calc:calc(1) of {'EXIT', {undef, _}} -> undef; O -> O end,
+    [c:l(Mod) || Mod <- [kp_fmt, kp_srv, kp_sup, kp_loop]],
+    {ok, Spec} = supervisor:get_childspec(kp_sup, kp_srv),
     Call = (catch kp_srv:bump()),
     timer:sleep(200),
     AfterL = {whereis(kp_srv), whereis(kp_loop)},
@@ -264,15 +267,17 @@ MANUAL=$(rpc "$M" "
     c:nl(kp_loop),
     timer:sleep(200),
     AfterNl = whereis(kp_loop),
-    [{call_after_l, case Call of {'EXIT', _} -> crashed; _ -> Call end},
+    [{calc_between_loads, Between},
+     {sup_shutdown, maps:get(shutdown, Spec)},
+     {call_after_l, case Call of {'EXIT', _} -> crashed; _ -> Call end},
      {kp_srv_restarted, element(1, AfterL) =/= element(1, Before)},
      {kp_srv_state, Info},
      {kp_loop_alive_after_l, element(2, AfterL) =:= element(2, Before)},
      {kp_loop_alive_after_nl, AfterNl =:= element(2, Before)}].")
 printf '%s\n' "$MANUAL" >"$T/manual"
 case $MANUAL in
-*"{call_after_l, crashed}"*"{kp_srv_restarted, true}"*"{kp_srv_state, #{count => 0, extra => none, from => none}}"*"{kp_loop_alive_after_l, true}"*"{kp_loop_alive_after_nl, false}"*)
-    ok "manual way: l/1 crashes kp_srv (no code_change: state lost), nl/1 kills kp_loop"
+*"{calc_between_loads, undef}"*"{sup_shutdown, 5000}"*"{call_after_l, crashed}"*"{kp_srv_restarted, true}"*"{kp_srv_state, #{count => 0, extra => none, from => none}}"*"{kp_loop_alive_after_l, true}"*"{kp_loop_alive_after_nl, false}"*)
+    ok "manual way: undef between l/1s, sup specs unchanged, kp_srv crashes (no code_change: state lost), nl/1 kills kp_loop"
     ;;
 *) fail "manual way measurement" "$MANUAL" ;;
 esac
