@@ -90,6 +90,18 @@ knit_patch() {
 X_MD5='[{M, case code:is_loaded(M) of false -> no; _ -> binary:encode_hex(M:module_info(md5)) end} || M <- [kp_srv, kp_calc, kp_fmt, kp_sup, kp_loop, kp_new]].'
 md5_of() { erl -noshell -eval "{ok, {_, M}} = beam_lib:md5(\"$1\"), io:put_chars(binary:encode_hex(M)), halt()."; }
 
+# --- the command line, before any node is involved
+expect_exit "no beam given: usage error" 1 "$KNIT" patch somenode@127.0.0.1
+case $ERR in *"no BEAM or EBIN_DIR given"*"try 'knit --help'"*) ok "it says what is missing" ;;
+*) fail "usage message without beams" "$ERR" ;; esac
+expect_exit "no node given: usage error" 1 "$KNIT" patch "$V2/kp_srv.beam"
+expect_exit "an unknown option: usage error" 1 "$KNIT" patch n@127.0.0.1 "$V2" --frob
+expect_exit "a bad --timeout: usage error" 1 "$KNIT" patch n@127.0.0.1 "$V2" --timeout x
+printf 'not a beam' >"$T/bad.beam"
+expect_exit "a file that is no beam: exit 2" 2 "$KNIT" patch n@127.0.0.1 "$T/bad.beam"
+case $ERR in *"bad.beam"*) ok "the bad beam is named" ;; *) fail "bad beam message" "$ERR" ;; esac
+expect_exit "a module given twice: exit 2" 2 "$KNIT" patch n@127.0.0.1 "$V1" "$V2/kp_srv.beam"
+
 A=pa$RANDOM@127.0.0.1
 start_node "${A%@*}" || {
     finish
@@ -242,9 +254,20 @@ done
 [ "$(printf '%s' "$OUT" | jq -r '[.nodes[].node] | join(" ")')" = "$B $C" ] &&
     ok "(f) the report has both nodes" || fail "(f) report nodes" "$OUT"
 
-# --- unreachable node: exit 4, one line
-knit_patch nosuch$RANDOM@127.0.0.1 "${PATCH1[@]}"
-[ $RC = 4 ] && ok "an unreachable node: exit 4" || fail "unreachable node" "exit $RC: $ERR"
+# --- unreachable node, wrong cookie: exit 4, one line, and --json still gives a document
+knit_patch nosuch$RANDOM@127.0.0.1 "${PATCH1[@]}" --json
+if [ $RC = 4 ] && [ "$(printf '%s' "$OUT" | jq -r '.error.exit_code')" = 4 ]; then
+    ok "an unreachable node: exit 4, JSON error document"
+else
+    fail "unreachable node" "exit $RC: $ERR $OUT"
+fi
+timeout 60 "$KNIT" patch --cookie wrong$RANDOM "$B" "${PATCH1[@]}" >/dev/null 2>"$T/err"
+RC=$?
+if [ $RC = 4 ] && [ "$(wc -l <"$T/err")" = 1 ] && grep -q "$B" "$T/err"; then
+    ok "a wrong cookie: exit 4, one line naming the node"
+else
+    fail "wrong cookie" "exit $RC: $(cat "$T/err")"
+fi
 
 # --- the manual way, measured on a fresh node M: l/1 then nl/1 with v2 first in the path
 M=pm$RANDOM@127.0.0.1
