@@ -269,6 +269,72 @@ else
     fail "wrong cookie" "exit $RC: $(cat "$T/err")"
 fi
 
+# --- (e) a node running a release: patched, then `knit install` of a release without the fix
+# must warn that the upgrade would undo the patch. Releases kp 1.0.0 (v1) and 1.0.1 (v1
+# plus an unrelated change to kp_srv: no fix) are built by knit.
+R=pr$RANDOM@127.0.0.1
+E=$T/rel
+for rv in 1.0.0 1.0.1; do
+    d=$E/$rv
+    mkdir -p "$d/lib/kp-$rv/ebin" "$d/files"
+    cp "$TOP"/tests/patch/v1/*.erl "$d/"
+    if [ $rv = 1.0.1 ]; then
+        sed -i '1a -export([unrelated/0]).' "$d/kp_srv.erl"
+        echo 'unrelated() -> ok.' >>"$d/kp_srv.erl"
+    fi
+    erlc -o "$d/lib/kp-$rv/ebin" "$d"/*.erl || fail "(e) erlc $rv"
+    sed "s/{vsn, \"1.0.0\"}/{vsn, \"$rv\"}/" "$TOP/tests/patch/kp.app" >"$d/lib/kp-$rv/ebin/kp.app"
+    cat >"$d/reltool.config" <<CFG
+{sys, [{lib_dirs, ["lib"]},
+       {rel, "kp", "$rv", [kernel, stdlib, sasl, kp]},
+       {rel, "start_clean", "", [kernel, stdlib]},
+       {boot_rel, "kp"}, {profile, embedded}, {incl_cond, exclude},
+       {excl_archive_filters, [".*"]},
+       {app, kernel, [{incl_cond, include}]}, {app, stdlib, [{incl_cond, include}]},
+       {app, sasl, [{incl_cond, include}]}, {app, kp, [{incl_cond, include}]}]}.
+{target_dir, "."}.
+{release_dir, "../releases"}.
+{upgrade_dir, "../upgrades"}.
+{overlay, [{copy, "files/vm.args", "releases/{{rel_vsn}}/vm.args"},
+           {copy, "files/sys.config", "releases/{{rel_vsn}}/sys.config"}]}.
+CFG
+    printf -- '-name %s\n-setcookie %s\n' "$R" "$COOKIE" >"$d/files/vm.args"
+    echo '[{sasl, [{sasl_error_logger, false}]}].' >"$d/files/sys.config"
+done
+if (cd "$E/1.0.0" && "$KNIT" -q >"$T/k1.out" 2>&1) && (cd "$E/1.0.1" && "$KNIT" -q >"$T/k2.out" 2>&1) &&
+    [ -f "$E/upgrades/kp-1.0.1.tar.gz" ]; then
+    mkdir -p "$E/root"
+    tar -xzf "$E/releases/kp-1.0.0.tar.gz" -C "$E/root"
+    (cd "$E/root" && exec bin/kp foreground >"$T/rel.log" 2>&1) &
+    NODES+=("$! $R")
+    i=0
+    until [ "$(rpc "$R" 'is_pid(whereis(kp_srv)).')" = "{ok, true}" ] || [ $i -ge 120 ]; do
+        sleep 0.5
+        i=$((i + 1))
+    done
+    knit_patch "$R" "$V2/kp_srv.beam" "$V2/kp_calc.beam" "$V2/kp_fmt.beam"
+    [ $RC = 0 ] && ok "(e) a node running release kp 1.0.0 is patched" ||
+        fail "(e) patching the release node" "exit $RC: $ERR $OUT $(tail -5 "$T/rel.log")"
+    WHICH=$(rpc "$R" 'code:which(kp_srv).')
+    case $WHICH in
+    *"$E/root/releases/knit_patches/knit_patch-"*"/ebin/kp_srv.beam\"}") ok "(e) the patch directory is under the release's releases/ dir" ;;
+    *) fail "(e) patch directory on a release node" "$WHICH" ;;
+    esac
+    timeout 300 "$KNIT" install --cookie "$COOKIE" "$R" "$E/upgrades/kp-1.0.1.tar.gz" >"$T/out" 2>"$T/err"
+    RC=$?
+    if [ $RC = 1 ] && grep -q "unknown command 'install'" "$T/err"; then
+        fail "(e) knit install is not in this branch (it comes with the node branch)" "$(cat "$T/err")"
+    elif [ $RC = 5 ] && grep -qi "patch" "$T/err" && grep -q "kp_srv" "$T/err"; then
+        ok "(e) knit install of 1.0.1 warns that it would undo the patch of kp_srv, exit 5"
+    else
+        fail "(e) knit install after a patch" "exit $RC: $(cat "$T/err" "$T/out")"
+    fi
+    expect_rpc "(e) the node still runs the patched kp_srv" "$R" \
+        "kp_srv:module_info(md5) =:= element(2, element(2, beam_lib:md5(\"$V2/kp_srv.beam\")))." 'true'
+else
+    fail "(e) building releases kp 1.0.0 and 1.0.1 with knit" "$(cat "$T/k1.out" "$T/k2.out" 2>/dev/null)"
+fi
+
 # --- the manual way, measured on a fresh node M: l/1 then nl/1 with v2 first in the path
 M=pm$RANDOM@127.0.0.1
 start_node "${M%@*}" || {
