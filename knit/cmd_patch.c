@@ -502,6 +502,65 @@ static int record(struct arena *a, struct pnode *n, long long now)
     return r ? 0 : -1;
 }
 
+/* resume_after_failure - the evaluator stopped midway on N (a code_change failed, say): the
+ * processes it suspended stay suspended. Resume, best effort, every supervised process of
+ * a module the script suspends (sys:resume of a running process is harmless). */
+static void resume_after_failure(struct arena *a, struct pnode *n)
+{
+    struct kerr keep;
+    kerr_copy(&keep);
+    size_t nl;
+    const struct term *const *l = term_list_els(n->plan.low, &nl);
+    const struct term *procs = pconn_rpc(a, n->conn, "release_handler_1", "get_supervised_procs",
+                                         term_nil());
+    size_t np = 0, resumed = 0;
+    const struct term *const *pv =
+        procs && term_is_list(procs) ? term_list_els(procs, &np) : NULL;
+    for (size_t k = 0; k < np; k++) {
+        if (!term_is_tuple(pv[k], 4) || !term_is_list(pv[k]->u.tuple.el[3]))
+            continue;
+        bool hit = false;
+        for (size_t i = 0; i < nl && !hit; i++) {
+            if (!term_is_tagged(l[i], "suspend", 2))
+                continue;
+            size_t ns, nm;
+            const struct term *const *sv = term_list_els(l[i]->u.tuple.el[1], &ns);
+            const struct term *const *mv = term_list_els(pv[k]->u.tuple.el[3], &nm);
+            for (size_t j = 0; j < ns && !hit; j++) {
+                const struct term *m = term_is_tuple(sv[j], 2) ? sv[j]->u.tuple.el[0] : sv[j];
+                for (size_t q = 0; q < nm && !hit; q++)
+                    hit = term_equal(m, mv[q]);
+            }
+        }
+        if (hit && pconn_rpc(a, n->conn, "sys", "resume",
+                             term_listv(a, 2, pv[k]->u.tuple.el[2], term_int(a, 5000))))
+            resumed++;
+    }
+    log_warn("%s: the evaluator stopped midway: %zu suspended process%s resumed; the modules "
+             "loaded before the failure stay loaded",
+             n->name, resumed, resumed == 1 ? "" : "es");
+    kerr_restore(&keep);
+}
+
+/* where_loaded - add to the recorded error which nodes the patch was loaded on */
+static void where_loaded(struct arena *a, const struct pnode *pn, size_t nn)
+{
+    static const char *const head[] = {"; loaded on ", "; stopped midway on ",
+                                       "; not loaded on "};
+    struct buf b = BUF_INIT;
+    for (int pass = 0; pass < 3; pass++) {
+        size_t cnt = 0;
+        for (size_t k = 0; k < nn; k++) {
+            int cls = pn[k].unpurged ? 0 : pn[k].evaluated ? 1 : 2;
+            if (pn[k].plan.nmods && cls == pass)
+                buf_addf(&b, "%s%s", cnt++ ? ", " : head[pass], pn[k].name);
+        }
+    }
+    kerr_wrap("", buf_cstr(&b));
+    buf_free(&b);
+    (void)a;
+}
+
 /* ---- the report ---- */
 
 static json_t *str_array(const char *const *v, size_t n)
@@ -782,13 +841,18 @@ int cmd_patch(struct knit_ctx *ctx, int argc, char **argv)
     /* load everywhere, then purge everywhere, then record */
     for (size_t k = 0; k < nn; k++)
         if (pn[k].plan.nmods && evaluate(&a, &pn[k]) != 0) {
+            if (pn[k].evaluated)
+                resume_after_failure(&a, &pn[k]);
             for (size_t j = k + 1; j < nn; j++)
                 unupload(&a, &pn[j]);
+            where_loaded(&a, pn, nn);
             goto done;
         }
     for (size_t k = 0; k < nn; k++)
-        if (pn[k].plan.nmods && purge(&a, &pn[k]) != 0)
+        if (pn[k].plan.nmods && purge(&a, &pn[k]) != 0) {
+            where_loaded(&a, pn, nn);
             goto done;
+        }
     for (size_t k = 0; k < nn; k++)
         if (pn[k].plan.nmods && record(&a, &pn[k], now) != 0)
             goto done;

@@ -37,7 +37,7 @@ if [ ! -x "$ERL_CALL" ] || ! command -v jq >/dev/null; then
 fi
 
 # --- the fixture: v1 and v2 of application kp, compiled by erlc
-for v in v1 v2; do
+for v in v1 v2 v3; do
     mkdir -p "$T/$v/ebin"
     erlc -o "$T/$v/ebin" "$TOP"/tests/patch/$v/*.erl || fail "erlc $v"
     cp "$TOP/tests/patch/kp.app" "$T/$v/ebin/"
@@ -253,6 +253,18 @@ for n in "$B" "$C"; do
 done
 [ "$(printf '%s' "$OUT" | jq -r '[.nodes[].node] | join(" ")')" = "$B $C" ] &&
     ok "(f) the report has both nodes" || fail "(f) report nodes" "$OUT"
+
+# --- a patch whose code_change fails on the first node: the evaluator stops there (its
+# suspended processes are resumed), the second node is not touched, exit 5 says where
+C1=$(rpc "$C" "$X_MD5")
+knit_patch "$B" "$C" "$T/v3/ebin/kp_srv.beam"
+if [ $RC = 5 ] && printf '%s' "$ERR" | grep -q "stopped midway on $B; not loaded on $C"; then
+    ok "a failing code_change: exit 5, the message says where it stopped and where nothing loaded"
+else
+    fail "failing code_change" "exit $RC: $ERR"
+fi
+expect_rpc "after the failure $B's kp_srv is resumed and serves" "$B" 'is_integer(kp_srv:bump()).' 'true'
+[ "$(rpc "$C" "$X_MD5")" = "$C1" ] && ok "$C was not touched" || fail "$C changed after $B failed"
 
 # --- unreachable node, wrong cookie: exit 4, one line, and --json still gives a document
 knit_patch nosuch$RANDOM@127.0.0.1 "${PATCH1[@]}" --json
