@@ -347,6 +347,20 @@ else
     fail "(e) building releases kp 1.0.0 and 1.0.1 with knit" "$(cat "$T/k1.out" "$T/k2.out" 2>/dev/null)"
 fi
 
+# --- old code: after one l/1 of kp_loop v2, the kp_loop process runs old code; a patch of
+# kp_loop would kill it at the load (brutal pre-purge): the pre-flight says so
+D=pd$RANDOM@127.0.0.1
+if start_node "${D%@*}"; then
+    DPID=$(rpc "$D" "true = code:add_patha(\"$V2\"), c:l(kp_loop), pid_to_list(whereis(kp_loop))." |
+        sed -n 's/^{ok, "\(.*\)"}$/\1/p')
+    knit_patch "$D" "$V1/kp_loop.beam" --dry-run
+    if [ $RC = 5 ] && [ -n "$DPID" ] && printf '%s' "$ERR" | grep -q "$DPID kp_loop.*runs old code of 'kp_loop'"; then
+        ok "a process on old code is named by the pre-flight (it would die at the load)"
+    else
+        fail "old-code pre-flight" "exit $RC pid $DPID: $ERR"
+    fi
+fi
+
 # --- the manual way, measured on a fresh node M: l/1 then nl/1 with v2 first in the path
 M=pm$RANDOM@127.0.0.1
 start_node "${M%@*}" || {
