@@ -306,10 +306,16 @@ static int preflight(struct arena *a, struct pnode *n)
     if (ni != np)
         return kerr_set(PATCH_REFUSED, NULL, 0, 0, "%s: process_info gave %zu answers for %zu "
                         "processes", n->name, ni, np);
-    /* processes the evaluator suspends, by module: {Sup, Name, Pid, Mods} */
+    /* processes the evaluator suspends, by module: {Sup, Name, Pid, Mods}; when the tree
+     * cannot be walked now, none counts as suspended (more processes named, none missed) */
     const struct term *sup = call(a, n, "release_handler_1", "get_supervised_procs", term_nil());
-    if (!sup)
-        return -1;
+    if (!sup) {
+        if (kerr_get()->cls != PATCH_REFUSED)
+            return -1;
+        log_warn("%s", kerr_get()->msg);
+        kerr_clear();
+        sup = term_nil();
+    }
     size_t ns;
     const struct term *const *sv = term_list_els(term_is_list(sup) ? sup : term_nil(), &ns);
     for (size_t m = 0; m < p->rep.nmods; m++) {
@@ -770,6 +776,12 @@ int cmd_patch(struct knit_ctx *ctx, int argc, char **argv)
         rc = usage(nn ? "no BEAM or EBIN_DIR given" : "no NODE given", NULL);
         goto done;
     }
+    for (size_t k = 0; k < nn; k++)
+        for (size_t j = 0; j < k; j++)
+            if (!strcmp(nodes[j], nodes[k])) {
+                rc = usage("node given twice:", nodes[k]);
+                goto done;
+            }
     if (patch_read_beams(&a, beams, nbargs, &b, &nb) != 0)
         goto done;
     long long now = (long long)time(NULL);

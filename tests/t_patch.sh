@@ -96,6 +96,7 @@ case $ERR in *"no BEAM or EBIN_DIR given"*"try 'knit --help'"*) ok "it says what
 *) fail "usage message without beams" "$ERR" ;; esac
 expect_exit "no node given: usage error" 1 "$KNIT" patch "$V2/kp_srv.beam"
 expect_exit "an unknown option: usage error" 1 "$KNIT" patch n@127.0.0.1 "$V2" --frob
+expect_exit "a node given twice: usage error" 1 "$KNIT" patch n@127.0.0.1 n@127.0.0.1 "$V2"
 expect_exit "a bad --timeout: usage error" 1 "$KNIT" patch n@127.0.0.1 "$V2" --timeout x
 printf 'not a beam' >"$T/bad.beam"
 expect_exit "a file that is no beam: exit 2" 2 "$KNIT" patch n@127.0.0.1 "$T/bad.beam"
