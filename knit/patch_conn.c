@@ -105,10 +105,13 @@ int pconn_open(struct arena *a, const char *name, const struct pconn_opts *o, st
     c->fd = ei_connect_tmo(&c->ec, c->name, o->timeout_ms);
     if (c->fd < 0) {
         int e = erl_errno;
-        const char *why = e == ETIMEDOUT || c->fd == ERL_TIMEOUT ? "timed out"
-                          : e == EHOSTUNREACH                     ? "no such node at that host's epmd"
-                          : e == ECONNREFUSED                     ? "connection refused"
-                                              : "connection failed (cookie rejected?)";
+        if (getenv("KNIT_DEBUG_EI"))
+            fprintf(stderr, "ei: fd %d erl_errno %d\n", c->fd, e);
+        const char *why = c->fd == ERL_TIMEOUT || e == ETIMEDOUT ? "timed out"
+                          : c->fd == ERL_NO_PORT ? "no such node at that host's epmd"
+                          : e == ECONNREFUSED    ? "connection refused"
+                          : e == EIO             ? "cookie rejected (the handshake failed)"
+                                                 : strerror(e);
         free(c);
         return kerr_set(UNREACHABLE, NULL, 0, 0, "%s: node unreachable: %s", full, why);
     }
