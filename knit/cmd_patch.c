@@ -275,6 +275,51 @@ static bool stack_has(const struct term *info, const char *m)
     return false;
 }
 
+/* old_code_victims - when MOD has old code on N, whoever runs it (PIDS, INFOS: the node's
+ * processes and their process_info) dies at the load with a brutal PRE purge, or makes the
+ * evaluator refuse with a soft one (N's REFUSED) */
+static int old_code_victims(struct arena *a, struct pnode *n, const char *mod, const char *pre,
+                            const struct term *pids, const struct term *infos)
+{
+    size_t np, ni;
+    const struct term *const *pv = term_list_els(pids, &np);
+    const struct term *const *iv = term_list_els(infos, &ni);
+    const struct term *old = call(a, n, "erlang", "check_old_code", term_listv(a, 1, A(a, mod)));
+    if (!old)
+        return -1;
+    if (!term_is_atom(old, "true"))
+        return 0;
+    const struct term **mods = arena_alloc(a, (np + 1) * sizeof *mods);
+    for (size_t j = 0; j < np; j++)
+        mods[j] = A(a, mod);
+    const struct term *cpc =
+        call(a, n, "lists", "zipwith",
+             term_listv(a, 3, export_fun(a, "erlang", "check_process_code", 2), pids,
+                        term_list(a, mods, np, term_nil())));
+    if (!cpc)
+        return -1;
+    size_t nc;
+    const struct term *const *cv = term_list_els(cpc, &nc);
+    for (size_t j = 0; j < nc && j < np && j < ni; j++) {
+        if (!term_is_atom(cv[j], "true"))
+            continue;
+        if (!strcmp(pre, "soft_purge")) {
+            if (!n->nrefused || strcmp(n->refused[n->nrefused - 1], mod) != 0) {
+                const char **nv = arena_alloc(a, (n->nrefused + 1) * sizeof *nv);
+                if (n->nrefused)
+                    memcpy(nv, n->refused, n->nrefused * sizeof *nv);
+                nv[n->nrefused++] = mod;
+                n->refused = nv;
+            }
+            continue;
+        }
+        struct pproc pr =
+            proc_of(a, pv[j], iv[j], mod, arena_sprintf(a, "runs old code of '%s'", mod));
+        add_proc(a, &n->kill, &n->nkill, &pr);
+    }
+    return 0;
+}
+
 /* preflight - the processes the plan's purges would kill on N: those running old code of a
  * module loaded with brutal pre-purge (killed when it loads), and those running its current
  * code (a frame in their stack) that will not be suspended for a code change, when the
@@ -338,40 +383,8 @@ static int preflight(struct arena *a, struct pnode *n)
                 if (term_is_atom(mv[q], mod))
                     susp[nsusp++] = e->u.tuple.el[2];
         }
-        /* old code now: whoever runs it dies at the load (or stops a soft purge) */
-        const struct term *old = call(a, n, "erlang", "check_old_code", term_listv(a, 1, A(a, mod)));
-        if (!old)
+        if (old_code_victims(a, n, mod, pre, pids, infos) != 0)
             return -1;
-        if (term_is_atom(old, "true")) {
-            const struct term **mods = arena_alloc(a, (np + 1) * sizeof *mods);
-            for (size_t j = 0; j < np; j++)
-                mods[j] = A(a, mod);
-            const struct term *cpc =
-                call(a, n, "lists", "zipwith",
-                     term_listv(a, 3, export_fun(a, "erlang", "check_process_code", 2), pids,
-                                term_list(a, mods, np, term_nil())));
-            if (!cpc)
-                return -1;
-            size_t nc;
-            const struct term *const *cv = term_list_els(cpc, &nc);
-            for (size_t j = 0; j < nc && j < np; j++) {
-                if (!term_is_atom(cv[j], "true"))
-                    continue;
-                if (!strcmp(pre, "soft_purge")) {
-                    if (!n->nrefused || strcmp(n->refused[n->nrefused - 1], mod) != 0) {
-                        const char **nv = arena_alloc(a, (n->nrefused + 1) * sizeof *nv);
-                        if (n->nrefused)
-                            memcpy(nv, n->refused, n->nrefused * sizeof *nv);
-                        nv[n->nrefused++] = mod;
-                        n->refused = nv;
-                    }
-                    continue;
-                }
-                struct pproc pr = proc_of(a, pv[j], iv[j], mod,
-                                          arena_sprintf(a, "runs old code of '%s'", mod));
-                add_proc(a, &n->kill, &n->nkill, &pr);
-            }
-        }
         if (strcmp(post, "brutal_purge") != 0)
             continue;
         for (size_t j = 0; j < np; j++) {
@@ -733,168 +746,192 @@ static bool is_beam_arg(const char *s)
     return fs_stem(s, ".beam") || fs_is_dir(s) || strchr(s, '/');
 }
 
-int cmd_patch(struct knit_ctx *ctx, int argc, char **argv)
-{
+/* One run of the command. */
+struct prun {
     struct arena a;
-    arena_init(&a);
-    struct popts o = {0};
-    o.force = ctx->force;
-    o.json = ctx->json;
-    pconn_opts_init(&o.node);
-    char **nodes = arena_alloc(&a, (size_t)(argc + 1) * sizeof *nodes);
-    char **beams = arena_alloc(&a, (size_t)(argc + 1) * sizeof *beams);
-    size_t nn = 0, nbargs = 0, nb = 0, total = 0;
-    struct patch_beam *b = NULL;
-    struct pnode *pn = NULL;
-    json_t *doc = NULL;
-    int rc = -1;
+    struct popts o;
+    char **nodes, **beams;
+    size_t nn, nbargs;
+    struct patch_beam *b;
+    size_t nb;
+    const char *id;
+    long long now;
+    struct pnode *pn; /* NN, once the beams are read */
+    size_t total;     /* modules to load, over all nodes */
+};
+
+/* parse_args - options, NODE..., then BEAM|EBIN_DIR... */
+static int parse_args(struct prun *r, int argc, char **argv)
+{
+    struct popts *o = &r->o;
+    r->nodes = arena_alloc(&r->a, (size_t)(argc + 1) * sizeof *r->nodes);
+    r->beams = arena_alloc(&r->a, (size_t)(argc + 1) * sizeof *r->beams);
     for (int i = 1; i < argc; i++) {
         const char *x = argv[i];
-        int used = 0;
+        int used;
         if (!strcmp(x, "--dry-run"))
-            o.dry_run = true;
+            o->dry_run = true;
         else if (!strcmp(x, "--force") || !strcmp(x, "-f"))
-            o.force = true;
+            o->force = true;
         else if (!strcmp(x, "--add"))
-            o.add = true;
+            o->add = true;
         else if (!strcmp(x, "--json"))
-            o.json = true;
-        else if ((used = pconn_opts_arg(&o.node, argc - i, argv + i)) > 0)
+            o->json = true;
+        else if ((used = pconn_opts_arg(&o->node, argc - i, argv + i)) != 0) {
+            if (used < 0)
+                return -1;
             i += used - 1;
-        else if (used < 0)
-            goto done;
-        else if (x[0] == '-') {
-            rc = usage("unknown option", x);
-            goto done;
-        }
-        else if (nbargs || is_beam_arg(x))
-            beams[nbargs++] = argv[i];
+        } else if (x[0] == '-')
+            return usage("unknown option", x);
+        else if (r->nbargs || is_beam_arg(x))
+            r->beams[r->nbargs++] = argv[i];
         else
-            nodes[nn++] = argv[i];
+            r->nodes[r->nn++] = argv[i];
     }
-    if (!nn || !nbargs) {
-        rc = usage(nn ? "no BEAM or EBIN_DIR given" : "no NODE given", NULL);
-        goto done;
-    }
-    for (size_t k = 0; k < nn; k++)
+    if (!r->nn || !r->nbargs)
+        return usage(r->nn ? "no BEAM or EBIN_DIR given" : "no NODE given", NULL);
+    for (size_t k = 0; k < r->nn; k++)
         for (size_t j = 0; j < k; j++)
-            if (!strcmp(nodes[j], nodes[k])) {
-                rc = usage("node given twice:", nodes[k]);
-                goto done;
-            }
-    if (patch_read_beams(&a, beams, nbargs, &b, &nb) != 0)
-        goto done;
-    long long now = (long long)time(NULL);
-    const char *id = patch_id(&a, b, nb, now);
-    pn = arena_alloc(&a, nn * sizeof *pn);
-    doc = json_object();
-    json_object_set_new(doc, "command", json_string("patch"));
-    json_object_set_new(doc, "id", json_string(id));
-    json_object_set_new(doc, "dry_run", json_boolean(o.dry_run));
-    json_object_set_new(doc, "forced", json_boolean(o.force));
+            if (!strcmp(r->nodes[j], r->nodes[k]))
+                return usage("node given twice:", r->nodes[k]);
+    return 0;
+}
 
-    /* connect, then plan and pre-flight every node before anything changes anywhere */
-    for (size_t k = 0; k < nn; k++) {
-        pn[k].name = nodes[k];
-        if (pconn_open(&a, nodes[k], &o.node, &pn[k].conn) != 0)
-            goto done;
-        pn[k].name = pconn_name(pn[k].conn);
-    }
-    size_t nkill = 0;
-    for (size_t k = 0; k < nn; k++) {
-        struct pnode *n = &pn[k];
-        if (ask_loaded(&a, n, b, nb) != 0)
-            goto done;
-        if (patch_make_plan(&a, id, b, nb, n->loaded, o.add, NULL, &n->plan) != 0) {
-            if (kerr_get()->cls == KERR_INPUT && strstr(kerr_get()->msg, "is not loaded")) {
-                struct kerr e;
-                kerr_copy(&e);
-                kerr_set(PATCH_REFUSED, e.file, 0, 0, "%s: %s", n->name, e.msg);
-            }
-            goto done;
+/* plan_node - N's loaded md5s, plan, patch directory and pre-flight */
+static int plan_node(struct prun *r, struct pnode *n)
+{
+    if (ask_loaded(&r->a, n, r->b, r->nb) != 0)
+        return -1;
+    if (patch_make_plan(&r->a, r->id, r->b, r->nb, n->loaded, r->o.add, NULL, &n->plan) != 0) {
+        if (kerr_get()->cls == KERR_INPUT && strstr(kerr_get()->msg, "is not loaded")) {
+            struct kerr e;
+            kerr_copy(&e);
+            kerr_set(PATCH_REFUSED, e.file, 0, 0, "%s: %s", n->name, e.msg);
         }
-        if (patch_dir(&a, n, id) != 0 || preflight(&a, n) != 0)
-            goto done;
-        total += n->plan.nmods;
-        nkill += n->nkill;
-        for (size_t j = 0; j < n->nkill; j++)
-            log_warn("%s: process %s%s%s (current %s) would be killed: it %s", n->name,
-                     n->kill[j].pid_text, n->kill[j].name ? " " : "",
-                     n->kill[j].name ? n->kill[j].name : "",
-                     n->kill[j].current ? n->kill[j].current : "?", n->kill[j].why);
-        if (n->nrefused) {
-            rc = kerr_set(PATCH_REFUSED, NULL, 0, 0,
-                          "%s: pre-flight failed: processes run old code of '%s', which is "
-                          "loaded with soft_purge",
-                          n->name, n->refused[0]);
-            goto done;
-        }
+        return -1;
     }
-    for (size_t k = 0; k < nn && nkill && !o.force; k++)
-        if (pn[k].nkill) {
-            rc = kerr_set(PATCH_REFUSED, NULL, 0, 0,
-                          "%s: pre-flight failed: %zu process%s would be killed by the purge "
-                          "(--force patches anyway); nothing was loaded on any node",
-                          pn[k].name, pn[k].nkill, pn[k].nkill == 1 ? "" : "es");
-            goto done;
-        }
-    if (o.dry_run || !total) {
-        rc = 0;
-        goto done;
-    }
+    if (patch_dir(&r->a, n, r->id) != 0 || preflight(&r->a, n) != 0)
+        return -1;
+    r->total += n->plan.nmods;
+    for (size_t j = 0; j < n->nkill; j++)
+        log_warn("%s: process %s%s%s (current %s) would be killed: it %s", n->name,
+                 n->kill[j].pid_text, n->kill[j].name ? " " : "",
+                 n->kill[j].name ? n->kill[j].name : "",
+                 n->kill[j].current ? n->kill[j].current : "?", n->kill[j].why);
+    if (n->nrefused)
+        return kerr_set(PATCH_REFUSED, NULL, 0, 0,
+                        "%s: pre-flight failed: processes run old code of '%s', which is "
+                        "loaded with soft_purge",
+                        n->name, n->refused[0]);
+    return 0;
+}
 
-    /* upload everywhere; a failure removes every directory made so far */
+/* plan_all - connect to every node, plan and pre-flight each: nothing changes anywhere */
+static int plan_all(struct prun *r)
+{
+    for (size_t k = 0; k < r->nn; k++) {
+        r->pn[k].name = r->nodes[k];
+        if (pconn_open(&r->a, r->nodes[k], &r->o.node, &r->pn[k].conn) != 0)
+            return -1;
+        r->pn[k].name = pconn_name(r->pn[k].conn);
+    }
+    for (size_t k = 0; k < r->nn; k++)
+        if (plan_node(r, &r->pn[k]) != 0)
+            return -1;
+    for (size_t k = 0; k < r->nn && !r->o.force; k++)
+        if (r->pn[k].nkill)
+            return kerr_set(PATCH_REFUSED, NULL, 0, 0,
+                            "%s: pre-flight failed: %zu process%s would be killed by the purge "
+                            "(--force patches anyway); nothing was loaded on any node",
+                            r->pn[k].name, r->pn[k].nkill, r->pn[k].nkill == 1 ? "" : "es");
+    return 0;
+}
+
+/* apply_all - upload everywhere, load everywhere, purge everywhere, record everywhere */
+static int apply_all(struct prun *r)
+{
+    struct pnode *pn = r->pn;
+    size_t nn = r->nn;
     for (size_t k = 0; k < nn; k++)
-        if (pn[k].plan.nmods && upload(&a, &pn[k]) != 0) {
+        if (pn[k].plan.nmods && upload(&r->a, &pn[k]) != 0) {
             for (size_t j = 0; j <= k; j++)
-                unupload(&a, &pn[j]);
-            goto done;
+                unupload(&r->a, &pn[j]);
+            return -1;
         }
-    /* load everywhere, then purge everywhere, then record */
     for (size_t k = 0; k < nn; k++)
-        if (pn[k].plan.nmods && evaluate(&a, &pn[k]) != 0) {
+        if (pn[k].plan.nmods && evaluate(&r->a, &pn[k]) != 0) {
             if (pn[k].evaluated)
-                resume_after_failure(&a, &pn[k]);
+                resume_after_failure(&r->a, &pn[k]);
             for (size_t j = k + 1; j < nn; j++)
-                unupload(&a, &pn[j]);
-            where_loaded(&a, pn, nn);
-            goto done;
+                unupload(&r->a, &pn[j]);
+            where_loaded(&r->a, pn, nn);
+            return -1;
         }
     for (size_t k = 0; k < nn; k++)
-        if (pn[k].plan.nmods && purge(&a, &pn[k]) != 0) {
-            where_loaded(&a, pn, nn);
-            goto done;
+        if (pn[k].plan.nmods && purge(&r->a, &pn[k]) != 0) {
+            where_loaded(&r->a, pn, nn);
+            return -1;
         }
     for (size_t k = 0; k < nn; k++)
-        if (pn[k].plan.nmods && record(&a, &pn[k], now) != 0)
-            goto done;
-    rc = 0;
-done:
-    if (pn && doc) {
+        if (pn[k].plan.nmods && record(&r->a, &pn[k], r->now) != 0)
+            return -1;
+    return 0;
+}
+
+/* report - the JSON document (always with --json, failed or not) or the text report */
+static int report(struct prun *r, int rc)
+{
+    if (r->o.json) {
+        json_t *doc = json_object();
+        json_object_set_new(doc, "command", json_string("patch"));
+        json_object_set_new(doc, "id", r->id ? json_string(r->id) : json_null());
+        json_object_set_new(doc, "dry_run", json_boolean(r->o.dry_run));
+        json_object_set_new(doc, "forced", json_boolean(r->o.force));
         json_t *arr = json_array();
-        for (size_t k = 0; k < nn; k++)
-            if (pn[k].conn)
-                json_array_append_new(arr, node_json(&a, &pn[k], b, nb));
+        for (size_t k = 0; r->pn && k < r->nn; k++)
+            if (r->pn[k].conn)
+                json_array_append_new(arr, node_json(&r->a, &r->pn[k], r->b, r->nb));
         json_object_set_new(doc, "nodes", arr);
-        if (o.json) {
-            if (rc != 0)
-                json_object_set_new(doc, "error", error_json());
-            if (report_print(doc) != 0 && rc == 0)
-                rc = -1;
-            doc = NULL;
-        } else {
-            if (rc == 0 && !total)
-                printf("nothing to patch: every module given is loaded with the same md5\n");
-            for (size_t k = 0; k < nn; k++)
-                if (pn[k].conn && pn[k].plan.status && (rc == 0 || o.dry_run || pn[k].evaluated))
-                    print_node(&pn[k], b, nb, o.dry_run);
-        }
+        if (rc != 0)
+            json_object_set_new(doc, "error", error_json());
+        struct kerr keep;
+        kerr_copy(&keep);
+        if (report_print(doc) != 0 && rc == 0)
+            return -1;
+        kerr_restore(&keep);
+        return rc;
     }
-    if (doc)
-        json_decref(doc);
-    for (size_t k = 0; pn && k < nn; k++)
-        if (pn[k].conn)
-            pconn_close(pn[k].conn);
-    arena_close(&a);
+    if (rc == 0 && r->pn && !r->total)
+        printf("nothing to patch: every module given is loaded with the same md5\n");
+    for (size_t k = 0; r->pn && k < r->nn; k++)
+        if (r->pn[k].conn && r->pn[k].plan.status && (rc == 0 || r->o.dry_run || r->pn[k].evaluated))
+            print_node(&r->pn[k], r->b, r->nb, r->o.dry_run);
+    return rc;
+}
+
+int cmd_patch(struct knit_ctx *ctx, int argc, char **argv)
+{
+    struct prun r;
+    memset(&r, 0, sizeof r);
+    arena_init(&r.a);
+    r.o.force = ctx->force;
+    r.o.json = ctx->json;
+    pconn_opts_init(&r.o.node);
+    int rc = -1;
+    if (parse_args(&r, argc, argv) != 0 ||
+        patch_read_beams(&r.a, r.beams, r.nbargs, &r.b, &r.nb) != 0)
+        goto done;
+    r.now = (long long)time(NULL);
+    r.id = patch_id(&r.a, r.b, r.nb, r.now);
+    r.pn = arena_alloc(&r.a, r.nn * sizeof *r.pn);
+    if (plan_all(&r) != 0)
+        goto done;
+    rc = r.o.dry_run || !r.total ? 0 : apply_all(&r);
+done:
+    rc = report(&r, rc);
+    for (size_t k = 0; r.pn && k < r.nn; k++)
+        if (r.pn[k].conn)
+            pconn_close(r.pn[k].conn);
+    arena_close(&r.a);
     return rc;
 }
