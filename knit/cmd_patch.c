@@ -2,8 +2,8 @@
  * release, through release_handler's own evaluator
  *
  * Phases, each completed on every node before the next starts (SPEC "Part 2", patch):
- * connect -> ask the loaded md5s and plan (patch.c) -> pre-flight (processes the purges would
- * kill; stop with exit 5 unless --force) -> upload the beams into a new directory ->
+ * connect and lock -> ask the loaded md5s and plan (patch.c) -> pre-flight (install's:
+ * nodeinfo_preflight; stop with exit 5 unless --force) -> upload the beams into a new directory ->
  * load (release_handler_1:eval_script) -> purge -> record. A failure before the load
  * removes the uploaded directories everywhere: no node changes. Decisions:
  * - The patch directory is ROOT/releases/knit_patches/knit_patch-ID on a node that runs a
@@ -12,17 +12,17 @@
  *   the previous patch's in the code path (code:replace_path, as the evaluator does at
  *   point_of_no_return for every library it loaded from).
  * - The record is an entry in the environment of application knit on the node
- *   (PATCH_ENV_APP/PATCH_ENV_KEY, newest first): it lives exactly as long as the patched
- *   code in memory does (a restart loads the release's code and forgets both), needs no
+ *   (NODEINFO_PATCH_APP/NODEINFO_PATCH_KEY, newest first, as nodeinfo.h describes it): it
+ *   lives exactly as long as the patched code in memory does (a restart loads the release's code and forgets both), needs no
  *   writable release directory (a plain node has none), and no release upgrade touches it
  *   (knit is no application of the release).
  */
 #include "cmd.h"
-#include "etf.h"
 #include "fsutil.h"
 #include "kerr.h"
 #include "log.h"
-#include "patch_conn.h"
+#include "node.h"
+#include "nodeinfo.h"
 #include "patch.h"
 #include "report.h"
 #include "term_print.h"
@@ -32,41 +32,26 @@
 #include <string.h>
 #include <time.h>
 
-/* A process the pre-flight found. */
-struct pproc {
-    const struct term *pid; /* as the node sent it */
-    const char *pid_text;
-    const char *name;    /* registered name, or NULL */
-    const char *initial; /* initial call, M:F/A */
-    const char *current; /* current function, M:F/A */
-    const char *module;  /* the patched module whose purge kills it */
-    const char *why;
-};
-
 struct pnode {
     const char *name;
-    struct pconn *conn;
+    struct node_conn *conn;
     const char *dir; /* the patch directory on the node */
     const uint8_t **loaded;
     struct patch_plan plan;
-    struct pproc *kill; /* what the purges would kill */
-    size_t nkill;
-    const char **refused; /* soft_purge modules with processes on old code */
+    struct nodeinfo_preflight pf; /* what the purges would kill (as install's pre-flight) */
+    const char **refused;         /* soft_purge modules with processes on old code */
     size_t nrefused;
     bool uploaded, evaluated;
     const struct term *unpurged; /* eval_script's {Mod, PostPurge} list */
     const char **kept;           /* soft-purged modules whose old code stays */
     size_t nkept;
-    struct pproc *killed;
+    struct nodeinfo_victim *killed;
     size_t nkilled;
 };
 
-/* exit 5: a node refused the operation or its pre-flight failed */
-#define PATCH_REFUSED ((enum kerr_class)5)
-
 struct popts {
     bool dry_run, force, add, json;
-    struct pconn_opts node;
+    struct node_opts node;
 };
 
 static const struct term *A(struct arena *a, const char *s)
@@ -79,329 +64,123 @@ static const struct term *S(struct arena *a, const char *s)
     return term_stringz(a, s);
 }
 
-/* call - M:F(ARGS...) on node N; NULL with the error recorded (the connection layer's class
- * for a lost node, exit 5 for a {badrpc, _} answer, naming the node and the call) */
+/* call - M:F(ARGS) on N: NULL with the error recorded (KERR_NODE_DOWN for a lost node,
+ * KERR_NODE_REFUSED naming the node and call for a {badrpc, _} answer) */
 static const struct term *call(struct arena *a, struct pnode *n, const char *m, const char *f,
                                const struct term *args)
 {
-    const struct term *r = pconn_rpc(a, n->conn, m, f, args);
-    if (r && term_is_tagged(r, "badrpc", 2)) {
-        kerr_set(PATCH_REFUSED, NULL, 0, 0, "%s: %s:%s failed: %s", n->name, m, f,
-                 term_show(a, r->u.tuple.el[1], 300));
-        return NULL;
-    }
-    return r;
-}
-
-/* export_fun - the fun M:F/ARITY, as the node will read it */
-static const struct term *export_fun(struct arena *a, const char *m, const char *f, int arity)
-{
-    struct buf b = BUF_INIT;
-    buf_addc(&b, 113);
-    const char *s[2] = {m, f};
-    for (int k = 0; k < 2; k++) {
-        buf_addc(&b, 119); /* SMALL_ATOM_UTF8_EXT */
-        buf_addc(&b, (char)strlen(s[k]));
-        buf_adds(&b, s[k]);
-    }
-    buf_addc(&b, 97);
-    buf_addc(&b, (char)arity);
-    const uint8_t *ext = arena_memdup(a, b.p, b.len);
-    size_t len = b.len;
-    buf_free(&b);
-    return term_opaque(a, TERM_FUN, ext, len, arena_sprintf(a, "fun %s:%s/%d", m, f, arity));
-}
-
-static const char *mfa_text(struct arena *a, const struct term *t)
-{
-    if (term_is_tuple(t, 3) && t->u.tuple.el[0]->type == TERM_ATOM &&
-        t->u.tuple.el[1]->type == TERM_ATOM && term_is_int(t->u.tuple.el[2]))
-        return arena_sprintf(a, "%s:%s/%lld", t->u.tuple.el[0]->u.atom.name,
-                             t->u.tuple.el[1]->u.atom.name, (long long)t->u.tuple.el[2]->u.i);
-    return term_show(a, t, 200);
+    return node_call(a, n->conn, m, f, args);
 }
 
 /* ---- asking the node ---- */
 
-/* ask_loaded - the md5 of each beam's module on N: of the loaded code, or, for a module not
- * loaded yet but on the code path (an interactive node loads on first call), of the file
- * the node would load; NULL when the node has neither */
+/* The md5 of each module of Ms on the node: {loaded, Md5} for loaded code; {path, Md5} for
+ * a module not loaded yet whose beam is on the code path (an interactive node loads it at
+ * the first call: what it would load is what the patch replaces); none otherwise. */
+static const char loaded_src[] =
+    "[case code:is_loaded(M) of\n"
+    "     false -> case code:which(M) of\n"
+    "                  F when is_list(F) -> case beam_lib:md5(F) of\n"
+    "                                           {ok, {_, D}} -> {path, D};\n"
+    "                                           _ -> none\n"
+    "                                       end;\n"
+    "                  _ -> none\n"
+    "              end;\n"
+    "     _ -> {loaded, erlang:get_module_info(M, md5)}\n"
+    " end || M <- Ms]";
+
+/* ask_loaded - N's md5 for each beam's module (NULL: the node has none) */
 static int ask_loaded(struct arena *a, struct pnode *n, const struct patch_beam *b, size_t nb)
 {
+    const struct term **ms = arena_alloc(a, (nb + 1) * sizeof *ms);
+    for (size_t k = 0; k < nb; k++)
+        ms[k] = A(a, b[k].module);
+    const struct term *r = node_eval(a, n->conn, loaded_src,
+                                     term_listv(a, 1, node_bind(a, "Ms", term_list(a, ms, nb, term_nil()))));
+    if (!r)
+        return -1;
+    size_t nr;
+    const struct term *const *e = term_list_els(term_is_list(r) ? r : term_nil(), &nr);
+    if (nr != nb)
+        return kerr_set(KERR_NODE_REFUSED, NULL, 0, 0, "%s: unexpected md5 answer %s", n->name,
+                        term_show(a, r, 200));
     n->loaded = arena_alloc(a, (nb + 1) * sizeof *n->loaded);
     for (size_t k = 0; k < nb; k++) {
-        const struct term *mod = A(a, b[k].module);
-        const struct term *r = call(a, n, "code", "is_loaded", term_listv(a, 1, mod));
-        if (!r)
-            return -1;
-        if (term_is_atom(r, "false")) {
-            r = call(a, n, "code", "which", term_listv(a, 1, mod));
-            if (!r)
-                return -1;
-            if (!term_charlist(a, r))
-                continue; /* non_existing */
-            r = call(a, n, "beam_lib", "md5", term_listv(a, 1, r));
-            if (!r)
-                return -1;
-            if (!term_is_tagged(r, "ok", 2) || !term_is_tuple(r->u.tuple.el[1], 2))
-                continue; /* an unreadable file: as good as none */
-            r = r->u.tuple.el[1]->u.tuple.el[1];
-        } else {
-            r = call(a, n, "erlang", "get_module_info", term_listv(a, 2, mod, A(a, "md5")));
-            if (!r)
-                return -1;
-        }
-        if (r->type != TERM_BITS || r->u.bits.nbits != 128)
-            return kerr_set(PATCH_REFUSED, NULL, 0, 0, "%s: unexpected md5 of '%s': %s",
-                            n->name, b[k].module, term_show(a, r, 200));
-        n->loaded[k] = r->u.bits.data;
+        if (!term_is_tuple(e[k], 2))
+            continue;
+        const struct term *md5 = e[k]->u.tuple.el[1];
+        if (md5->type != TERM_BITS || md5->u.bits.nbits != 128)
+            return kerr_set(KERR_NODE_REFUSED, NULL, 0, 0, "%s: unexpected md5 of '%s': %s",
+                            n->name, b[k].module, term_show(a, md5, 200));
+        n->loaded[k] = md5->u.bits.data;
     }
     return 0;
 }
 
-/* patch_dir - where N keeps this patch (see the file comment) */
+/* Where patches go (see the file comment). */
+static const char dir_src[] =
+    "case whereis(release_handler) of\n"
+    "    P when is_pid(P) ->\n"
+    "        case application:get_env(sasl, releases_dir) of\n"
+    "            {ok, D} when is_list(D) -> D;\n"
+    "            _ -> filename:join(code:root_dir(), \"releases\")\n"
+    "        end;\n"
+    "    _ -> {ok, C} = file:get_cwd(), C\n"
+    "end";
+
+/* patch_dir - where N keeps this patch */
 static int patch_dir(struct arena *a, struct pnode *n, const char *id)
 {
-    const struct term *rh = call(a, n, "erlang", "whereis", term_listv(a, 1, A(a, "release_handler")));
-    if (!rh)
+    const struct term *r = node_eval(a, n->conn, dir_src, NULL);
+    if (!r)
         return -1;
-    const char *base;
-    if (rh->type == TERM_PID) {
-        const struct term *r = call(a, n, "application", "get_env",
-                                    term_listv(a, 2, A(a, "sasl"), A(a, "releases_dir")));
-        if (!r)
-            return -1;
-        if (term_is_tagged(r, "ok", 2) && term_charlist(a, r->u.tuple.el[1])) {
-            base = term_charlist(a, r->u.tuple.el[1]);
-        } else {
-            r = call(a, n, "code", "root_dir", term_nil());
-            if (!r || !(base = term_charlist(a, r)))
-                return r ? kerr_set(PATCH_REFUSED, NULL, 0, 0, "%s: no root directory",
-                                    n->name)
-                         : -1;
-            base = arena_sprintf(a, "%s/releases", base);
-        }
-    } else {
-        const struct term *r = call(a, n, "file", "get_cwd", term_nil());
-        if (!r)
-            return -1;
-        if (!term_is_tagged(r, "ok", 2) || !(base = term_charlist(a, r->u.tuple.el[1])))
-            return kerr_set(PATCH_REFUSED, NULL, 0, 0, "%s: no working directory: %s",
-                            n->name, term_show(a, r, 200));
-    }
+    const char *base = term_charlist(a, r);
+    if (!base)
+        return kerr_set(KERR_NODE_REFUSED, NULL, 0, 0, "%s: no directory for patches: %s",
+                        n->name, term_show(a, r, 200));
     n->dir = arena_sprintf(a, "%s/knit_patches/%s-%s", base, PATCH_LIB, id);
     return 0;
 }
 
-/* instr_purges - the pre- and post-purge of module M in the plan's instructions */
-static void instr_purges(const struct patch_plan *p, const char *m, const char **pre,
-                         const char **post, bool *updated)
-{
-    *pre = *post = "brutal_purge";
-    *updated = false;
-    for (size_t k = 0; k < p->rep.nmods; k++) {
-        const struct term *i = p->rep.mods[k].up;
-        if (strcmp(p->rep.mods[k].name, m) != 0)
-            continue;
-        if (term_is_tagged(i, "update", 8)) {
-            *pre = i->u.tuple.el[5]->u.atom.name;
-            *post = i->u.tuple.el[6]->u.atom.name;
-            *updated = true;
-        } else if (term_is_tagged(i, "load_module", 5)) {
-            *pre = i->u.tuple.el[2]->u.atom.name;
-            *post = i->u.tuple.el[3]->u.atom.name;
-        }
-    }
-}
+/* Modules of the script loaded with soft_purge whose old code some process still runs: the
+ * evaluator refuses to start (release_handler_1:check_old_processes). */
+static const char soft_src[] =
+    "[M || {load, {M, soft_purge, _}} <- I, erlang:check_old_code(M),\n"
+    "      lists:any(fun(P) -> erlang:check_process_code(P, M) end, processes())]";
 
-static bool pid_in(const struct term *pid, const struct term *const *v, size_t n)
-{
-    for (size_t k = 0; k < n; k++)
-        if (term_equal(pid, v[k]))
-            return true;
-    return false;
-}
-
-/* add_proc - append P to V unless its pid is there already */
-static void add_proc(struct arena *a, struct pproc **v, size_t *n, const struct pproc *p)
-{
-    for (size_t k = 0; k < *n; k++)
-        if (term_equal((*v)[k].pid, p->pid))
-            return;
-    struct pproc *nv = arena_alloc(a, (*n + 1) * sizeof *nv);
-    if (*n)
-        memcpy(nv, *v, *n * sizeof *nv);
-    nv[(*n)++] = *p;
-    *v = nv;
-}
-
-/* local_pid_text - PID (of the node asked) as that node prints it: <0.N.S> */
-static const char *local_pid_text(struct arena *a, const struct term *pid)
-{
-    if (pid->type != TERM_PID)
-        return term_show(a, pid, 80);
-    const char *t = pid->u.opaque.text, *dot = strchr(t, '.');
-    return t[0] == '<' && dot ? arena_sprintf(a, "<0%s", dot) : t;
-}
-
-/* proc_of - a pproc from PID and its process_info list INFO ([] or undefined when gone) */
-static struct pproc proc_of(struct arena *a, const struct term *pid, const struct term *info,
-                            const char *module, const char *why)
-{
-    struct pproc p = {pid, local_pid_text(a, pid), NULL, NULL, NULL, module, why};
-    const struct term *v = term_proplist_get(info, "registered_name");
-    if (v && v->type == TERM_ATOM)
-        p.name = v->u.atom.name;
-    if ((v = term_proplist_get(info, "initial_call")))
-        p.initial = mfa_text(a, v);
-    if ((v = term_proplist_get(info, "current_stacktrace")) && term_list_len(v) > 0) {
-        const struct term *f = v->u.list.el[0];
-        if (term_is_tuple(f, 4))
-            p.current = mfa_text(a, term_tuplev(a, 3, f->u.tuple.el[0], f->u.tuple.el[1],
-                                                 f->u.tuple.el[2]));
-    }
-    return p;
-}
-
-/* stack_has - whether a current_stacktrace in INFO has a frame in module M */
-static bool stack_has(const struct term *info, const char *m)
-{
-    const struct term *st = term_proplist_get(info, "current_stacktrace");
-    size_t n;
-    const struct term *const *f = term_list_els(st && term_is_list(st) ? st : term_nil(), &n);
-    for (size_t k = 0; k < n; k++)
-        if (term_is_tuple(f[k], 4) && term_is_atom(f[k]->u.tuple.el[0], m))
-            return true;
-    return false;
-}
-
-/* old_code_victims - when MOD has old code on N, whoever runs it (PIDS, INFOS: the node's
- * processes and their process_info) dies at the load with a brutal PRE purge, or makes the
- * evaluator refuse with a soft one (N's REFUSED) */
-static int old_code_victims(struct arena *a, struct pnode *n, const char *mod, const char *pre,
-                            const struct term *pids, const struct term *infos)
-{
-    size_t np, ni;
-    const struct term *const *pv = term_list_els(pids, &np);
-    const struct term *const *iv = term_list_els(infos, &ni);
-    const struct term *old = call(a, n, "erlang", "check_old_code", term_listv(a, 1, A(a, mod)));
-    if (!old)
-        return -1;
-    if (!term_is_atom(old, "true"))
-        return 0;
-    const struct term **mods = arena_alloc(a, (np + 1) * sizeof *mods);
-    for (size_t j = 0; j < np; j++)
-        mods[j] = A(a, mod);
-    const struct term *cpc =
-        call(a, n, "lists", "zipwith",
-             term_listv(a, 3, export_fun(a, "erlang", "check_process_code", 2), pids,
-                        term_list(a, mods, np, term_nil())));
-    if (!cpc)
-        return -1;
-    size_t nc;
-    const struct term *const *cv = term_list_els(cpc, &nc);
-    for (size_t j = 0; j < nc && j < np && j < ni; j++) {
-        if (!term_is_atom(cv[j], "true"))
-            continue;
-        if (!strcmp(pre, "soft_purge")) {
-            if (!n->nrefused || strcmp(n->refused[n->nrefused - 1], mod) != 0) {
-                const char **nv = arena_alloc(a, (n->nrefused + 1) * sizeof *nv);
-                if (n->nrefused)
-                    memcpy(nv, n->refused, n->nrefused * sizeof *nv);
-                nv[n->nrefused++] = mod;
-                n->refused = nv;
-            }
-            continue;
-        }
-        struct pproc pr =
-            proc_of(a, pv[j], iv[j], mod, arena_sprintf(a, "runs old code of '%s'", mod));
-        add_proc(a, &n->kill, &n->nkill, &pr);
-    }
-    return 0;
-}
-
-/* preflight - the processes the plan's purges would kill on N: those running old code of a
- * module loaded with brutal pre-purge (killed when it loads), and those running its current
- * code (a frame in their stack) that will not be suspended for a code change, when the
- * post-purge is brutal (killed by the purge phase). A soft pre-purge with processes on old
- * code makes the evaluator refuse: listed in REFUSED. */
+/* preflight - install's pre-flight of the plan's script (nodeinfo_preflight: the processes
+ * the purges would kill), and the soft purges the evaluator would refuse */
 static int preflight(struct arena *a, struct pnode *n)
 {
-    const struct patch_plan *p = &n->plan;
-    if (!p->nmods)
+    if (!n->plan.nmods)
         return 0;
-    const struct term *pids = call(a, n, "erlang", "processes", term_nil());
-    if (!pids)
+    if (nodeinfo_preflight(a, n->conn, n->plan.low, NULL, &n->pf) != 0)
         return -1;
-    size_t np;
-    const struct term *const *pv = term_list_els(pids, &np);
-    const struct term **items = arena_alloc(a, (np + 1) * sizeof *items);
-    const struct term *want = term_listv(a, 3, A(a, "current_stacktrace"), A(a, "registered_name"),
-                                         A(a, "initial_call"));
-    for (size_t k = 0; k < np; k++)
-        items[k] = want;
-    const struct term *infos =
-        call(a, n, "lists", "zipwith",
-             term_listv(a, 3, export_fun(a, "erlang", "process_info", 2), pids,
-                        term_list(a, items, np, term_nil())));
-    if (!infos)
+    const struct term *r =
+        node_eval(a, n->conn, soft_src, term_listv(a, 1, node_bind(a, "I", n->plan.low)));
+    if (!r)
         return -1;
-    size_t ni;
-    const struct term *const *iv = term_list_els(infos, &ni);
-    if (ni != np)
-        return kerr_set(PATCH_REFUSED, NULL, 0, 0, "%s: process_info gave %zu answers for %zu "
-                        "processes", n->name, ni, np);
-    /* processes the evaluator suspends, by module: {Sup, Name, Pid, Mods}; when the tree
-     * cannot be walked now, none counts as suspended (more processes named, none missed) */
-    const struct term *sup = call(a, n, "release_handler_1", "get_supervised_procs", term_nil());
-    if (!sup) {
-        if (kerr_get()->cls != PATCH_REFUSED)
-            return -1;
-        log_warn("%s", kerr_get()->msg);
-        kerr_clear();
-        sup = term_nil();
-    }
-    size_t ns;
-    const struct term *const *sv = term_list_els(term_is_list(sup) ? sup : term_nil(), &ns);
-    for (size_t m = 0; m < p->rep.nmods; m++) {
-        if (p->rep.mods[m].action != APPUP_CHANGED)
-            continue; /* an added module: nobody runs it yet */
-        const char *mod = p->rep.mods[m].name;
-        const char *pre, *post;
-        bool updated;
-        instr_purges(p, mod, &pre, &post, &updated);
-        /* suspended for the code change: not killed */
-        const struct term **susp = arena_alloc(a, (ns + 1) * sizeof *susp);
-        size_t nsusp = 0;
-        for (size_t j = 0; updated && j < ns; j++) {
-            const struct term *e = sv[j];
-            if (!term_is_tuple(e, 4) || !term_is_list(e->u.tuple.el[3]))
-                continue;
-            size_t nm;
-            const struct term *const *mv = term_list_els(e->u.tuple.el[3], &nm);
-            for (size_t q = 0; q < nm; q++)
-                if (term_is_atom(mv[q], mod))
-                    susp[nsusp++] = e->u.tuple.el[2];
-        }
-        if (old_code_victims(a, n, mod, pre, pids, infos) != 0)
-            return -1;
-        if (strcmp(post, "brutal_purge") != 0)
-            continue;
-        for (size_t j = 0; j < np; j++) {
-            if (!stack_has(iv[j], mod) || pid_in(pv[j], susp, nsusp))
-                continue;
-            struct pproc pr = proc_of(
-                a, pv[j], iv[j], mod,
-                arena_sprintf(a, "runs the code of '%s' that the patch replaces", mod));
-            add_proc(a, &n->kill, &n->nkill, &pr);
-        }
-    }
+    size_t nr;
+    const struct term *const *e = term_list_els(term_is_list(r) ? r : term_nil(), &nr);
+    n->refused = arena_alloc(a, (nr + 1) * sizeof *n->refused);
+    for (size_t k = 0; k < nr; k++)
+        if (e[k]->type == TERM_ATOM)
+            n->refused[n->nrefused++] = e[k]->u.atom.name;
     return 0;
+}
+
+/* victim_why - why the purges kill V */
+static const char *victim_why(struct arena *a, const struct nodeinfo_victim *v)
+{
+    return v->old_code ? arena_sprintf(a, "runs old code of '%s'", v->module)
+                       : arena_sprintf(a, "runs the code of '%s' that the patch replaces",
+                                       v->module);
 }
 
 /* ---- changing the node ---- */
 
-/* upload - the plan's beams into N's patch directory (DIR/ebin, new) */
+/* upload - the plan's beams into N's patch directory (DIR/ebin, new), each checked on the
+ * node by size and SHA-256 (node_upload) */
 static int upload(struct arena *a, struct pnode *n)
 {
     const char *ebin = arena_sprintf(a, "%s/ebin", n->dir);
@@ -411,18 +190,13 @@ static int upload(struct arena *a, struct pnode *n)
         return -1;
     n->uploaded = true;
     if (!term_is_atom(r, "ok"))
-        return kerr_set(PATCH_REFUSED, NULL, 0, 0, "%s: cannot make '%s': %s", n->name, ebin,
+        return kerr_set(KERR_NODE_REFUSED, NULL, 0, 0, "%s: cannot make '%s': %s", n->name, ebin,
                         term_show(a, r, 200));
     for (size_t k = 0; k < n->plan.nmods; k++) {
         const struct patch_beam *b = n->plan.mods[k];
         const char *path = arena_sprintf(a, "%s/%s.beam", ebin, b->module);
-        r = call(a, n, "file", "write_file",
-                 term_listv(a, 2, S(a, path), term_binary(a, b->data, b->len)));
-        if (!r)
+        if (node_upload(n->conn, b->path, path, false) != 0)
             return -1;
-        if (!term_is_atom(r, "ok"))
-            return kerr_set(PATCH_REFUSED, NULL, 0, 0, "%s: cannot write '%s': %s", n->name, path,
-                            term_show(a, r, 200));
     }
     return 0;
 }
@@ -434,7 +208,7 @@ static void unupload(struct arena *a, struct pnode *n)
         return;
     struct kerr keep;
     kerr_copy(&keep);
-    if (!pconn_rpc(a, n->conn, "file", "del_dir_r", term_listv(a, 1, S(a, n->dir))))
+    if (!node_rpc(a, n->conn, "file", "del_dir_r", term_listv(a, 1, S(a, n->dir))))
         log_warn("%s: could not remove '%s'", n->name, n->dir);
     kerr_restore(&keep);
 }
@@ -451,7 +225,7 @@ static int evaluate(struct arena *a, struct pnode *n)
         return -1;
     n->evaluated = true;
     if (!term_is_tagged(r, "ok", 2))
-        return kerr_set(PATCH_REFUSED, NULL, 0, 0, "%s: release_handler's evaluator failed: %s",
+        return kerr_set(KERR_NODE_REFUSED, NULL, 0, 0, "%s: release_handler's evaluator failed: %s",
                         n->name, term_show(a, r, 600));
     n->unpurged = r->u.tuple.el[1];
     return 0;
@@ -482,13 +256,29 @@ static int purge(struct arena *a, struct pnode *n)
         }
     }
     /* killed: the processes the pre-flight named that are gone now */
-    for (size_t k = 0; k < n->nkill; k++) {
-        const struct term *r = call(a, n, "erlang", "is_process_alive",
-                                    term_listv(a, 1, n->kill[k].pid));
-        if (!r)
-            return -1;
-        if (term_is_atom(r, "false"))
-            add_proc(a, &n->killed, &n->nkilled, &n->kill[k]);
+    if (!n->pf.nvictims)
+        return 0;
+    const struct term **pids = arena_alloc(a, (n->pf.nvictims + 1) * sizeof *pids);
+    for (size_t k = 0; k < n->pf.nvictims; k++)
+        pids[k] = S(a, n->pf.victims[k].proc.pid);
+    const struct term *dead =
+        node_eval(a, n->conn, "[S || S <- L, not is_process_alive(list_to_pid(S))]",
+                  term_listv(a, 1, node_bind(a, "L", term_list(a, pids, n->pf.nvictims,
+                                                                term_nil()))));
+    if (!dead)
+        return -1;
+    n->killed = arena_alloc(a, (n->pf.nvictims + 1) * sizeof *n->killed);
+    for (size_t k = 0; k < n->pf.nvictims; k++) {
+        bool gone = false;
+        size_t nd;
+        const struct term *const *d = term_list_els(term_is_list(dead) ? dead : term_nil(), &nd);
+        for (size_t j = 0; j < nd && !gone; j++)
+            gone = term_equal(d[j], pids[k]);
+        bool dup = false;
+        for (size_t j = 0; j < n->nkilled && !dup; j++)
+            dup = !strcmp(n->killed[j].proc.pid, n->pf.victims[k].proc.pid);
+        if (gone && !dup)
+            n->killed[n->nkilled++] = n->pf.victims[k];
     }
     return 0;
 }
@@ -497,7 +287,7 @@ static int purge(struct arena *a, struct pnode *n)
 static int record(struct arena *a, struct pnode *n, long long now)
 {
     const struct term *r = call(a, n, "application", "get_env",
-                                term_listv(a, 2, A(a, PATCH_ENV_APP), A(a, PATCH_ENV_KEY)));
+                                term_listv(a, 2, A(a, NODEINFO_PATCH_APP), A(a, NODEINFO_PATCH_KEY)));
     if (!r)
         return -1;
     const struct term *old = term_is_tagged(r, "ok", 2) && term_is_list(r->u.tuple.el[1])
@@ -517,9 +307,20 @@ static int record(struct arena *a, struct pnode *n, long long now)
                                  term_list(a, md5s, p->nmods, term_nil()), S(a, n->dir)};
     const struct term *rec = term_map(a, keys, vals, 5);
     r = call(a, n, "application", "set_env",
-             term_listv(a, 3, A(a, PATCH_ENV_APP), A(a, PATCH_ENV_KEY), term_cons(a, rec, old)));
+             term_listv(a, 3, A(a, NODEINFO_PATCH_APP), A(a, NODEINFO_PATCH_KEY), term_cons(a, rec, old)));
     return r ? 0 : -1;
 }
+
+/* Resume every supervised process of a module the script I suspends; how many answered. */
+static const char resume_src[] =
+    "Mods = lists:usort([case X of {M, _} -> M; M -> M end || {suspend, Ms} <- I, X <- Ms]),\n"
+    "Sup = case catch release_handler_1:get_supervised_procs() of\n"
+    "          L when is_list(L) -> L;\n"
+    "          _ -> []\n"
+    "      end,\n"
+    "Ps = lists:usort([P || {_, _, P, Ms} <- Sup, is_pid(P), is_list(Ms),\n"
+    "                       lists:any(fun(M) -> lists:member(M, Ms) end, Mods)]),\n"
+    "length([P || P <- Ps, (catch sys:resume(P, 5000)) =:= ok])";
 
 /* resume_after_failure - the evaluator stopped midway on N (a code_change failed, say): the
  * processes it suspended stay suspended. Resume, best effort, every supervised process of
@@ -528,34 +329,10 @@ static void resume_after_failure(struct arena *a, struct pnode *n)
 {
     struct kerr keep;
     kerr_copy(&keep);
-    size_t nl;
-    const struct term *const *l = term_list_els(n->plan.low, &nl);
-    const struct term *procs = pconn_rpc(a, n->conn, "release_handler_1", "get_supervised_procs",
-                                         term_nil());
-    size_t np = 0, resumed = 0;
-    const struct term *const *pv =
-        procs && term_is_list(procs) ? term_list_els(procs, &np) : NULL;
-    for (size_t k = 0; k < np; k++) {
-        if (!term_is_tuple(pv[k], 4) || !term_is_list(pv[k]->u.tuple.el[3]))
-            continue;
-        bool hit = false;
-        for (size_t i = 0; i < nl && !hit; i++) {
-            if (!term_is_tagged(l[i], "suspend", 2))
-                continue;
-            size_t ns, nm;
-            const struct term *const *sv = term_list_els(l[i]->u.tuple.el[1], &ns);
-            const struct term *const *mv = term_list_els(pv[k]->u.tuple.el[3], &nm);
-            for (size_t j = 0; j < ns && !hit; j++) {
-                const struct term *m = term_is_tuple(sv[j], 2) ? sv[j]->u.tuple.el[0] : sv[j];
-                for (size_t q = 0; q < nm && !hit; q++)
-                    hit = term_equal(m, mv[q]);
-            }
-        }
-        if (hit && pconn_rpc(a, n->conn, "sys", "resume",
-                             term_listv(a, 2, pv[k]->u.tuple.el[2], term_int(a, 5000))))
-            resumed++;
-    }
-    log_warn("%s: the evaluator stopped midway: %zu suspended process%s resumed; the modules "
+    const struct term *r =
+        node_eval(a, n->conn, resume_src, term_listv(a, 1, node_bind(a, "I", n->plan.low)));
+    long resumed = r && r->type == TERM_INT ? (long)r->u.i : 0;
+    log_warn("%s: the evaluator stopped midway: %ld suspended process%s resumed; the modules "
              "loaded before the failure stay loaded",
              n->name, resumed, resumed == 1 ? "" : "es");
     kerr_restore(&keep);
@@ -590,19 +367,18 @@ static json_t *str_array(const char *const *v, size_t n)
     return j;
 }
 
-static json_t *procs_json(const struct pproc *v, size_t n)
+static json_t *procs_json(struct arena *a, const struct nodeinfo_victim *v, size_t n)
 {
     json_t *j = json_array();
     for (size_t k = 0; k < n; k++) {
         json_t *o = json_object();
-        json_object_set_new(o, "pid", json_string(v[k].pid_text));
-        json_object_set_new(o, "name", v[k].name ? json_string(v[k].name) : json_null());
+        json_object_set_new(o, "pid", json_string(v[k].proc.pid));
+        json_object_set_new(o, "name", v[k].proc.name ? json_string(v[k].proc.name) : json_null());
         json_object_set_new(o, "initial_call",
-                            v[k].initial ? json_string(v[k].initial) : json_null());
-        json_object_set_new(o, "current_function",
-                            v[k].current ? json_string(v[k].current) : json_null());
+                            v[k].proc.initial ? json_string(v[k].proc.initial) : json_null());
         json_object_set_new(o, "module", json_string(v[k].module));
-        json_object_set_new(o, "why", json_string(v[k].why));
+        json_object_set_new(o, "old_code", json_boolean(v[k].old_code));
+        json_object_set_new(o, "why", json_string(victim_why(a, &v[k])));
         json_array_append_new(j, o);
     }
     return j;
@@ -662,23 +438,22 @@ static json_t *node_json(struct arena *a, const struct pnode *n, const struct pa
     json_object_set_new(o, "modules", mods);
     json_object_set_new(o, "instructions", p->high ? report_term(p->high) : json_null());
     json_object_set_new(o, "script", p->low ? report_term(p->low) : json_null());
-    json_object_set_new(o, "would_kill", procs_json(n->kill, n->nkill));
+    json_object_set_new(o, "would_kill", procs_json(a, n->pf.victims, n->pf.nvictims));
     json_object_set_new(o, "refused_soft_purge", str_array(n->refused, n->nrefused));
     bool done = n->evaluated && n->unpurged;
     json_object_set_new(o, "loaded", done ? script_mods(p->low, "load") : json_array());
     json_object_set_new(o, "code_changed", done ? script_mods(p->low, "code_change") : json_array());
-    json_object_set_new(o, "killed", procs_json(n->killed, n->nkilled));
+    json_object_set_new(o, "killed", procs_json(a, n->killed, n->nkilled));
     json_object_set_new(o, "old_code_kept", str_array(n->kept, n->nkept));
     return o;
 }
 
-static void print_procs(const char *node, const char *what, const struct pproc *v, size_t n)
+static void print_procs(struct arena *a, const char *what, const struct nodeinfo_victim *v,
+                        size_t n)
 {
     for (size_t k = 0; k < n; k++)
-        printf("  %s %s%s%s (initial call %s, current %s): it %s\n", what, v[k].pid_text,
-               v[k].name ? " " : "", v[k].name ? v[k].name : "",
-               v[k].initial ? v[k].initial : "?", v[k].current ? v[k].current : "?", v[k].why);
-    (void)node;
+        printf("  %s %s: it %s\n", what, nodeinfo_proc_text(a, &v[k].proc),
+               victim_why(a, &v[k]));
 }
 
 /* print_list - "  LABEL: a, b, c" for the modules of the JSON array J (nothing when empty) */
@@ -694,7 +469,8 @@ static void print_list(const char *label, json_t *j)
     json_decref(j);
 }
 
-static void print_node(const struct pnode *n, const struct patch_beam *b, size_t nb, bool dry)
+static void print_node(struct arena *a, const struct pnode *n, const struct patch_beam *b,
+                       size_t nb, bool dry)
 {
     const struct patch_plan *p = &n->plan;
     printf("%s:%s%s\n", n->name, p->nmods ? " patch directory " : " nothing to patch",
@@ -710,12 +486,12 @@ static void print_node(const struct pnode *n, const struct patch_beam *b, size_t
         printf("%s\n", m->ndeps ? ")" : "");
     }
     if (dry || !n->evaluated) {
-        print_procs(n->name, "would kill", n->kill, n->nkill);
+        print_procs(a, "would kill", n->pf.victims, n->pf.nvictims);
         return;
     }
     print_list("loaded", script_mods(p->low, "load"));
     print_list("code-changed", script_mods(p->low, "code_change"));
-    print_procs(n->name, "killed", n->killed, n->nkilled);
+    print_procs(a, "killed", n->killed, n->nkilled);
     for (size_t k = 0; k < n->nkept; k++)
         printf("  old code of %s kept: processes still run it (soft_purge)\n", n->kept[k]);
 }
@@ -777,7 +553,7 @@ static int parse_args(struct prun *r, int argc, char **argv)
             o->add = true;
         else if (!strcmp(x, "--json"))
             o->json = true;
-        else if ((used = pconn_opts_arg(&o->node, argc - i, argv + i)) != 0) {
+        else if ((used = node_opts_arg(&o->node, argc - i, argv + i)) != 0) {
             if (used < 0)
                 return -1;
             i += used - 1;
@@ -806,20 +582,19 @@ static int plan_node(struct prun *r, struct pnode *n)
         if (kerr_get()->cls == KERR_INPUT && strstr(kerr_get()->msg, "is not loaded")) {
             struct kerr e;
             kerr_copy(&e);
-            kerr_set(PATCH_REFUSED, e.file, 0, 0, "%s: %s", n->name, e.msg);
+            kerr_set(KERR_NODE_REFUSED, e.file, 0, 0, "%s: %s", n->name, e.msg);
         }
         return -1;
     }
     if (patch_dir(&r->a, n, r->id) != 0 || preflight(&r->a, n) != 0)
         return -1;
     r->total += n->plan.nmods;
-    for (size_t j = 0; j < n->nkill; j++)
-        log_warn("%s: process %s%s%s (current %s) would be killed: it %s", n->name,
-                 n->kill[j].pid_text, n->kill[j].name ? " " : "",
-                 n->kill[j].name ? n->kill[j].name : "",
-                 n->kill[j].current ? n->kill[j].current : "?", n->kill[j].why);
+    for (size_t j = 0; j < n->pf.nvictims; j++)
+        log_warn("%s: process %s would be killed: it %s", n->name,
+                 nodeinfo_proc_text(&r->a, &n->pf.victims[j].proc),
+                 victim_why(&r->a, &n->pf.victims[j]));
     if (n->nrefused)
-        return kerr_set(PATCH_REFUSED, NULL, 0, 0,
+        return kerr_set(KERR_NODE_REFUSED, NULL, 0, 0,
                         "%s: pre-flight failed: processes run old code of '%s', which is "
                         "loaded with soft_purge",
                         n->name, n->refused[0]);
@@ -831,19 +606,21 @@ static int plan_all(struct prun *r)
 {
     for (size_t k = 0; k < r->nn; k++) {
         r->pn[k].name = r->nodes[k];
-        if (pconn_open(&r->a, r->nodes[k], &r->o.node, &r->pn[k].conn) != 0)
+        if (node_open(r->nodes[k], &r->o.node, &r->pn[k].conn) != 0 ||
+            node_lock(r->pn[k].conn, "patch") != 0)
             return -1;
-        r->pn[k].name = pconn_name(r->pn[k].conn);
+        r->pn[k].name = node_name(r->pn[k].conn);
     }
     for (size_t k = 0; k < r->nn; k++)
         if (plan_node(r, &r->pn[k]) != 0)
             return -1;
     for (size_t k = 0; k < r->nn && !r->o.force; k++)
-        if (r->pn[k].nkill)
-            return kerr_set(PATCH_REFUSED, NULL, 0, 0,
+        if (r->pn[k].pf.nvictims)
+            return kerr_set(KERR_NODE_REFUSED, NULL, 0, 0,
                             "%s: pre-flight failed: %zu process%s would be killed by the purge "
                             "(--force patches anyway); nothing was loaded on any node",
-                            r->pn[k].name, r->pn[k].nkill, r->pn[k].nkill == 1 ? "" : "es");
+                            r->pn[k].name, r->pn[k].pf.nvictims,
+                            r->pn[k].pf.nvictims == 1 ? "" : "es");
     return 0;
 }
 
@@ -905,7 +682,7 @@ static int report(struct prun *r, int rc)
         printf("nothing to patch: every module given is loaded with the same md5\n");
     for (size_t k = 0; r->pn && k < r->nn; k++)
         if (r->pn[k].conn && r->pn[k].plan.status && (rc == 0 || r->o.dry_run || r->pn[k].evaluated))
-            print_node(&r->pn[k], r->b, r->nb, r->o.dry_run);
+            print_node(&r->a, &r->pn[k], r->b, r->nb, r->o.dry_run);
     return rc;
 }
 
@@ -916,7 +693,7 @@ int cmd_patch(struct knit_ctx *ctx, int argc, char **argv)
     arena_init(&r.a);
     r.o.force = ctx->force;
     r.o.json = ctx->json;
-    pconn_opts_init(&r.o.node);
+    node_opts_init(&r.o.node);
     int rc = -1;
     if (parse_args(&r, argc, argv) != 0 ||
         patch_read_beams(&r.a, r.beams, r.nbargs, &r.b, &r.nb) != 0)
@@ -931,7 +708,7 @@ done:
     rc = report(&r, rc);
     for (size_t k = 0; r.pn && k < r.nn; k++)
         if (r.pn[k].conn)
-            pconn_close(r.pn[k].conn);
+            node_close(r.pn[k].conn);
     arena_close(&r.a);
     return rc;
 }

@@ -21,13 +21,6 @@
 
 #define PATCH_LIB "knit_patch"
 
-/* The record of the patches applied to a node, newest first: the node's
- * application:get_env(knit, patches), a list of maps #{id => Id (string), time => Unix
- * seconds, modules => [Mod], md5 => [{Mod, Md5 (16-byte binary)}], dir => PatchDir (string)}.
- * `knit status` lists it; `knit install` warns that an upgrade undoes it. */
-#define PATCH_ENV_APP "knit"
-#define PATCH_ENV_KEY "patches"
-
 /* One beam given on the command line (everything in the arena given to patch_read_beams). */
 struct patch_beam {
     const char *path;          /* as given, or DIR/NAME.beam for a directory argument */
