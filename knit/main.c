@@ -25,6 +25,10 @@ static const struct command commands[] = {
     {"all", cmd_all, "all       release, then upgrades from every earlier release found"},
     {"appup", cmd_appup, "appup     write the generated appups and print them"},
     {"relup", cmd_relup, "relup     appups + relup + upgrade tarball"},
+    {"status", cmd_status, "status NODE...   what each node runs"},
+    {"install", cmd_install, "install NODE... TARBALL   upload, unpack, pre-flight, install"},
+    {"downgrade", cmd_downgrade, "downgrade NODE... VSN   back to an older release"},
+    {"remove", cmd_remove, "remove NODE... VSN   remove a release from the nodes"},
     {"patch", cmd_patch, "patch NODE... BEAM|EBIN_DIR...  hot-patch changed modules into nodes"},
 };
 
@@ -36,8 +40,13 @@ static const char usage_text[] =
     "  appup  [--from VSN]...   write the generated appups and print them\n"
     "  relup  [--from VSN]...   appups + relup + upgrade tarball\n"
     "  check            lint the current code for hot-upgrade hazards\n"
-    "  patch NODE... BEAM|EBIN_DIR... [--dry-run] [--force] [--add] [--cookie C]\n"
-    "        [--cookie-file F] [--timeout S]   hot-patch changed modules without a release\n"
+    "nodes (NODE is name@host, or a bare name for name@<this host>):\n"
+    "  status NODE...   releases, applications, hot patches, old code and its processes\n"
+    "  install NODE... TARBALL [--dry-run] [--no-permanent] [--force]\n"
+    "  downgrade NODE... VSN    remove NODE... VSN\n"
+    "  node options: --cookie C  --cookie-file F (default ~/.erlang.cookie)  --timeout S\n"
+    "  patch NODE... BEAM|EBIN_DIR... [--dry-run] [--force] [--add]\n"
+    "                   hot-patch changed modules without a release\n"
     "plumbing:\n"
     "  inspect FILE...  [--json] .beam facts (module, md5, vsn, attributes, exports,\n"
     "                   imports); any other file: its terms as io_lib:format(\"~tp.~n\")\n"
