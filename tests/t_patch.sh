@@ -327,7 +327,8 @@ if (cd "$E/1.0.0" && "$KNIT" -q >"$T/k1.out" 2>&1) && (cd "$E/1.0.1" && "$KNIT" 
         sleep 0.5
         i=$((i + 1))
     done
-    knit_patch "$R" "$V2/kp_srv.beam" "$V2/kp_calc.beam" "$V2/kp_fmt.beam"
+    knit_patch "$R" "$V2/kp_srv.beam" "$V2/kp_calc.beam" "$V2/kp_fmt.beam" --json
+    printf '%s' "$OUT" >"$T/e.json"
     [ $RC = 0 ] && ok "(e) a node running release kp 1.0.0 is patched" ||
         fail "(e) patching the release node" "exit $RC: $ERR $OUT $(tail -5 "$T/rel.log")"
     WHICH=$(rpc "$R" 'code:which(kp_srv).')
@@ -339,11 +340,17 @@ if (cd "$E/1.0.0" && "$KNIT" -q >"$T/k1.out" 2>&1) && (cd "$E/1.0.1" && "$KNIT" 
     RC=$?
     if [ $RC = 1 ] && grep -q "unknown command 'install'" "$T/err"; then
         fail "(e) knit install is not in this branch (it comes with the node branch)" "$(cat "$T/err")"
-    elif [ $RC = 5 ] && grep -qi "patch" "$T/err" && grep -q "kp_srv" "$T/err"; then
-        ok "(e) knit install of 1.0.1 warns that it would undo the patch of kp_srv, exit 5"
+    elif [ $RC = 5 ] && grep -qi "hot patch undone" "$T/err" &&
+        grep -q "hot patch undone: kp_srv.*knit patch $(jq -r .id "$T/e.json")" "$T/out"; then
+        ok "(e) knit install of 1.0.1 names the patch of kp_srv it would undo, and stops (exit 5)"
     else
         fail "(e) knit install after a patch" "exit $RC: $(cat "$T/err" "$T/out")"
     fi
+    STATUS=$(timeout 120 "$KNIT" status --cookie "$COOKIE" "$R" 2>&1)
+    case $STATUS in
+    *"$(jq -r .id "$T/e.json")"*) ok "(e) knit status lists the patch by its id" ;;
+    *) fail "(e) knit status does not list the patch" "$STATUS" ;;
+    esac
     expect_rpc "(e) the node still runs the patched kp_srv" "$R" \
         "kp_srv:module_info(md5) =:= element(2, element(2, beam_lib:md5(\"$V2/kp_srv.beam\")))." 'true'
 else
