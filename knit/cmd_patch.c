@@ -2,8 +2,8 @@
  * release, through release_handler's own evaluator
  *
  * Phases, each completed on every node before the next starts (SPEC "Part 2", patch):
- * connect and lock -> ask the loaded md5s and plan (patch.c) -> pre-flight (install's:
- * nodeinfo_preflight; stop with exit 5 unless --force) -> upload the beams into a new directory ->
+ * connect and lock -> ask the loaded md5s and plan (patch.c) -> pre-flight (install's,
+ * nodeinfo_preflight; exit 5 unless --force) -> upload the beams into a new directory ->
  * load (release_handler_1:eval_script) -> purge -> record. A failure before the load
  * removes the uploaded directories everywhere: no node changes. Decisions:
  * - The patch directory is ROOT/releases/knit_patches/knit_patch-ID on a node that runs a
@@ -12,10 +12,10 @@
  *   the previous patch's in the code path (code:replace_path, as the evaluator does at
  *   point_of_no_return for every library it loaded from).
  * - The record is an entry in the environment of application knit on the node
- *   (NODEINFO_PATCH_APP/NODEINFO_PATCH_KEY, newest first, as nodeinfo.h describes it): it
- *   lives exactly as long as the patched code in memory does (a restart loads the release's code and forgets both), needs no
- *   writable release directory (a plain node has none), and no release upgrade touches it
- *   (knit is no application of the release).
+ *   (NODEINFO_PATCH_APP/KEY, newest first, as nodeinfo.h describes it): it lives exactly
+ *   as long as the patched code in memory does (a restart loads the release's code and
+ *   forgets both), needs no writable release directory (a plain node has none), and no
+ *   release upgrade touches it (knit is no application of the release).
  */
 #include "cmd.h"
 #include "fsutil.h"
@@ -95,8 +95,9 @@ static int ask_loaded(struct arena *a, struct pnode *n, const struct patch_beam 
     const struct term **ms = arena_alloc(a, (nb + 1) * sizeof *ms);
     for (size_t k = 0; k < nb; k++)
         ms[k] = A(a, b[k].module);
-    const struct term *r = node_eval(a, n->conn, loaded_src,
-                                     term_listv(a, 1, node_bind(a, "Ms", term_list(a, ms, nb, term_nil()))));
+    const struct term *r =
+        node_eval(a, n->conn, loaded_src,
+                  term_listv(a, 1, node_bind(a, "Ms", term_list(a, ms, nb, term_nil()))));
     if (!r)
         return -1;
     size_t nr;
@@ -118,15 +119,14 @@ static int ask_loaded(struct arena *a, struct pnode *n, const struct patch_beam 
 }
 
 /* Where patches go (see the file comment). */
-static const char dir_src[] =
-    "case whereis(release_handler) of\n"
-    "    P when is_pid(P) ->\n"
-    "        case application:get_env(sasl, releases_dir) of\n"
-    "            {ok, D} when is_list(D) -> D;\n"
-    "            _ -> filename:join(code:root_dir(), \"releases\")\n"
-    "        end;\n"
-    "    _ -> {ok, C} = file:get_cwd(), C\n"
-    "end";
+static const char dir_src[] = "case whereis(release_handler) of\n"
+                              "    P when is_pid(P) ->\n"
+                              "        case application:get_env(sasl, releases_dir) of\n"
+                              "            {ok, D} when is_list(D) -> D;\n"
+                              "            _ -> filename:join(code:root_dir(), \"releases\")\n"
+                              "        end;\n"
+                              "    _ -> {ok, C} = file:get_cwd(), C\n"
+                              "end";
 
 /* patch_dir - where N keeps this patch */
 static int patch_dir(struct arena *a, struct pnode *n, const char *id)
@@ -136,8 +136,8 @@ static int patch_dir(struct arena *a, struct pnode *n, const char *id)
         return -1;
     const char *base = term_charlist(a, r);
     if (!base)
-        return kerr_set(KERR_NODE_REFUSED, NULL, 0, 0, "%s: no directory for patches: %s",
-                        n->name, term_show(a, r, 200));
+        return kerr_set(KERR_NODE_REFUSED, NULL, 0, 0, "%s: no directory for patches: %s", n->name,
+                        term_show(a, r, 200));
     n->dir = arena_sprintf(a, "%s/knit_patches/%s-%s", base, PATCH_LIB, id);
     return 0;
 }
@@ -172,9 +172,9 @@ static int preflight(struct arena *a, struct pnode *n)
 /* victim_why - why the purges kill V */
 static const char *victim_why(struct arena *a, const struct nodeinfo_victim *v)
 {
-    return v->old_code ? arena_sprintf(a, "runs old code of '%s'", v->module)
-                       : arena_sprintf(a, "runs the code of '%s' that the patch replaces",
-                                       v->module);
+    return v->old_code
+               ? arena_sprintf(a, "runs old code of '%s'", v->module)
+               : arena_sprintf(a, "runs the code of '%s' that the patch replaces", v->module);
 }
 
 /* ---- changing the node ---- */
@@ -236,8 +236,8 @@ static int evaluate(struct arena *a, struct pnode *n)
 static int purge(struct arena *a, struct pnode *n)
 {
     size_t nu;
-    const struct term *const *u = term_list_els(term_is_list(n->unpurged) ? n->unpurged
-                                                                          : term_nil(), &nu);
+    const struct term *const *u =
+        term_list_els(term_is_list(n->unpurged) ? n->unpurged : term_nil(), &nu);
     for (size_t k = 0; k < nu; k++) {
         if (!term_is_tuple(u[k], 2) || u[k]->u.tuple.el[0]->type != TERM_ATOM)
             continue;
@@ -261,10 +261,9 @@ static int purge(struct arena *a, struct pnode *n)
     const struct term **pids = arena_alloc(a, (n->pf.nvictims + 1) * sizeof *pids);
     for (size_t k = 0; k < n->pf.nvictims; k++)
         pids[k] = S(a, n->pf.victims[k].proc.pid);
-    const struct term *dead =
-        node_eval(a, n->conn, "[S || S <- L, not is_process_alive(list_to_pid(S))]",
-                  term_listv(a, 1, node_bind(a, "L", term_list(a, pids, n->pf.nvictims,
-                                                                term_nil()))));
+    const struct term *dead = node_eval(
+        a, n->conn, "[S || S <- L, not is_process_alive(list_to_pid(S))]",
+        term_listv(a, 1, node_bind(a, "L", term_list(a, pids, n->pf.nvictims, term_nil()))));
     if (!dead)
         return -1;
     n->killed = arena_alloc(a, (n->pf.nvictims + 1) * sizeof *n->killed);
@@ -286,8 +285,9 @@ static int purge(struct arena *a, struct pnode *n)
 /* record - the patch, newest first, in the knit application's environment on N */
 static int record(struct arena *a, struct pnode *n, long long now)
 {
-    const struct term *r = call(a, n, "application", "get_env",
-                                term_listv(a, 2, A(a, NODEINFO_PATCH_APP), A(a, NODEINFO_PATCH_KEY)));
+    const struct term *r =
+        call(a, n, "application", "get_env",
+             term_listv(a, 2, A(a, NODEINFO_PATCH_APP), A(a, NODEINFO_PATCH_KEY)));
     if (!r)
         return -1;
     const struct term *old = term_is_tagged(r, "ok", 2) && term_is_list(r->u.tuple.el[1])
@@ -300,14 +300,15 @@ static int record(struct arena *a, struct pnode *n, long long now)
         mods[k] = A(a, p->mods[k]->module);
         md5s[k] = term_tuplev(a, 2, mods[k], term_binary(a, p->mods[k]->md5, 16));
     }
-    const struct term *keys[] = {A(a, "id"),      A(a, "time"), A(a, "modules"),
-                                 A(a, "md5"),     A(a, "dir")};
+    const struct term *keys[] = {A(a, "id"), A(a, "time"), A(a, "modules"), A(a, "md5"),
+                                 A(a, "dir")};
     const struct term *vals[] = {S(a, p->id), term_int(a, now),
                                  term_list(a, mods, p->nmods, term_nil()),
                                  term_list(a, md5s, p->nmods, term_nil()), S(a, n->dir)};
     const struct term *rec = term_map(a, keys, vals, 5);
     r = call(a, n, "application", "set_env",
-             term_listv(a, 3, A(a, NODEINFO_PATCH_APP), A(a, NODEINFO_PATCH_KEY), term_cons(a, rec, old)));
+             term_listv(a, 3, A(a, NODEINFO_PATCH_APP), A(a, NODEINFO_PATCH_KEY),
+                        term_cons(a, rec, old)));
     return r ? 0 : -1;
 }
 
@@ -341,8 +342,7 @@ static void resume_after_failure(struct arena *a, struct pnode *n)
 /* where_loaded - add to the recorded error which nodes the patch was loaded on */
 static void where_loaded(struct arena *a, const struct pnode *pn, size_t nn)
 {
-    static const char *const head[] = {"; loaded on ", "; stopped midway on ",
-                                       "; not loaded on "};
+    static const char *const head[] = {"; loaded on ", "; stopped midway on ", "; not loaded on "};
     struct buf b = BUF_INIT;
     for (int pass = 0; pass < 3; pass++) {
         size_t cnt = 0;
@@ -442,7 +442,8 @@ static json_t *node_json(struct arena *a, const struct pnode *n, const struct pa
     json_object_set_new(o, "refused_soft_purge", str_array(n->refused, n->nrefused));
     bool done = n->evaluated && n->unpurged;
     json_object_set_new(o, "loaded", done ? script_mods(p->low, "load") : json_array());
-    json_object_set_new(o, "code_changed", done ? script_mods(p->low, "code_change") : json_array());
+    json_object_set_new(o, "code_changed",
+                        done ? script_mods(p->low, "code_change") : json_array());
     json_object_set_new(o, "killed", procs_json(a, n->killed, n->nkilled));
     json_object_set_new(o, "old_code_kept", str_array(n->kept, n->nkept));
     return o;
@@ -452,8 +453,7 @@ static void print_procs(struct arena *a, const char *what, const struct nodeinfo
                         size_t n)
 {
     for (size_t k = 0; k < n; k++)
-        printf("  %s %s: it %s\n", what, nodeinfo_proc_text(a, &v[k].proc),
-               victim_why(a, &v[k]));
+        printf("  %s %s: it %s\n", what, nodeinfo_proc_text(a, &v[k].proc), victim_why(a, &v[k]));
 }
 
 /* print_list - "  LABEL: a, b, c" for the modules of the JSON array J (nothing when empty) */
@@ -681,7 +681,8 @@ static int report(struct prun *r, int rc)
     if (rc == 0 && r->pn && !r->total)
         printf("nothing to patch: every module given is loaded with the same md5\n");
     for (size_t k = 0; r->pn && k < r->nn; k++)
-        if (r->pn[k].conn && r->pn[k].plan.status && (rc == 0 || r->o.dry_run || r->pn[k].evaluated))
+        if (r->pn[k].conn && r->pn[k].plan.status &&
+            (rc == 0 || r->o.dry_run || r->pn[k].evaluated))
             print_node(&r->a, &r->pn[k], r->b, r->nb, r->o.dry_run);
     return rc;
 }

@@ -40,8 +40,9 @@ static int read_one(struct arena *a, const char *path, struct patch_beam *b)
     base = base ? base + 1 : path;
     size_t stem = fs_stem(base, ".beam");
     if (!stem || strlen(bi.module) != stem || memcmp(bi.module, base, stem) != 0)
-        return kerr_set(KERR_INPUT, path, 0, 0, "module '%s' is in a file named '%s' (expected '%s.beam')",
-                        bi.module, base, bi.module);
+        return kerr_set(KERR_INPUT, path, 0, 0,
+                        "module '%s' is in a file named '%s' (expected '%s.beam')", bi.module, base,
+                        bi.module);
     b->path = path;
     b->data = (const unsigned char *)data;
     b->len = len;
@@ -168,7 +169,7 @@ int patch_make_plan(struct arena *a, const char *id, const struct patch_beam *b,
     struct appup_change *ch = arena_alloc(a, (n + 1) * sizeof *ch);
     const char **names = arena_alloc(a, (n + 1) * sizeof *names);
     for (size_t k = 0; k < n; k++)
-        out->status[k] = !loaded[k]                                     ? PATCH_NOT_LOADED
+        out->status[k] = !loaded[k]                                      ? PATCH_NOT_LOADED
                          : !memcmp(loaded[k], b[k].md5, sizeof b[k].md5) ? PATCH_UNCHANGED
                                                                          : PATCH_CHANGED;
     for (size_t k = 0; k < n; k++) {

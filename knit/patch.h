@@ -27,8 +27,8 @@ struct patch_beam {
     const unsigned char *data; /* the file's bytes */
     size_t len;
     const char *module;
-    uint8_t md5[16];          /* beam_lib:md5 */
-    const struct term *vsn;   /* beam_lib:version's Vsn */
+    uint8_t md5[16];        /* beam_lib:md5 */
+    const struct term *vsn; /* beam_lib:version's Vsn */
 };
 
 /* patch_read_beams - the beams of the N arguments ARGS: a .beam file, or a directory whose
@@ -48,7 +48,7 @@ enum patch_status { PATCH_UNCHANGED, PATCH_CHANGED, PATCH_NOT_LOADED };
 /* What one node is to get. */
 struct patch_plan {
     const char *id;
-    enum patch_status *status;   /* per beam, parallel to the beams given */
+    enum patch_status *status;      /* per beam, parallel to the beams given */
     const struct patch_beam **mods; /* the beams in the patch (changed, and not loaded when
                                        ADD), sorted by module */
     size_t nmods;

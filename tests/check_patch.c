@@ -151,14 +151,13 @@ START_TEST(test_statuses)
     struct patch_plan p;
     ck_assert_int_eq(patch_make_plan(&A, "7", b, n, loaded_from(b, n, "appup/v1"), true, NULL, &p),
                      0);
-    const char *want[][2] = {{"ka_fsm", "c"}, {"ka_lib", "c"},   {"ka_new", "n"}, {"ka_new2", "n"},
+    const char *want[][2] = {{"ka_fsm", "c"},   {"ka_lib", "c"},  {"ka_new", "n"}, {"ka_new2", "n"},
                              {"ka_plain", "c"}, {"ka_same", "u"}, {"ka_srv", "c"}, {"ka_sup", "c"}};
     ck_assert_int_eq(n, 8);
     for (size_t k = 0; k < n; k++) {
         ck_assert_str_eq(b[k].module, want[k][0]);
         char got = p.status[k] == PATCH_CHANGED ? 'c' : p.status[k] == PATCH_NOT_LOADED ? 'n' : 'u';
-        ck_assert_msg(got == want[k][1][0], "%s: status %c, want %s", b[k].module, got,
-                      want[k][1]);
+        ck_assert_msg(got == want[k][1][0], "%s: status %c, want %s", b[k].module, got, want[k][1]);
     }
     ck_assert_int_eq(p.nmods, 7);
     for (size_t k = 0; k < p.nmods; k++)
@@ -178,8 +177,8 @@ START_TEST(test_not_loaded)
     size_t n;
     struct patch_beam *b = beams("appup/v2", &n);
     struct patch_plan p;
-    ck_assert_int_eq(
-        patch_make_plan(&A, "7", b, n, loaded_from(b, n, "appup/v1"), false, NULL, &p), -1);
+    ck_assert_int_eq(patch_make_plan(&A, "7", b, n, loaded_from(b, n, "appup/v1"), false, NULL, &p),
+                     -1);
     ck_assert_int_eq(kerr_get()->cls, KERR_INPUT);
     ck_assert_msg(strstr(errtext(), "ka_new.beam: module 'ka_new' is not loaded on the node") &&
                       strstr(errtext(), "--add"),
@@ -203,14 +202,15 @@ END_TEST
 START_TEST(test_low_level)
 {
     struct patch_plan p = plan("patch/v2", "patch/v1", true);
-    expect_term(p.high, "[{add_module,kp_new},"
-                        " {load_module,kp_calc,brutal_purge,brutal_purge,[kp_fmt]},"
-                        " {load_module,kp_fmt,brutal_purge,brutal_purge,[]},"
-                        " {load_module,kp_loop,brutal_purge,brutal_purge,[]},"
-                        " {update,kp_srv,dynamic,default,{advanced,{migrate,42}},"
-                        "  brutal_purge,brutal_purge,[kp_calc]},"
-                        " {update,kp_sup,static,default,{advanced,[]},brutal_purge,brutal_purge,[]},"
-                        " {apply,{supervisor,restart_child,[kp_sup,kp_idle]}}]");
+    expect_term(p.high,
+                "[{add_module,kp_new},"
+                " {load_module,kp_calc,brutal_purge,brutal_purge,[kp_fmt]},"
+                " {load_module,kp_fmt,brutal_purge,brutal_purge,[]},"
+                " {load_module,kp_loop,brutal_purge,brutal_purge,[]},"
+                " {update,kp_srv,dynamic,default,{advanced,{migrate,42}},"
+                "  brutal_purge,brutal_purge,[kp_calc]},"
+                " {update,kp_sup,static,default,{advanced,[]},brutal_purge,brutal_purge,[]},"
+                " {apply,{supervisor,restart_child,[kp_sup,kp_idle]}}]");
     expect_term(p.low, "[{load_object_code,{knit_patch,\"7\","
                        "   [kp_new,kp_srv,kp_calc,kp_fmt,kp_loop,kp_sup]}},"
                        " point_of_no_return,"
@@ -272,8 +272,7 @@ START_TEST(test_read_beams)
     /* neither a beam nor a directory */
     char *other[] = {dir("nothing.txt")};
     ck_assert_int_eq(patch_read_beams(&A, other, 1, &b, &n), -1);
-    ck_assert_msg(strstr(errtext(), "expected a .beam file or an ebin directory"), "%s",
-                  errtext());
+    ck_assert_msg(strstr(errtext(), "expected a .beam file or an ebin directory"), "%s", errtext());
 
     /* a directory without beams */
     char *empty = dir("empty");
