@@ -74,6 +74,7 @@ struct cfg {
     const char **upgrade_versions; /* NULL when not given */
     size_t nupgrade_versions;
     const char *target_dir, *release_dir, *upgrade_dir, *tmp_dir; /* absolute */
+    bool relx_layout; /* a rebar3 project (rebar.c): the release laid out as relx lays it out */
 
     /* command-line name=value / name=!!term, in order, for the overlay context too */
     size_t nvars;

@@ -2,6 +2,7 @@
 #include "cmd.h"
 #include "kerr.h"
 #include "log.h"
+#include "rebar.h"
 #include "term.h"
 
 #include <stdio.h>
@@ -43,7 +44,8 @@ static const char usage_text[] =
     "             [--outdir DIR] [--restart-emulator] [--warnings-as-errors]\n"
     "options:\n"
     "  -h --help  -V --version  -v --verbose (repeatable)  -d --debug  -q --quiet\n"
-    "  -l --log-file FILE   -r --reltool-config FILE   -f --force   --json\n";
+    "  -l --log-file FILE   -r --reltool-config FILE   -f --force   --json\n"
+    "  --profile P   the rebar3 profile whose relx options a rebar.config project uses\n";
 
 static int usage_error(const char *fmt, const char *arg)
 {
@@ -117,6 +119,12 @@ static int run_main(void *p)
                 ctx.log_file = argv[++i];
             else
                 ctx.reltool_config = argv[++i];
+        } else if (!strcmp(a, "--profile")) {
+            if (i + 1 >= argc) {
+                rc = usage_error("option '%s' needs a rebar3 profile name", a);
+                goto done;
+            }
+            rebar_set_profile(argv[++i]);
         } else if (nrest > 0) {
             /* an option the command itself takes (--from, --up, ...) */
             rest[nrest++] = argv[i];

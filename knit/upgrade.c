@@ -299,7 +299,7 @@ int upgrade_pack(struct arena *a, const struct cfg *c, const char *build_dir,
     const char *reldir = arena_sprintf(a, "%s/releases/%s", build_dir, vsn);
     if (release_check_config(a, reldir, arena_sprintf(a, "%s/releases/%s", build_dir, vsn)) != 0)
         return -1;
-    size_t cap = new_rel->napps + 16, n = 0;
+    size_t cap = new_rel->napps + 18, n = 0;
     const char **paths = arena_alloc(a, cap * sizeof *paths);
     for (size_t i = 0; i < new_rel->napps; i++) {
         const char *app = new_rel->apps[i].name, *avsn = new_rel->apps[i].vsn;
@@ -327,6 +327,12 @@ int upgrade_pack(struct arena *a, const struct cfg *c, const char *build_dir,
         char fname[512];
         snprintf(fname, sizeof fname, files[i], name);
         const char *rel = arena_sprintf(a, "releases/%s/%s", vsn, fname);
+        const char *src = arena_sprintf(a, "%s.src", rel); /* relx's sys.config.src & co. */
+        if (i >= 5 && access(arena_sprintf(a, "%s/%s", build_dir, src), R_OK) == 0) {
+            paths[n++] = src;
+            if (access(arena_sprintf(a, "%s/%s", build_dir, rel), R_OK) != 0)
+                continue;
+        }
         if (access(arena_sprintf(a, "%s/%s", build_dir, rel), R_OK) != 0)
             return kerr_set(KERR_BUILD, build_dir, 0, 0, "cannot pack the upgrade: '%s' is missing",
                             rel);
