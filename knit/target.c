@@ -787,7 +787,7 @@ static int copy_plain(struct tctx *t, const char *from, const char *to)
 /* relx_layout - what a relx release has beside knit's (rebar3 projects): releases/NAME.rel,
  * no_dot_erlang.boot in releases/VSN and bin/, and bin/NAME-VSN (relx's install script
  * copies it over bin/NAME when a release is made permanent) */
-static int relx_layout(struct tctx *t, const char *vsndir)
+static int relx_layout(struct tctx *t, const char *vsndir, const struct term *rel)
 {
     struct arena *a = t->a;
     const struct cfg_rel *boot = t->c->boot_rel;
@@ -803,7 +803,26 @@ static int relx_layout(struct tctx *t, const char *vsndir)
         a, 4, term_atomz(a, "release"),
         term_tuplev(a, 2, term_stringz(a, "no_dot_erlang"), term_stringz(a, "1.0")),
         term_tuplev(a, 2, term_atomz(a, "erts"), term_stringz(a, t->r->erts_vsn)), apps);
-    /* relx ships start_clean.boot alone */
+    /* relx's start_clean: kernel, stdlib, and the release's other applications loaded
+     * only (type none); shipped as the .boot alone */
+    struct term_vec clean = {0};
+    term_vec_add(a, &clean, term_list_els(apps, &(size_t){0})[0]);
+    term_vec_add(a, &clean, term_list_els(apps, &(size_t){0})[1]);
+    size_t nr;
+    const struct term *const *ra = term_list_els(rel->u.tuple.el[3], &nr);
+    for (size_t i = 0; i < nr; i++) {
+        const struct term *an = ra[i]->u.tuple.el[0];
+        if (!term_is_atom(an, "kernel") && !term_is_atom(an, "stdlib"))
+            term_vec_add(a, &clean,
+                         term_tuplev(a, 3, an, ra[i]->u.tuple.el[1], term_atomz(a, "none")));
+    }
+    const struct term *ct = term_tuplev(
+        a, 4, term_atomz(a, "release"),
+        term_tuplev(a, 2, term_stringz(a, "start_clean"), term_stringz(a, "1.0")),
+        term_tuplev(a, 2, term_atomz(a, "erts"), term_stringz(a, t->r->erts_vsn)),
+        term_vec_list(a, &clean));
+    if (make_boot(t, vsndir, "start_clean", ct, false) != 0)
+        return -1;
     unlink(arena_sprintf(a, "%s/start_clean.rel", vsndir));
     unlink(arena_sprintf(a, "%s/start_clean.script", vsndir));
     const char *base = arena_sprintf(a, "%s/no_dot_erlang", vsndir);
@@ -906,7 +925,7 @@ static int write_releases(struct tctx *t, struct release_result *res)
     spec_add(t, bin, script);
     if (spec_eval(t, bin, t->dir) != 0)
         return -1;
-    return c->relx_layout ? relx_layout(t, vsndir) : 0;
+    return c->relx_layout ? relx_layout(t, vsndir, res->rel) : 0;
 }
 
 int release_check_config(struct arena *a, const char *vsndir, const char *shown)
