@@ -323,10 +323,12 @@ static int one_option(struct rx *x, const struct term *o)
         bool b;
         if (get_bool(x, o, k, &b) != 0)
             return -1;
-        if (b)
-            log_verbose("%s:%u: dev_mode: knit copies the applications (a release tarball "
-                        "cannot hold symlinks into _build)",
-                        x->file, o->line);
+        if (b) {
+            /* relx: dev_mode true is mode dev (sources in, ERTS out), then symlinks,
+             * which knit never makes: a release tarball cannot point into _build */
+            set_mode(x, "dev");
+            log_verbose("%s:%u: dev_mode: knit copies the applications", x->file, o->line);
+        }
         return 0;
     }
     if (!strcmp(k, "mode")) {
