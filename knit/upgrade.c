@@ -4,6 +4,7 @@
 #include "fsutil.h"
 #include "kerr.h"
 #include "log.h"
+#include "relfile.h"
 #include "release.h"
 #include "tarball.h"
 #include "term_parse.h"
@@ -15,12 +16,38 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static const char *tarball_path(struct arena *a, const struct cfg *c, const char *name,
                                 const char *vsn)
 {
     return arena_sprintf(a, "%s/%s-%s.tar.gz", c->release_dir, name, vsn);
+}
+
+/* relx_rel - with relx's layout (rebar3 projects), the .rel of VSN that relx left unpacked
+ * in $release_dir/releases/VSN (rebar3 release / tar keep each version they built), or NULL */
+static const char *relx_rel(struct arena *a, const struct cfg *c, const char *name,
+                            const char *vsn)
+{
+    if (!c->relx_layout)
+        return NULL;
+    const char *f = arena_sprintf(a, "%s/releases/%s/%s.rel", c->release_dir, vsn, name);
+    return access(f, R_OK) == 0 ? f : NULL;
+}
+
+/* relx_linked - the first lib/APP-AVSN of REL (read) under ROOT that is a symlink: relx's
+ * dev_mode links them into _build, which holds the new code by now; NULL when none is */
+static const char *relx_linked(struct arena *a, const char *root, const struct relfile_rel *rel)
+{
+    for (size_t i = 0; i < rel->napps; i++) {
+        const char *d =
+            arena_sprintf(a, "%s/lib/%s-%s", root, rel->apps[i].name, rel->apps[i].vsn);
+        struct stat st;
+        if (lstat(d, &st) == 0 && S_ISLNK(st.st_mode))
+            return d;
+    }
+    return NULL;
 }
 
 /* named - the explicitly named versions, each checked to have a tarball */
@@ -35,7 +62,7 @@ static int named(struct arena *a, const struct cfg *c, const char *name, const c
             log_warn("%s names the version being built, %s: skipped", what, v[i]);
             continue;
         }
-        if (access(t, R_OK) != 0)
+        if (access(t, R_OK) != 0 && !relx_rel(a, c, name, v[i]))
             return kerr_set(KERR_INPUT, NULL, 0, 0,
                             "%s names version '%s' but there is no release tarball for it: "
                             "looked for '%s'",
@@ -83,6 +110,8 @@ int upgrade_versions(struct arena *a, const struct cfg *c, const char *name, con
     size_t cap = 16, k = 0;
     const char **r = xmalloc(cap * sizeof *r);
     size_t plen = strlen(name);
+    /* the candidates: NAME-VSN.tar.gz, and with relx's layout releases/VSN/NAME.rel */
+    struct term_vec cand = {0};
     struct dirent *de;
     while ((de = readdir(d)) != NULL) {
         const char *f = de->d_name;
@@ -90,7 +119,33 @@ int upgrade_versions(struct arena *a, const struct cfg *c, const char *name, con
         if (len <= plen + 1 + 7 || strncmp(f, name, plen) != 0 || f[plen] != '-' ||
             strcmp(f + len - 7, ".tar.gz") != 0)
             continue;
-        const char *v = arena_memdup(a, f + plen + 1, len - plen - 1 - 7);
+        term_vec_add(a, &cand, term_string(a, f + plen + 1, len - plen - 1 - 7));
+    }
+    closedir(d);
+    d = c->relx_layout ? opendir(arena_sprintf(a, "%s/releases", c->release_dir)) : NULL;
+    while (d && (de = readdir(d)) != NULL) {
+        const char *v = arena_strdup(a, de->d_name);
+        if (v[0] == '.' || !relx_rel(a, c, name, v) ||
+            access(tarball_path(a, c, name, v), F_OK) == 0)
+            continue;
+        struct relfile_path none = {0, NULL, NULL};
+        struct relfile_rel rr;
+        const char *base = arena_sprintf(a, "%s/releases/%s/%s", c->release_dir, v, name);
+        const char *link = NULL;
+        if (relfile_read_rel(a, base, &none, &rr) != 0 ||
+            (link = relx_linked(a, c->release_dir, &rr)) != NULL) {
+            kerr_clear();
+            log_verbose("relx's release %s in %s: not upgraded from (%s)", v, c->release_dir,
+                        link ? "built with dev_mode: its applications link into _build"
+                             : "unreadable .rel");
+            continue;
+        }
+        term_vec_add(a, &cand, term_stringz(a, v));
+    }
+    if (d)
+        closedir(d);
+    for (size_t ci = 0; ci < cand.n; ci++) {
+        const char *v = term_text(a, cand.v[ci]);
         if (vsn_compare(v, current, c->semver) >= 0) {
             /* only earlier releases: an upgrade from a later one would go backwards */
             if (strcmp(v, current) != 0)
@@ -110,7 +165,6 @@ int upgrade_versions(struct arena *a, const struct cfg *c, const char *name, con
             r = xrealloc(r, (cap *= 2) * sizeof *r);
         r[k++] = v;
     }
-    closedir(d);
     if (md)
         pcre2_match_data_free(md);
     if (re)
@@ -239,12 +293,66 @@ const struct appup_beam *upgrade_beams(struct arena *a, const struct upgrade_fro
     return v;
 }
 
+/* from_relx_dir - upgrade_extract for a release relx left unpacked in $release_dir: read in
+ * place, the beams of application versions NOW lacks read into memory */
+static int from_relx_dir(struct arena *a, const struct cfg *c, const char *name,
+                         const char *vsn, const struct relfile_rel *now, struct upgrade_from *out)
+{
+    out->root = c->release_dir;
+    out->tarball = arena_sprintf(a, "%s/releases/%s", c->release_dir, vsn);
+    const char *base = arena_sprintf(a, "%s/releases/%s/%s", out->root, vsn, name);
+    out->rel_file = arena_sprintf(a, "%s.rel", base);
+    struct relfile_path none = {0, NULL, NULL};
+    if (relfile_read_rel(a, base, &none, &out->rel) != 0)
+        return -1;
+    const char *link = relx_linked(a, out->root, &out->rel);
+    if (link)
+        return kerr_set(KERR_INPUT, link, 0, 0,
+                        "release %s was built with relx's dev_mode: its applications link "
+                        "into _build, which holds the new code; build it with 'rebar3 tar'",
+                        vsn);
+    log_verbose("reading relx's release %s in %s", vsn, out->root);
+    struct take_ctx tc = {a, now, out, 0};
+    for (size_t i = 0; i < out->rel.napps; i++) {
+        const char *app = out->rel.apps[i].name, *avsn = out->rel.apps[i].vsn;
+        bool same = false;
+        for (size_t k = 0; now && k < now->napps; k++)
+            same = same || (!strcmp(now->apps[k].name, app) && !strcmp(now->apps[k].vsn, avsn));
+        if (same)
+            continue;
+        const char *rel = arena_sprintf(a, "lib/%s-%s/ebin", app, avsn);
+        const char *ebin = arena_sprintf(a, "%s/%s", out->root, rel);
+        DIR *d = opendir(ebin);
+        if (!d)
+            continue; /* the relup step reports an application it cannot find */
+        struct dirent *e;
+        while ((e = readdir(d)) != NULL) {
+            if (!fs_stem(e->d_name, ".beam"))
+                continue;
+            size_t len;
+            const char *name_in = arena_sprintf(a, "%s/%s", rel, e->d_name);
+            const char *data = fs_read_file(a, arena_sprintf(a, "%s/%s", out->root, name_in), &len);
+            if (!data) {
+                closedir(d);
+                return -1;
+            }
+            take(name_in, data, len, &tc);
+        }
+        closedir(d);
+    }
+    if (out->nbeams)
+        qsort(out->beams, out->nbeams, sizeof *out->beams, cmp_file);
+    return 0;
+}
+
 int upgrade_extract(struct arena *a, const struct cfg *c, const char *name, const char *vsn,
                     const struct relfile_rel *now, struct upgrade_from *out)
 {
     memset(out, 0, sizeof *out);
     out->vsn = vsn;
     out->tarball = tarball_path(a, c, name, vsn);
+    if (access(out->tarball, R_OK) != 0 && relx_rel(a, c, name, vsn))
+        return from_relx_dir(a, c, name, vsn, now, out);
     const char *dest = arena_sprintf(a, "%s/from/%s", c->tmp_dir, vsn);
     if (fs_remove_tree(dest) != 0 || fs_mkdirs(dest) != 0)
         return -1;

@@ -111,6 +111,13 @@ if [ -f "$UP" ]; then ok "slim upgrade tarball from relx's 1.0.0"
     tar tzf "$UP" | grep -q '^erts-' && fail "slim tarball carries ERTS" || ok "slim tarball has no ERTS"
     tar tzf "$UP" | grep -q '^lib/kernel' && fail "slim tarball carries kernel" || ok "slim tarball has no unchanged apps"
 else fail "no upgrade tarball" "$(ls "$T/p/_build/default/knit" 2>&1)"; fi
+# earlier releases also from relx's unpacked _build/default/rel/myrel/releases/1.0.0
+cp -R "$T/p" "$T/p4"
+rm -rf "$T/p4/_build/default/knit" "$T/p4"/_build/default/rel/myrel/myrel-*.tar.gz
+if (cd "$T/p4" && "$KNIT" -q relup) 2>"$T/err" &&
+    cmp -s "$T/p/_build/default/knit/myrel/releases/1.1.0/relup" "$T/p4/_build/default/knit/myrel/releases/1.1.0/relup"; then
+    ok "earlier release found in _build/default/rel/myrel/releases/1.0.0 (same relup as from the tarball)"
+else fail "upgrade from relx's release dir" "$(cat "$T/err"; ls "$T/p4/_build/default/knit/myrel/releases/1.1.0" 2>&1)"; fi
 cp "$UP" "$RELX_NODE/releases/myrel-1.1.0.tar.gz"
 out=$(cd "$RELX_NODE" && timeout 120 bin/myrel upgrade 1.1.0 2>&1)
 case $out in *"Made release permanent"*) ok "relx's bin/myrel upgrade 1.1.0 installs knit's tarball" ;; *) fail "relx upgrade" "$out" ;; esac
@@ -121,26 +128,68 @@ st=$(relx_eval 'aa_srv:get().'); v=$(relx_eval 'bb_lib:v().')
 [ "$st" = "{state,1}" ] && [ "$v" = '"1.0.0"' ] && ok "relx's bin/myrel downgrade 1.0.0 goes back" || fail "after downgrade" "$out; state $st, bb_lib:v() $v"
 (cd "$RELX_NODE" && timeout 60 bin/myrel stop) >/dev/null 2>&1; RELX_NODE=
 
-# --- live (b): knit-built 1.0.0 (rebar.config), knit's bin/myrel, a knit upgrade
-"$MK" "$T/b" 1.0.0 "$N2" "$C"
+# --- live (b): knit-built 1.0.0 (rebar.config with vm_args_src / sys_config_src), knit's
+# bin/myrel and its relx-style commands, a knit upgrade, an upgrade with no path
+srcify() { # DIR: the project's config as relx's .src files, filled from the environment
+    printf -- '-name ${NODE_NAME}\n-setcookie ${COOKIE:-nocookie}\n' >"$1/config/vm.args.src"
+    printf '[{aa, [{greeting, "${GREETING:-default}"}]}].\n' >"$1/config/sys.config.src"
+    rm -f "$1/config/vm.args" "$1/config/sys.config"
+    sed -i 's|{sys_config, "config/sys.config"}, {vm_args, "config/vm.args"}|{sys_config_src, "config/sys.config.src"}, {vm_args_src, "config/vm.args.src"}|' "$1/rebar.config"
+}
+"$MK" "$T/b" 1.0.0 "$N2" "$C" && srcify "$T/b"
 R3 "$T/b" compile || fail "rebar3 compile (b)" "$(tail "$T/rebar3.log")"
 (cd "$T/b" && "$KNIT" -q) 2>"$T/err" || fail "knit 1.0.0 (b)" "$(cat "$T/err")"
+TB=$T/b/_build/default/rel/myrel/myrel-1.0.0.tar.gz
+if tar tzf "$TB" | grep -q '^releases/1.0.0/vm.args.src$' && tar tzf "$TB" | grep -q '^releases/1.0.0/sys.config.src$' &&
+    ! tar tzf "$TB" | grep -q -E '^releases/1.0.0/(vm.args|sys.config)$'; then ok "vm.args.src / sys.config.src shipped as .src (as relx does)"
+else fail "the .src files in the tarball" "$(tar tzf "$TB" | grep releases/)"; fi
 KNIT_NODE=$T/nodek
-mkdir -p "$KNIT_NODE" && tar xzf "$T/b/_build/default/rel/myrel/myrel-1.0.0.tar.gz" -C "$KNIT_NODE"
-out=$(timeout 90 "$KNIT_NODE/bin/myrel" start 2>&1)
-st=$(timeout 30 "$KNIT_NODE/bin/myrel" eval 'aa_srv:get().' 2>&1 | tr -d ' ')
+mkdir -p "$KNIT_NODE" && tar xzf "$TB" -C "$KNIT_NODE"
+KB=$KNIT_NODE/bin/myrel
+export NODE_NAME=$N2 COOKIE=$C GREETING=first
+out=$(cd "$T" && timeout 90 "$KB" start 2>&1)
+st=$(timeout 30 "$KB" eval 'aa_srv:get().' 2>&1 | tr -d ' ')
 [ "$st" = "{state,1}" ] && ok "knit-built node: start returns with the applications started; eval" || fail "start/eval" "$out / $st"
-out=$(timeout 30 "$KNIT_NODE/bin/myrel" rpc bb_lib v 2>&1)
+g=$(timeout 30 "$KB" eval 'application:get_env(aa, greeting)' 2>&1 | tr -d ' ')
+[ "$g" = '{ok,"first"}' ] && ok "sys.config.src filled from the environment at boot (\${GREETING})" || fail "sys.config.src at boot" "$g"
+out=$(timeout 30 "$KB" rpc bb_lib v 2>&1)
 [ "$out" = '"1.0.0"' ] && ok "rpc M F" || fail "rpc M F" "$out"
-out=$(timeout 30 "$KNIT_NODE/bin/myrel" rpc erlang length '[[a,b,c]]' 2>&1)
+out=$(timeout 30 "$KB" rpc erlang length '[[a,b,c]]' 2>&1)
 [ "$out" = '3' ] && ok "rpc M F [A]" || fail "rpc M F A" "$out"
-out=$(timeout 30 "$KNIT_NODE/bin/myrel" status 2>&1)
-case $out in *1.0.0*permanent*) ok "status" ;; *) fail "status" "$out" ;; esac
-"$MK" "$T/b" 1.1.0 "$N2" "$C"
+out=$(timeout 30 "$KB" status 2>&1)
+case $out in *"1.0.0 permanent"*) ok "status" ;; *) fail "status" "$out" ;; esac
+"$MK" "$T/b" 1.1.0 "$N2" "$C" && srcify "$T/b"
 R3 "$T/b" compile || fail "rebar3 compile 1.1.0 (b)" "$(tail "$T/rebar3.log")"
 (cd "$T/b" && "$KNIT" -q) 2>"$T/err" || fail "knit 1.1.0 (b)" "$(cat "$T/err")"
-out=$(timeout 120 "$KNIT_NODE/bin/myrel" upgrade "$T/b/_build/default/knit/upgrades/myrel-1.1.0.tar.gz" 2>&1)
-st=$(timeout 30 "$KNIT_NODE/bin/myrel" eval 'aa_srv:get().' 2>&1 | tr -d ' ')
+export GREETING=second
+out=$(timeout 120 "$KB" upgrade "$T/b/_build/default/knit/upgrades/myrel-1.1.0.tar.gz" 2>&1)
+st=$(timeout 30 "$KB" eval 'aa_srv:get().' 2>&1 | tr -d ' ')
 [ "$st" = "{state,1,converted}" ] && ok "knit upgrade applies on the knit-built node" || fail "knit upgrade (b)" "$out / $st"
-timeout 60 "$KNIT_NODE/bin/myrel" stop >/dev/null 2>&1; KNIT_NODE=
+g=$(timeout 30 "$KB" eval 'application:get_env(aa, greeting)' 2>&1 | tr -d ' ')
+[ "$g" = '{ok,"second"}' ] && ok "the new sys.config.src filled before the upgrade installed" || fail "sys.config.src at upgrade" "$g"
+# 1.2.0 with an upgrade from 1.0.0 only: the running 1.1.0 has no path to it
+"$MK" "$T/b" 1.2.0 "$N2" "$C" && srcify "$T/b"
+R3 "$T/b" compile || fail "rebar3 compile 1.2.0 (b)" "$(tail "$T/rebar3.log")"
+(cd "$T/b" && "$KNIT" -q relup --from 1.0.0) 2>"$T/err" || fail "knit relup --from 1.0.0 (b)" "$(cat "$T/err")"
+out=$(timeout 60 "$KB" unpack "$T/b/_build/default/knit/upgrades/myrel-1.2.0.tar.gz" 2>&1)
+s2=$(timeout 30 "$KB" status 2>&1)
+case "$out|$s2" in *"1.2.0 is unpacked"*"1.2.0 unpacked"*) ok "unpack TARBALL" ;; *) fail "unpack" "$out / $s2" ;; esac
+out=$(timeout 60 "$KB" upgrade 1.2.0 2>&1); rc=$?
+case $out in *"no upgrade from the running release 1.1.0"*) [ $rc != 0 ] && ok "upgrade with no path: a sentence, exit $rc" || fail "no-path upgrade exit" "$rc" ;;
+    *) fail "upgrade with no path: message" "$out" ;; esac
+case $out in *"{error"*) fail "no-path upgrade prints a raw term" "$out" ;; *) ok "no raw {error, ...} term" ;; esac
+st=$(timeout 30 "$KB" eval 'aa_srv:get().' 2>&1 | tr -d ' ')
+[ "$st" = "{state,1,converted}" ] && ok "node still runs 1.1.0 after the refused upgrade" || fail "after refused upgrade" "$st"
+out=$(timeout 60 "$KB" uninstall 1.2.0 2>&1); s2=$(timeout 30 "$KB" status 2>&1)
+case "$out|$s2" in *"1.2.0 is removed"*) case $s2 in *1.2.0*) fail "uninstall: still listed" "$s2" ;; *) ok "uninstall VSN" ;; esac ;; *) fail "uninstall" "$out / $s2" ;; esac
+out=$(timeout 120 "$KB" install 1.0.0 2>&1)
+st=$(timeout 30 "$KB" eval 'aa_srv:get().' 2>&1 | tr -d ' ')
+[ "$st" = "{state,1}" ] && ok "install VSN (an old release: back to 1.0.0)" || fail "install 1.0.0" "$out / $st"
+# a crash dump lands in the release's log/, not the caller's directory
+mkdir -p "$T/cwd"
+(cd "$T/cwd" && timeout 30 "$KB" eval 'erlang:halt("knit_test_dump")') >/dev/null 2>&1
+i=0; while [ ! -s "$KNIT_NODE/log/erl_crash.dump" ] && [ $i -lt 30 ]; do sleep 1; i=$((i+1)); done
+if grep -q knit_test_dump "$KNIT_NODE/log/erl_crash.dump" 2>/dev/null && [ ! -e "$T/cwd/erl_crash.dump" ]; then ok "crash dump in the release's log/"
+else fail "crash dump location" "$(ls "$KNIT_NODE/log" "$T/cwd" 2>&1)"; fi
+sleep 2; KNIT_NODE=
 finish
