@@ -9,7 +9,7 @@ cat >"$D/rebar.config" <<E
 {erl_opts, [debug_info]}.
 {deps, []}.
 {relx, [{release, {myrel, "$V"}, [aa, bb, sasl]},
-        {dev_mode, true}, {include_erts, true}, {extended_start_script, true},
+        {dev_mode, false}, {include_erts, true}, {extended_start_script, true},
         {sys_config, "config/sys.config"}, {vm_args, "config/vm.args"}]}.
 {profiles, [{prod, [{relx, [{dev_mode, false}, {include_erts, true}]}]}]}.
 E
