@@ -784,6 +784,29 @@ static int copy_plain(struct tctx *t, const char *from, const char *to)
     return d ? put_file(to, d, len, 0644) : -1;
 }
 
+/* relx_boot - NAME.rel (term REL) and NAME.script / NAME.boot in VSNDIR as make_boot, but
+ * without systools' missing-sasl warning (relx makes its start_clean and no_dot_erlang
+ * boots with no_warn_sasl) */
+static int relx_boot(struct tctx *t, const char *vsndir, const char *name, const struct term *rel,
+                     bool no_dot_erlang)
+{
+    const char *base = arena_sprintf(t->a, "%s/%s", vsndir, name);
+    if (write_terms_file(arena_sprintf(t->a, "%s.rel", base), rel, true) != 0)
+        return -1;
+    const char *pattern = arena_sprintf(t->a, "%s/lib/*/ebin", t->dir);
+    struct relfile_path path = {0, NULL, NULL};
+    relfile_path_expand(t->a, &pattern, 1, &path);
+    relfile_code_path(t->a, &path);
+    relfile_path_dedup(&path);
+    struct script_otp otp;
+    struct relfile_release release;
+    if (script_learn_otp(t->a, t->c->root_dir, &otp) != 0 ||
+        relfile_get_release(t->a, base, &path, &release) != 0)
+        return -1;
+    const struct term *script = script_make(t->a, &release, &otp, no_dot_erlang);
+    return script ? script_write(base, script) : -1;
+}
+
 /* relx_layout - what a relx release has beside knit's (rebar3 projects): releases/NAME.rel,
  * no_dot_erlang.boot in releases/VSN and bin/, and bin/NAME-VSN (relx's install script
  * copies it over bin/NAME when a release is made permanent) */
@@ -821,12 +844,12 @@ static int relx_layout(struct tctx *t, const char *vsndir, const struct term *re
         term_tuplev(a, 2, term_stringz(a, "start_clean"), term_stringz(a, "1.0")),
         term_tuplev(a, 2, term_atomz(a, "erts"), term_stringz(a, t->r->erts_vsn)),
         term_vec_list(a, &clean));
-    if (make_boot(t, vsndir, "start_clean", ct, false) != 0)
+    if (relx_boot(t, vsndir, "start_clean", ct, false) != 0)
         return -1;
     unlink(arena_sprintf(a, "%s/start_clean.rel", vsndir));
     unlink(arena_sprintf(a, "%s/start_clean.script", vsndir));
     const char *base = arena_sprintf(a, "%s/no_dot_erlang", vsndir);
-    if (make_boot(t, vsndir, "no_dot_erlang", rt, true) != 0)
+    if (relx_boot(t, vsndir, "no_dot_erlang", rt, true) != 0)
         return -1;
     unlink(arena_sprintf(a, "%s.rel", base));
     unlink(arena_sprintf(a, "%s.script", base));
@@ -871,7 +894,7 @@ static int write_releases(struct tctx *t, struct release_result *res)
             res->rel = rt;
         have_clean = have_clean || !strcmp(rel->name, "start_clean");
     }
-    if (!have_clean) {
+    if (!have_clean && !c->relx_layout) { /* relx_layout makes relx's own */
         /* OTP's start_clean: kernel and stdlib only, in this release's versions */
         const struct release_app *k = release_app_find(t->r, "kernel");
         const struct release_app *s = release_app_find(t->r, "stdlib");
