@@ -714,6 +714,23 @@ int rebar_translate(struct arena *a, const char *path, struct cfg *c)
         term_vec_add(a, &ov, x.overlays.v[i]);
     c->overlay = term_vec_list(a, &ov);
 
+    /* relx's built-in overlay variables beside knit's (rel_name, rel_vsn, erts_vsn, ...) */
+    const char *vars[][2] = {{"release_name", c->rels[0].name},
+                             {"release_version", c->rels[0].vsn},
+                             {"default_release_name", c->rels[0].name},
+                             {"default_release_version", c->rels[0].vsn},
+                             {"output_dir", arena_sprintf(a, "%s/knit/%s", build, c->rels[0].name)}};
+    size_t nv = sizeof vars / sizeof vars[0];
+    const char **names = arena_alloc(a, (c->nvars + nv) * sizeof *names);
+    const struct term **values = arena_alloc(a, (c->nvars + nv) * sizeof *values);
+    for (size_t i = 0; i < nv; i++) {
+        names[c->nvars] = vars[i][0];
+        values[c->nvars] = term_stringz(a, vars[i][1]);
+        c->nvars++;
+    }
+    c->var_names = names;
+    c->var_values = values;
+
     /* outputs: the build dir beside relx's, tarballs where `rebar3 tar` puts them (so each
      * finds the other's earlier releases) */
     const char *name = c->rels[0].name;

@@ -26,7 +26,8 @@ cat >"$D/apps/aa/src/aa_app.erl" <<'E'
 -module(aa_app).
 -behaviour(application).
 -export([start/2, stop/1]).
-start(_, _) -> aa_sup:start_link().
+%% start_delay (ms, default 0): a slow start, for bin/NAME start to wait for
+start(_, _) -> timer:sleep(application:get_env(aa, start_delay, 0)), aa_sup:start_link().
 stop(_) -> ok.
 E
 cat >"$D/apps/aa/src/aa_sup.erl" <<'E'
