@@ -3,8 +3,8 @@
  * one a reltool.config feeds */
 #include "rebar.h"
 
-#include "kerr.h"
 #include "fsutil.h"
+#include "kerr.h"
 #include "log.h"
 #include "relfile.h"
 #include "term_parse.h"
@@ -258,11 +258,22 @@ static void set_mode(struct rx *x, const char *mode)
     x->c->debug_info = dev ? "keep" : "strip";
 }
 
-static const char *const supported[] = {"release", "default_release", "sys_config",
-                                        "sys_config_src", "vm_args", "vm_args_src",
-                                        "include_erts", "include_src", "overlay", "overlay_vars",
-                                        "extended_start_script", "mode", "dev_mode",
-                                        "debug_info", "lib_dirs", NULL};
+static const char *const supported[] = {"release",
+                                        "default_release",
+                                        "sys_config",
+                                        "sys_config_src",
+                                        "vm_args",
+                                        "vm_args_src",
+                                        "include_erts",
+                                        "include_src",
+                                        "overlay",
+                                        "overlay_vars",
+                                        "extended_start_script",
+                                        "mode",
+                                        "dev_mode",
+                                        "debug_info",
+                                        "lib_dirs",
+                                        NULL};
 
 static int one_option(struct rx *x, const struct term *o)
 {
@@ -514,7 +525,8 @@ static int add_rel(struct rx *x, const struct term *o)
                 const struct term *y = e->u.tuple.el[k];
                 if (y->type == TERM_ATOM)
                     ra->type = y->u.atom.name;
-                else if (term_is_list(y) && (y->type == TERM_NIL || y->u.list.el[0]->type == TERM_ATOM))
+                else if (term_is_list(y) &&
+                         (y->type == TERM_NIL || y->u.list.el[0]->type == TERM_ATOM))
                     ra->incls = y;
                 else if (!(pin = term_text(x->a, y)))
                     return bad(x, e, "release", "App, {App, Type}, {App, Vsn} or {App, Vsn, Type}");
@@ -561,7 +573,8 @@ static const struct term *choose(struct rx *x)
             want = d->u.tuple.el[1]->u.atom.name;
             want_vsn = term_text(x->a, d->u.tuple.el[2]);
         } else {
-            bad(x, d, "default_release", "{default_release, {Name, Vsn}} or {default_release, Name}");
+            bad(x, d, "default_release",
+                "{default_release, {Name, Vsn}} or {default_release, Name}");
             return NULL;
         }
     }
@@ -570,7 +583,8 @@ static const struct term *choose(struct rx *x)
         const struct term *vt, *apps;
         if (rel_head(x, x->rels.v[i], &name, &vt, &apps) != 0)
             return NULL;
-        const char *vsn = vt->type == TERM_ATOM || vt->type == TERM_TUPLE ? "" : term_text(x->a, vt);
+        const char *vsn =
+            vt->type == TERM_ATOM || vt->type == TERM_TUPLE ? "" : term_text(x->a, vt);
         if (want && strcmp(want, name) != 0)
             continue;
         if (want_vsn && (!vsn || strcmp(want_vsn, vsn) != 0))
@@ -623,7 +637,9 @@ int rebar_translate(struct arena *a, const char *path, struct cfg *c)
         return kerr_set(KERR_INPUT, path, (int)relx->line, 0, "expected {relx, [Option]}, not %s",
                         term_show(a, relx, 200));
     const struct term *mode = term_proplist_get(relx->u.tuple.el[1], "mode");
-    x.profile = rebar_profile ? rebar_profile : mode && term_is_atom(mode, "prod") ? "prod" : "default";
+    x.profile = rebar_profile                        ? rebar_profile
+                : mode && term_is_atom(mode, "prod") ? "prod"
+                                                     : "default";
     const struct term *prof = NULL;
     if (strcmp(x.profile, "default") != 0) {
         const struct term *p = profiles ? term_proplist_get(profiles, x.profile) : NULL;
@@ -703,7 +719,8 @@ int rebar_translate(struct arena *a, const char *path, struct cfg *c)
     struct term_vec ov = {0};
     const char *rd = "releases/{{rel_vsn}}";
     if (x.sys_config_src)
-        term_vec_add(a, &ov, copy_entry(a, x.sys_config_src, arena_sprintf(a, "%s/sys.config.src", rd)));
+        term_vec_add(a, &ov,
+                     copy_entry(a, x.sys_config_src, arena_sprintf(a, "%s/sys.config.src", rd)));
     else if (x.sys_config)
         term_vec_add(a, &ov, copy_entry(a, x.sys_config, arena_sprintf(a, "%s/sys.config", rd)));
     if (x.vm_args_src)
@@ -715,11 +732,12 @@ int rebar_translate(struct arena *a, const char *path, struct cfg *c)
     c->overlay = term_vec_list(a, &ov);
 
     /* relx's built-in overlay variables beside knit's (rel_name, rel_vsn, erts_vsn, ...) */
-    const char *vars[][2] = {{"release_name", c->rels[0].name},
-                             {"release_version", c->rels[0].vsn},
-                             {"default_release_name", c->rels[0].name},
-                             {"default_release_version", c->rels[0].vsn},
-                             {"output_dir", arena_sprintf(a, "%s/knit/%s", build, c->rels[0].name)}};
+    const char *vars[][2] = {
+        {"release_name", c->rels[0].name},
+        {"release_version", c->rels[0].vsn},
+        {"default_release_name", c->rels[0].name},
+        {"default_release_version", c->rels[0].vsn},
+        {"output_dir", arena_sprintf(a, "%s/knit/%s", build, c->rels[0].name)}};
     size_t nv = sizeof vars / sizeof vars[0];
     const char **names = arena_alloc(a, (c->nvars + nv) * sizeof *names);
     const struct term **values = arena_alloc(a, (c->nvars + nv) * sizeof *values);

@@ -839,11 +839,11 @@ static int relx_layout(struct tctx *t, const char *vsndir, const struct term *re
             term_vec_add(a, &clean,
                          term_tuplev(a, 3, an, ra[i]->u.tuple.el[1], term_atomz(a, "none")));
     }
-    const struct term *ct = term_tuplev(
-        a, 4, term_atomz(a, "release"),
-        term_tuplev(a, 2, term_stringz(a, "start_clean"), term_stringz(a, "1.0")),
-        term_tuplev(a, 2, term_atomz(a, "erts"), term_stringz(a, t->r->erts_vsn)),
-        term_vec_list(a, &clean));
+    const struct term *ct =
+        term_tuplev(a, 4, term_atomz(a, "release"),
+                    term_tuplev(a, 2, term_stringz(a, "start_clean"), term_stringz(a, "1.0")),
+                    term_tuplev(a, 2, term_atomz(a, "erts"), term_stringz(a, t->r->erts_vsn)),
+                    term_vec_list(a, &clean));
     if (relx_boot(t, vsndir, "start_clean", ct, false) != 0)
         return -1;
     unlink(arena_sprintf(a, "%s/start_clean.rel", vsndir));

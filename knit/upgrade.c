@@ -4,8 +4,8 @@
 #include "fsutil.h"
 #include "kerr.h"
 #include "log.h"
-#include "relfile.h"
 #include "release.h"
+#include "relfile.h"
 #include "tarball.h"
 #include "term_parse.h"
 #include "vsn.h"
@@ -27,8 +27,7 @@ static const char *tarball_path(struct arena *a, const struct cfg *c, const char
 
 /* relx_rel - with relx's layout (rebar3 projects), the .rel of VSN that relx left unpacked
  * in $release_dir/releases/VSN (rebar3 release / tar keep each version they built), or NULL */
-static const char *relx_rel(struct arena *a, const struct cfg *c, const char *name,
-                            const char *vsn)
+static const char *relx_rel(struct arena *a, const struct cfg *c, const char *name, const char *vsn)
 {
     if (!c->relx_layout)
         return NULL;
@@ -41,8 +40,7 @@ static const char *relx_rel(struct arena *a, const struct cfg *c, const char *na
 static const char *relx_linked(struct arena *a, const char *root, const struct relfile_rel *rel)
 {
     for (size_t i = 0; i < rel->napps; i++) {
-        const char *d =
-            arena_sprintf(a, "%s/lib/%s-%s", root, rel->apps[i].name, rel->apps[i].vsn);
+        const char *d = arena_sprintf(a, "%s/lib/%s-%s", root, rel->apps[i].name, rel->apps[i].vsn);
         struct stat st;
         if (lstat(d, &st) == 0 && S_ISLNK(st.st_mode))
             return d;
@@ -295,8 +293,8 @@ const struct appup_beam *upgrade_beams(struct arena *a, const struct upgrade_fro
 
 /* from_relx_dir - upgrade_extract for a release relx left unpacked in $release_dir: read in
  * place, the beams of application versions NOW lacks read into memory */
-static int from_relx_dir(struct arena *a, const struct cfg *c, const char *name,
-                         const char *vsn, const struct relfile_rel *now, struct upgrade_from *out)
+static int from_relx_dir(struct arena *a, const struct cfg *c, const char *name, const char *vsn,
+                         const struct relfile_rel *now, struct upgrade_from *out)
 {
     out->root = c->release_dir;
     out->tarball = arena_sprintf(a, "%s/releases/%s", c->release_dir, vsn);

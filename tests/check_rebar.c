@@ -30,9 +30,15 @@ static void put(const char *rel, const char *text)
 static void setup(void)
 {
     ck_assert(mkdtemp(dir) != NULL);
-    const char *dirs[] = {"_build", "_build/default", "_build/default/lib", "_build/default/lib/aa",
-                          "_build/default/lib/aa/ebin", "_build/prod", "_build/prod/lib",
-                          "_build/prod/lib/aa", "_build/prod/lib/aa/ebin"};
+    const char *dirs[] = {"_build",
+                          "_build/default",
+                          "_build/default/lib",
+                          "_build/default/lib/aa",
+                          "_build/default/lib/aa/ebin",
+                          "_build/prod",
+                          "_build/prod/lib",
+                          "_build/prod/lib/aa",
+                          "_build/prod/lib/aa/ebin"};
     for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
         char p[512];
         snprintf(p, sizeof p, "%s/%s", dir, dirs[i]);
@@ -76,7 +82,8 @@ START_TEST(translates_release_and_dirs)
     ck_assert_int_eq((int)c.boot_rel->napps, 2);
     ck_assert(!c.include_erts);
     ck_assert(c.relx_layout);
-    ck_assert_msg(strstr(c.lib_dirs[0], "/_build/default/lib") != NULL, "lib dir %s", c.lib_dirs[0]);
+    ck_assert_msg(strstr(c.lib_dirs[0], "/_build/default/lib") != NULL, "lib dir %s",
+                  c.lib_dirs[0]);
     ck_assert_msg(strstr(c.release_dir, "/_build/default/rel/myrel") != NULL, "release_dir %s",
                   c.release_dir);
     ck_assert_msg(strstr(c.target_dir, "/_build/default/knit") != NULL, "target_dir %s",
@@ -128,8 +135,8 @@ static void expect_error(const char *config, const char *profile, const char *wa
     struct cfg c;
     ck_assert_msg(load(&a, profile, &c) != 0, "accepted: %s", config);
     ck_assert_int_eq(kerr_get()->cls, KERR_INPUT);
-    ck_assert_msg(strstr(kerr_get()->msg, want) != NULL, "message '%s' lacks '%s'",
-                  kerr_get()->msg, want);
+    ck_assert_msg(strstr(kerr_get()->msg, want) != NULL, "message '%s' lacks '%s'", kerr_get()->msg,
+                  want);
     arena_close(&a);
 }
 
@@ -168,7 +175,8 @@ START_TEST(versions_as_relx)
     arena_init(&a);
     const struct term *t = term_parse_term(&a, "t", "\"1.0.0\"", strlen("\"1.0.0\""));
     ck_assert_str_eq(rebar_resolve_vsn(&a, t, "/"), "1.0.0");
-    t = term_parse_term(&a, "t", "{cmd, \"printf ' 4.5.6\\n'\"}", strlen("{cmd, \"printf ' 4.5.6\\n'\"}"));
+    t = term_parse_term(&a, "t", "{cmd, \"printf ' 4.5.6\\n'\"}",
+                        strlen("{cmd, \"printf ' 4.5.6\\n'\"}"));
     ck_assert_msg(t != NULL, "parse");
     ck_assert_str_eq(rebar_resolve_vsn(&a, t, "/"), "4.5.6");
     t = term_parse_term(&a, "t", "{cmd, \"exit 3\"}", strlen("{cmd, \"exit 3\"}"));
