@@ -9,7 +9,9 @@
 #include "term_print.h"
 #include "vsn.h"
 
+#define PCRE2_CODE_UNIT_WIDTH 8
 #include <limits.h>
+#include <pcre2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -374,6 +376,7 @@ static const char *const knit_options[] = {"force",
                                            "warnings_as_errors",
                                            "semver",
                                            "version_regex",
+                                           "version_regexp",
                                            "version_min",
                                            "upgrade_versions",
                                            "remove_tmp",
@@ -384,6 +387,9 @@ static const char *const knit_options[] = {"force",
                                            "root_dir",
                                            "include_erts",
                                            "auto_depends",
+                                           "allow_no_upgrade",
+                                           "knit_defaults",
+                                           "check_ignore",
                                            NULL};
 
 static bool is_knit_option(const char *k)
@@ -392,6 +398,83 @@ static bool is_knit_option(const char *k)
         if (!strcmp(knit_options[i], k))
             return true;
     return false;
+}
+
+/* re:run's options that change what a version regex matches, as PCRE2 flags; options that
+ * only shape re:run's result (capture, global, report_errors, ...) are accepted and change
+ * nothing here */
+static const struct {
+    const char *name;
+    uint32_t compile, match;
+} re_options[] = {
+    {"caseless", PCRE2_CASELESS, 0},
+    {"extended", PCRE2_EXTENDED, 0},
+    {"multiline", PCRE2_MULTILINE, 0},
+    {"dotall", PCRE2_DOTALL, 0},
+    {"anchored", PCRE2_ANCHORED, 0},
+    {"dollar_endonly", PCRE2_DOLLAR_ENDONLY, 0},
+    {"ungreedy", PCRE2_UNGREEDY, 0},
+    {"firstline", PCRE2_FIRSTLINE, 0},
+    {"no_auto_capture", PCRE2_NO_AUTO_CAPTURE, 0},
+    {"dupnames", PCRE2_DUPNAMES, 0},
+    {"ucp", PCRE2_UCP, 0},
+    {"unicode", 0, 0},
+    {"notbol", 0, PCRE2_NOTBOL},
+    {"noteol", 0, PCRE2_NOTEOL},
+    {"notempty", 0, PCRE2_NOTEMPTY},
+    {"notempty_atstart", 0, PCRE2_NOTEMPTY_ATSTART},
+    {"global", 0, 0},
+    {"report_errors", 0, 0},
+};
+
+/* version_regex - version_regex / version_regexp (the original knit's name): Regex, or
+ * {Regex, Options} with Options re:run's (caseless, anchored, ...); Regex a string or a
+ * binary */
+static int version_regex(struct pc *p, const struct term *at, const char *k,
+                         const struct term *v)
+{
+    static const char expected[] = "a regex string or {Regex, [re option]}";
+    struct cfg *c = p->c;
+    const struct term *re = v, *opts = NULL;
+    if (v->type == TERM_TUPLE) {
+        if (v->u.tuple.n != 2)
+            return bad(p, at, k, expected, v);
+        re = v->u.tuple.el[0];
+        opts = v->u.tuple.el[1];
+        if (!term_is_list(opts))
+            return bad(p, at, k, expected, v);
+    }
+    const char *s = get_string(p, re);
+    if (!s)
+        return bad(p, at, k, expected, v);
+    uint32_t cf = 0, mf = 0;
+    size_t n = 0;
+    const struct term *const *el = opts ? term_list_els(opts, &n) : NULL;
+    for (size_t i = 0; i < n; i++) {
+        const struct term *o = el[i];
+        if (o->type == TERM_TUPLE && o->u.tuple.n >= 1 && o->u.tuple.el[0]->type == TERM_ATOM &&
+            (term_is_atom(o->u.tuple.el[0], "capture") ||
+             term_is_atom(o->u.tuple.el[0], "match_limit") ||
+             term_is_atom(o->u.tuple.el[0], "match_limit_recursion")))
+            continue;
+        size_t j = 0, nre = sizeof re_options / sizeof re_options[0];
+        while (j < nre && !(o->type == TERM_ATOM && term_is_atom(o, re_options[j].name)))
+            j++;
+        if (j == nre)
+            return kerr_set(KERR_INPUT, p->file, at ? (int)at->line : 0, 0,
+                            "option '%s': re option %s is not supported here (knit takes "
+                            "caseless, extended, multiline, dotall, anchored, dollar_endonly, "
+                            "ungreedy, firstline, no_auto_capture, dupnames, ucp, unicode, "
+                            "notbol, noteol, notempty, notempty_atstart)",
+                            k, term_show(p->a, o, 100));
+        cf |= re_options[j].compile;
+        mf |= re_options[j].match;
+    }
+    c->version_regex = s;
+    c->version_regex_opt = k;
+    c->version_regex_compile_flags = cf;
+    c->version_regex_match_flags = mf;
+    return 0;
 }
 
 /* knit_option - one top-level knit option K = V (AT is the term to name in messages) */
@@ -410,6 +493,29 @@ static int knit_option(struct pc *p, const struct term *at, const char *k, const
         return get_bool(p, at, k, v, &c->include_erts);
     if (!strcmp(k, "auto_depends"))
         return get_bool(p, at, k, v, &c->auto_depends);
+    if (!strcmp(k, "allow_no_upgrade"))
+        return get_bool(p, at, k, v, &c->allow_no_upgrade);
+    if (!strcmp(k, "knit_defaults")) {
+        /* the entries are checked where they are used (appup.c), with the module's own */
+        if (!term_is_list(v))
+            return bad(p, at, k, "a list of {App, Attrs} or {{App, Module}, Attrs}", v);
+        c->knit_defaults = v;
+        c->knit_defaults_line = (int)at->line;
+        return 0;
+    }
+    if (!strcmp(k, "check_ignore")) {
+        size_t n;
+        const struct term *const *el = term_list_els(v, &n);
+        bool ok = term_is_list(v);
+        for (size_t i = 0; ok && i < n; i++)
+            ok = el[i]->type == TERM_ATOM ||
+                 (term_is_tuple(el[i], 2) && term_elem(el[i], 0)->type == TERM_ATOM &&
+                  term_elem(el[i], 1)->type == TERM_ATOM);
+        if (!ok)
+            return bad(p, at, k, "a list of rule ids or {RuleId, Module}", v);
+        c->check_ignore = v;
+        return 0;
+    }
     if (!strcmp(k, "overlay")) {
         if (!term_is_list(v))
             return bad(p, at, k, "a list of overlay instructions", v);
@@ -433,14 +539,13 @@ static int knit_option(struct pc *p, const struct term *at, const char *k, const
             c->extra_overlay_vars = v;
         return 0;
     }
-    if (!strcmp(k, "version_regex") || !strcmp(k, "version_min")) {
+    if (!strcmp(k, "version_regex") || !strcmp(k, "version_regexp"))
+        return version_regex(p, at, k, v);
+    if (!strcmp(k, "version_min")) {
         const char *s = get_string(p, v);
         if (!s)
             return bad(p, at, k, "a string", v);
-        if (!strcmp(k, "version_regex"))
-            c->version_regex = s;
-        else
-            c->version_min = s;
+        c->version_min = s;
         return 0;
     }
     if (!strcmp(k, "upgrade_versions")) {

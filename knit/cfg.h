@@ -66,14 +66,21 @@ struct cfg {
 
     /* knit options (SPEC "Configuration") */
     bool force, warnings_as_errors, semver, remove_tmp, include_erts, auto_depends;
+    bool allow_no_upgrade;           /* earlier releases but no upgrade is fine */
+    const struct term *knit_defaults; /* [{App | {App, Module}, Attrs}], or NULL */
+    int knit_defaults_line;
     const struct term *overlay;            /* list, or NULL */
     const struct term *overlay_vars;       /* a path or list of paths, or NULL */
     const struct term *extra_overlay_vars; /* same */
-    const char *version_regex;
+    const char *version_regex;            /* version_regex, or the original's version_regexp */
+    const char *version_regex_opt;        /* which of the two spellings set it (messages) */
+    uint32_t version_regex_compile_flags; /* PCRE2 flags from {Regex, Options}, as re:run's */
+    uint32_t version_regex_match_flags;
     const char *version_min;
     const char **upgrade_versions; /* NULL when not given */
     size_t nupgrade_versions;
     const char *target_dir, *release_dir, *upgrade_dir, *tmp_dir; /* absolute */
+    const struct term *check_ignore; /* {check_ignore, [Rule | {Rule, Module}]}, or NULL */
     bool relx_layout; /* a rebar3 project (rebar.c): the release laid out as relx lays it out */
 
     /* command-line name=value / name=!!term, in order, for the overlay context too */

@@ -507,14 +507,16 @@ static int collect(struct inspect_run *r)
 int cmd_inspect(struct knit_ctx *ctx, int argc, char **argv)
 {
     size_t n = 0;
-    for (int i = 1; i < argc; i++) {
-        if (argv[i][0] == '-' && argv[i][1] != 0)
-            return kerr_set(KERR_USAGE, NULL, 0, 0,
-                            "unknown option '%s' for inspect; try 'knit --help'", argv[i]);
-        n++;
-    }
+    struct cmd_opts it;
+    int more;
+    cmd_opts_init(&it, ctx, argc, argv);
+    while ((more = cmd_opts_next(&it)) > 0)
+        argv[++n] = (char *)it.val; /* inspect takes no options: every one is a FILE */
+    if (more < 0)
+        return -1;
     if (n == 0)
-        return kerr_set(KERR_USAGE, NULL, 0, 0, "inspect needs a FILE; try 'knit --help'");
+        return cmd_usage("inspect", "needs a FILE");
+    argc = (int)n + 1;
 
     struct inspect_run r;
     memset(&r, 0, sizeof r);

@@ -19,11 +19,6 @@ static const char *strip_rel(struct arena *a, const char *p)
     return n ? arena_memdup(a, p, n) : p;
 }
 
-static int usage(const char *what, const char *arg)
-{
-    return kerr_set(KERR_USAGE, NULL, 0, 0, "make-relup: %s '%s'; try 'knit --help'", what, arg);
-}
-
 struct args {
     const char *top, *outdir;
     const char **ups, **downs, **paths;
@@ -32,51 +27,41 @@ struct args {
     struct relup_opts opts;
 };
 
-static int parse_args(struct arena *a, int argc, char **argv, struct args *g)
+static int parse_args(const struct knit_ctx *ctx, struct arena *a, int argc, char **argv,
+                      struct args *g)
 {
     size_t cap = (size_t)argc + 1;
     g->ups = arena_alloc(a, cap * sizeof(char *));
     g->downs = arena_alloc(a, cap * sizeof(char *));
     g->paths = arena_alloc(a, cap * sizeof(char *));
     g->outdir = ".";
-    for (int i = 1; i < argc; i++) {
-        const char *s = argv[i];
-        if (!strcmp(s, "--up") || !strcmp(s, "--down")) {
-            bool up = s[2] == 'u';
-            int first = i + 1;
-            while (i + 1 < argc && strncmp(argv[i + 1], "--", 2) != 0) {
-                const char *r = strip_rel(a, argv[++i]);
-                if (up)
-                    g->ups[g->nups++] = r;
-                else
-                    g->downs[g->ndowns++] = r;
-            }
-            if (i < first)
-                return usage("option needs at least one release file:", s);
-        } else if (!strcmp(s, "--path") || !strcmp(s, "--outdir")) {
-            if (i + 1 >= argc)
-                return usage("option needs a directory:", s);
-            if (s[2] == 'p') {
-                g->paths[g->npaths++] = argv[++i];
-                g->have_path = true;
-            } else {
-                g->outdir = argv[++i];
-            }
-        } else if (!strcmp(s, "--restart-emulator")) {
+    struct cmd_opts it;
+    cmd_opts_init(&it, ctx, argc, argv);
+    int r;
+    while ((r = cmd_opts_next(&it)) > 0) {
+        if (cmd_opt_is(&it, "--up")) {
+            g->ups[g->nups++] = strip_rel(a, it.val);
+        } else if (cmd_opt_is(&it, "--down")) {
+            g->downs[g->ndowns++] = strip_rel(a, it.val);
+        } else if (cmd_opt_is(&it, "--path")) {
+            g->paths[g->npaths++] = it.val;
+            g->have_path = true;
+        } else if (cmd_opt_is(&it, "--outdir")) {
+            g->outdir = it.val;
+        } else if (cmd_opt_is(&it, "--restart-emulator")) {
             g->opts.restart_emulator = true;
-        } else if (!strcmp(s, "--warnings-as-errors")) {
+        } else if (cmd_opt_is(&it, "--warnings-as-errors")) {
             g->opts.warnings_as_errors = true;
-        } else if (s[0] == '-' && s[1]) {
-            return usage("unknown option", s);
         } else if (!g->top) {
-            g->top = strip_rel(a, s);
+            g->top = strip_rel(a, it.val);
         } else {
-            return usage("more than one new release given:", s);
+            return cmd_usage("make-relup", "more than one new release given: '%s'", it.val);
         }
     }
+    if (r < 0)
+        return -1;
     if (!g->top)
-        return kerr_set(KERR_USAGE, NULL, 0, 0,
-                        "make-relup: no release file given; try 'knit --help'");
+        return cmd_usage("make-relup", "no release file given");
     return 0;
 }
 
@@ -88,7 +73,7 @@ int cmd_make_relup(struct knit_ctx *ctx, int argc, char **argv)
     int rc = -1;
     arena_init(&a);
     memset(&g, 0, sizeof g);
-    if (parse_args(&a, argc, argv, &g) != 0)
+    if (parse_args(ctx, &a, argc, argv, &g) != 0)
         goto done;
     /* systools searches the given directories (wildcards expanded), then the code path */
     struct relfile_path path = {0, NULL, NULL};

@@ -11,30 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int usage(const char *what)
-{
-    return kerr_set(KERR_USAGE, NULL, 0, 0, "make-script: %s; try 'knit --help'", what);
-}
-
-/* option_value - the value of --NAME VALUE or --NAME=VALUE at ARGV[*I]; NULL if ARGV[*I]
- * is not that option; *MISSING set when the value is absent */
-static const char *option_value(int argc, char **argv, int *i, const char *name, bool *missing)
-{
-    size_t n = strlen(name);
-    const char *a = argv[*i];
-    if (strncmp(a, name, n) != 0)
-        return NULL;
-    if (a[n] == '=')
-        return a + n + 1;
-    if (a[n] != 0)
-        return NULL;
-    if (*i + 1 >= argc) {
-        *missing = true;
-        return NULL;
-    }
-    return argv[++*i];
-}
-
 int cmd_make_script(struct knit_ctx *ctx, int argc, char **argv)
 {
     struct arena a;
@@ -45,30 +21,27 @@ int cmd_make_script(struct knit_ctx *ctx, int argc, char **argv)
     const char **patterns = arena_alloc(&a, (size_t)(argc + 1) * sizeof *patterns);
     size_t npatterns = 0;
 
-    for (int i = 1; i < argc; i++) {
-        bool missing = false;
-        const char *v;
-        if ((v = option_value(argc, argv, &i, "--path", &missing))) {
-            patterns[npatterns++] = v;
-        } else if ((v = option_value(argc, argv, &i, "--outdir", &missing))) {
-            outdir = v;
-        } else if (missing) {
-            rc = usage(arena_sprintf(&a, "option '%s' needs a directory", argv[i]));
-            goto done;
-        } else if (!strcmp(argv[i], "--no-dot-erlang")) {
+    struct cmd_opts it;
+    cmd_opts_init(&it, ctx, argc, argv);
+    int r;
+    while ((r = cmd_opts_next(&it)) > 0) {
+        if (cmd_opt_is(&it, "--path")) {
+            patterns[npatterns++] = it.val;
+        } else if (cmd_opt_is(&it, "--outdir")) {
+            outdir = it.val;
+        } else if (cmd_opt_is(&it, "--no-dot-erlang")) {
             no_dot_erlang = true;
-        } else if (argv[i][0] == '-' && argv[i][1] != 0) {
-            rc = usage(arena_sprintf(&a, "unknown option '%s'", argv[i]));
-            goto done;
         } else if (rel) {
-            rc = usage(arena_sprintf(&a, "unexpected argument '%s'", argv[i]));
+            rc = cmd_usage("make-script", "unexpected argument '%s'", it.val);
             goto done;
         } else {
-            rel = argv[i];
+            rel = it.val;
         }
     }
+    if (r < 0)
+        goto done;
     if (!rel || !rel[0]) {
-        rc = usage("needs a release file REL.rel");
+        rc = cmd_usage("make-script", "needs a release file REL.rel");
         goto done;
     }
 

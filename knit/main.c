@@ -1,4 +1,4 @@
-/* main.c - knit's command line: options, the command table, errors and exit codes */
+/* main.c - knit's command line: the command table, global options, errors and exit codes */
 #include "cmd.h"
 #include "kerr.h"
 #include "log.h"
@@ -12,46 +12,244 @@
 
 #define KNIT_VERSION "0.1.0"
 
-struct command {
-    const char *name;
-    int (*fn)(struct knit_ctx *ctx, int argc, char **argv);
-    const char *help;
+/* Options before or after the command; handled here and kept out of the command's ARGV. */
+static const struct cmd_option global_opts[] = {
+    {"--help", "-h", NULL, "print this help (after a command: the command's help) and exit"},
+    {"--version", "-V", NULL, "print knit's version and exit"},
+    {"--verbose", "-v", NULL, "say more; repeat (-vv) or give a level (-v 2, --verbose=2)"},
+    {"--debug", "-d", NULL, "say everything (the same as -v 2)"},
+    {"--quiet", "-q", NULL, "print nothing but errors (and the --json document)"},
+    {"--log-file", "-l", "FILE", "also write every message, at debug level, to FILE"},
+    {"--reltool-config", "-r", "FILE", "the configuration (default: reltool.config, then "
+                                       "rel/reltool.config, then rebar.config)"},
+    {"--force", "-f", NULL, "replace existing tarballs; node commands: go on despite the "
+                            "pre-flight"},
+    {"--json", NULL, NULL, "print one JSON report on stdout (messages go to stderr)"},
+    {"--profile", NULL, "P", "in a rebar3 project: the rebar3 profile whose relx options apply"},
+    {NULL, NULL, NULL, NULL},
 };
 
+static const struct cmd_option no_opts[] = {{NULL, NULL, NULL, NULL}};
+
+/* the connection options every node command takes */
+#define NODE_OPTS                                                                            \
+    {"--cookie", NULL, "C", "the distribution cookie"},                                       \
+        {"--cookie-file", NULL, "F", "read the cookie from F (default: ~/.erlang.cookie)"},   \
+        {"--timeout", NULL, "S", "give up on a node after S seconds"}
+
+/* The command table: --help is generated from it, options are checked against it.  A new
+ * command is one entry (and its prototype in cmd.h). */
 static const struct command commands[] = {
-    {"inspect", cmd_inspect, "inspect FILE...    beam facts, or the terms of any other file"},
-    {"make-script", cmd_make_script, "make-script REL.rel  = systools:make_script/2"},
-    {"make-relup", cmd_make_relup, "make-relup REL.rel --up OLD.rel...  = systools:make_relup/4"},
-    {"release", cmd_release, "release   target directory + release tarball"},
-    {"all", cmd_all, "all       release, then upgrades from every earlier release found"},
-    {"appup", cmd_appup, "appup     write the generated appups and print them"},
-    {"relup", cmd_relup, "relup     appups + relup + upgrade tarball"},
+    {"all", cmd_all, CMD_BUILD, "", "release, then upgrades from every earlier release found "
+                                    "(the default command)", no_opts},
+    {"release", cmd_release, CMD_BUILD, "", "target directory + release tarball only", no_opts},
+    {"appup", cmd_appup, CMD_BUILD, "", "write the generated appups into the build dir and "
+                                        "print them",
+     (const struct cmd_option[]){
+         {"--from", NULL, "VSN", "only from earlier release VSN (repeatable)"},
+         {NULL, NULL, NULL, NULL}}},
+    {"relup", cmd_relup, CMD_BUILD, "", "appups + relup + upgrade tarball (default: from "
+                                        "every earlier release)",
+     (const struct cmd_option[]){
+         {"--from", NULL, "VSN", "only from earlier release VSN (repeatable)"},
+         {NULL, NULL, NULL, NULL}}},
+    {"check", cmd_check, CMD_BUILD, "[BEAM...]", "lint for hot-upgrade hazards",
+     (const struct cmd_option[]){
+         {"--from", NULL, "VSN", "only against earlier release VSN (repeatable)"},
+         {"--strict", NULL, NULL, "warnings fail the run too (exit 2)"},
+         {NULL, NULL, NULL, NULL}}},
+    {"status", NULL, CMD_NODE, "NODE...", "what each node runs: releases, apps, patches, "
+                                          "old code",
+     (const struct cmd_option[]){NODE_OPTS, {NULL, NULL, NULL, NULL}}},
+    {"install", NULL, CMD_NODE, "NODE... TARBALL", "upload, pre-flight, unpack, install, "
+                                                   "make permanent",
+     (const struct cmd_option[]){
+         NODE_OPTS,
+         {"--dry-run", NULL, NULL, "upload and pre-flight only"},
+         {"--no-permanent", NULL, NULL, "install without making the release permanent"},
+         {NULL, NULL, NULL, NULL}}},
+    {"downgrade", NULL, CMD_NODE, "NODE... VSN", "install an older release the nodes still "
+                                                 "hold",
+     (const struct cmd_option[]){
+         NODE_OPTS,
+         {"--dry-run", NULL, NULL, "pre-flight only"},
+         {"--no-permanent", NULL, NULL, "install without making the release permanent"},
+         {NULL, NULL, NULL, NULL}}},
+    {"remove", NULL, CMD_NODE, "NODE... VSN", "remove an unpacked, non-current release",
+     (const struct cmd_option[]){NODE_OPTS, {NULL, NULL, NULL, NULL}}},
+    {"patch", NULL, CMD_NODE, "NODE... BEAM|EBIN_DIR...", "hot-patch changed modules "
+                                                          "without a release",
+     (const struct cmd_option[]){
+         NODE_OPTS,
+         {"--dry-run", NULL, NULL, "compare and pre-flight only"},
+         {"--add", NULL, NULL, "also load modules the node does not have"},
+         {NULL, NULL, NULL, NULL}}},
+    {"inspect", cmd_inspect, CMD_PLUMBING, "FILE...",
+     ".beam: module, md5, vsn, attributes, exports, imports; any other file: its terms as "
+     "io_lib:format(\"~tp.~n\") prints them",
+     no_opts},
+    {"make-script", cmd_make_script, CMD_PLUMBING, "REL.rel",
+     "= systools:make_script/2: writes NAME.script and NAME.boot",
+     (const struct cmd_option[]){
+         {"--path", NULL, "DIR", "look for applications in DIR (repeatable; wildcards as "
+                                 "systools)"},
+         {"--outdir", NULL, "DIR", "write into DIR (default: beside REL.rel)"},
+         {"--no-dot-erlang", NULL, NULL, "boot script without loading .erlang"},
+         {NULL, NULL, NULL, NULL}}},
+    {"make-relup", cmd_make_relup, CMD_PLUMBING, "REL.rel",
+     "= systools:make_relup/4: writes relup",
+     (const struct cmd_option[]){
+         {"--up", NULL, "OLD.rel...", "releases to upgrade from (repeatable)"},
+         {"--down", NULL, "OLD.rel...", "releases to downgrade to (repeatable)"},
+         {"--path", NULL, "DIR", "look for applications in DIR (repeatable)"},
+         {"--outdir", NULL, "DIR", "write relup into DIR (default: .)"},
+         {"--restart-emulator", NULL, NULL, "restart the emulator after the upgrade"},
+         {"--warnings-as-errors", NULL, NULL, "fail on warnings"},
+         {NULL, NULL, NULL, NULL}}},
+};
+#define NCOMMANDS (sizeof commands / sizeof commands[0])
+
+static const struct command *find_command(const char *name)
+{
+    for (size_t k = 0; k < NCOMMANDS; k++)
+        if (!strcmp(commands[k].name, name))
+            return &commands[k];
+    return NULL;
+}
+
+static void print_option(const struct cmd_option *o, const char *indent)
+{
+    char left[96];
+    snprintf(left, sizeof left, "%s%s%s%s%s", o->short_name ? o->short_name : "",
+             o->short_name ? ", " : "", o->name, o->arg ? " " : "", o->arg ? o->arg : "");
+    printf("%s%-28s %s\n", indent, left, o->help);
+}
+
+static void print_command(const struct command *c)
+{
+    char left[96];
+    snprintf(left, sizeof left, "%s%s%s", c->name, c->args[0] ? " " : "", c->args);
+    printf("  %-30s %s%s\n", left, c->summary, c->fn ? "" : " (not in this build)");
+    for (const struct cmd_option *o = c->opts; o && o->name; o++)
+        print_option(o, "      ");
+}
+
+static const char *const group_title[] = {
+    [CMD_BUILD] = "commands (in a project: reltool.config or rel/reltool.config):",
+    [CMD_NODE] = "node commands (NODE is name@host, or a bare name for name@<this host>):",
+    [CMD_PLUMBING] = "plumbing (no reltool.config needed):",
 };
 
-static const char usage_text[] =
-    "usage: knit [options] [command] [name=value | name=!!term ...]\n"
-    "commands:\n"
-    "  (none) | all     release, then upgrades from every earlier release found\n"
-    "  release          target directory + release tarball only\n"
-    "  appup  [--from VSN]...   write the generated appups and print them\n"
-    "  relup  [--from VSN]...   appups + relup + upgrade tarball\n"
-    "  check            lint the current code for hot-upgrade hazards\n"
-    "plumbing:\n"
-    "  inspect FILE...  [--json] .beam facts (module, md5, vsn, attributes, exports,\n"
-    "                   imports); any other file: its terms as io_lib:format(\"~tp.~n\")\n"
-    "  make-script REL.rel [--path DIR]... [--outdir DIR] [--no-dot-erlang]\n"
-    "  make-relup REL.rel --up OLD.rel... [--down OLD.rel...] [--path DIR]...\n"
-    "             [--outdir DIR] [--restart-emulator] [--warnings-as-errors]\n"
-    "options:\n"
-    "  -h --help  -V --version  -v --verbose (repeatable)  -d --debug  -q --quiet\n"
-    "  -l --log-file FILE   -r --reltool-config FILE   -f --force   --json\n"
-    "  --profile P   the rebar3 profile whose relx options a rebar.config project uses\n";
-
-static int usage_error(const char *fmt, const char *arg)
+static void print_help(const struct command *only)
 {
-    char msg[512];
-    snprintf(msg, sizeof msg, fmt, arg);
-    return kerr_set(KERR_USAGE, NULL, 0, 0, "%s; try 'knit --help'", msg);
+    if (only) {
+        printf("usage: knit [options] %s%s%s [%s options]\n%s\n", only->name,
+               only->args[0] ? " " : "", only->args, only->name, only->summary);
+        if (only->opts && only->opts->name) {
+            printf("%s options:\n", only->name);
+            for (const struct cmd_option *o = only->opts; o->name; o++)
+                print_option(o, "  ");
+        }
+    } else {
+        printf("usage: knit [options] [command] [name=value | name=!!term ...]\n");
+        for (int g = CMD_BUILD; g <= CMD_PLUMBING; g++) {
+            printf("%s\n", group_title[g]);
+            for (size_t k = 0; k < NCOMMANDS; k++)
+                if ((int)commands[k].group == g)
+                    print_command(&commands[k]);
+        }
+    }
+    printf("options (anywhere on the line; --opt=VAL or --opt VAL, '_' for '-'):\n");
+    for (const struct cmd_option *o = global_opts; o->name; o++)
+        print_option(o, "  ");
+    if (!only || only->group == CMD_BUILD)
+        printf("name=value overrides the knit option NAME; name=!!TERM gives it as an Erlang "
+               "term\n");
+}
+
+static bool is_option(const char *a)
+{
+    return a[0] == '-' && a[1] != 0;
+}
+
+static bool is_override(const char *a)
+{
+    return a[0] != '-' && a[0] != '=' && strchr(a, '=') != NULL;
+}
+
+static bool all_digits(const char *s)
+{
+    return *s && strspn(s, "0123456789") == strlen(s) && strlen(s) < 6;
+}
+
+/* option_value - the value of option O at ARGV[*I] (`--o=V` or `--o V`); NULL with a usage
+ * error recorded when it is missing */
+static const char *option_value(const char *cmd, const struct cmd_option *o, int argc,
+                                char **argv, int *i)
+{
+    const char *a = argv[*i];
+    const char *eq = a[1] == '-' ? strchr(a, '=') : NULL;
+    if (eq)
+        return eq + 1;
+    if (*i + 1 < argc && !is_option(argv[*i + 1]))
+        return argv[++*i];
+    cmd_usage(cmd, "option '%s' needs %s", a, o->arg);
+    return NULL;
+}
+
+/* global_option - apply global option G found at ARGV[*I]; 1: go on, 0: stop (help or
+ * version printed), -1: error */
+static int global_option(struct knit_ctx *ctx, const struct cmd_option *g, int argc,
+                         char **argv, int *i, bool *help)
+{
+    const char *a = argv[*i];
+    const char *eq = a[1] == '-' ? strchr(a, '=') : NULL;
+    const char *n = g->name;
+    if (eq && !g->arg && strcmp(n, "--verbose"))
+        return cmd_usage(NULL, "option '%s' takes no value", n);
+    if (!strcmp(n, "--help")) {
+        *help = true;
+    } else if (!strcmp(n, "--version")) {
+        printf("knit %s\n", KNIT_VERSION);
+        return 0;
+    } else if (!strcmp(n, "--verbose")) {
+        /* the original knit's -v N (an integer level), and -v repeated */
+        if (eq) {
+            if (!all_digits(eq + 1))
+                return cmd_usage(NULL, "option '%s' needs an integer level", n);
+            ctx->verbose = atoi(eq + 1);
+        } else if (*i + 1 < argc && all_digits(argv[*i + 1])) {
+            ctx->verbose = atoi(argv[++*i]);
+        } else {
+            ctx->verbose++;
+        }
+    } else if (!strcmp(n, "--debug")) {
+        ctx->debug = true;
+    } else if (!strcmp(n, "--quiet")) {
+        ctx->quiet = true;
+    } else if (!strcmp(n, "--force")) {
+        ctx->force = true;
+    } else if (!strcmp(n, "--json")) {
+        ctx->json = true;
+    } else if (!strcmp(n, "--profile")) {
+        const char *v = option_value(NULL, g, argc, argv, i);
+        if (!v)
+            return -1;
+        if (!*v)
+            return cmd_usage(NULL, "option '%s' needs %s", n, g->arg);
+        rebar_set_profile(v);
+    } else if (!strcmp(n, "--log-file") || !strcmp(n, "--reltool-config")) {
+        const char *v = option_value(NULL, g, argc, argv, i);
+        if (!v)
+            return -1;
+        if (!*v)
+            return cmd_usage(NULL, "option '%s' needs %s", n, g->arg);
+        if (!strcmp(n, "--log-file"))
+            ctx->log_file = v;
+        else
+            ctx->reltool_config = v;
+    }
+    return 1;
 }
 
 struct run {
@@ -66,74 +264,87 @@ static int run_main(void *p)
     int argc = r->argc;
     char **argv = r->argv;
     struct knit_ctx ctx = {0};
-    char **rest = calloc((size_t)argc + 1, sizeof *rest);
+    /* a command's ARGV: the name, then its arguments with options normalised to --name VAL */
+    char **rest = calloc((size_t)argc * 2 + 2, sizeof *rest);
     char **over = calloc((size_t)argc + 1, sizeof *over);
-    int nrest = 0;
+    int nrest = 1;
     int rc = 0;
-    bool options_done = false;
+    bool options_done = false, help = false;
+    const struct command *cmd = NULL;
+    bool named = false; /* the command was given (for --help) */
 
     if (!rest || !over) {
         rc = kerr_set(KERR_IO, NULL, 0, 0, "out of memory");
         goto done;
     }
     for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (options_done || a[0] != '-' || a[1] == 0) {
-            /* name=value before or after the command; plumbing commands take files */
-            bool plumbing =
-                nrest > 0 && (strncmp(rest[0], "make-", 5) == 0 || strcmp(rest[0], "inspect") == 0);
-            if (!plumbing && strchr(a, '=') && a[0] != '-' && a[0] != '=') {
-                over[ctx.noverrides++] = argv[i];
-                continue;
+        char *a = argv[i];
+        if (options_done || !is_option(a)) {
+            if (!cmd && is_override(a)) {
+                over[ctx.noverrides++] = a;
+            } else if (!cmd) {
+                cmd = find_command(a);
+                named = true;
+                if (!cmd) {
+                    rc = cmd_usage(NULL, "unknown command '%s'", a);
+                    goto done;
+                }
+            } else if (cmd->group == CMD_BUILD && is_override(a)) {
+                over[ctx.noverrides++] = a;
+            } else {
+                rest[nrest++] = a;
             }
-            rest[nrest++] = argv[i];
             continue;
         }
-        if (strcmp(a, "--") == 0) {
+        if (!strcmp(a, "--")) {
             options_done = true;
-        } else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            fputs(usage_text, stdout);
+            if (cmd)
+                rest[nrest++] = a;
+            continue;
+        }
+        const struct cmd_option *g = cmd_opt_find(global_opts, a);
+        if (!g && a[1] != '-' && strspn(a + 1, "v") == strlen(a + 1)) {
+            ctx.verbose += (int)strlen(a + 1); /* -vv, -vvv */
+            continue;
+        }
+        if (g) {
+            rc = global_option(&ctx, g, argc, argv, &i, &help);
+            if (rc <= 0)
+                goto done;
+            rc = 0;
+            continue;
+        }
+        if (cmd && !cmd->opts) {
+            rest[nrest++] = a; /* the command checks its own options */
+            continue;
+        }
+        const struct cmd_option *o = cmd ? cmd_opt_find(cmd->opts, a) : NULL;
+        if (!o) {
+            rc = cmd_usage(cmd ? cmd->name : NULL, "unknown option '%s'", a);
             goto done;
-        } else if (!strcmp(a, "-V") || !strcmp(a, "--version")) {
-            printf("knit %s\n", KNIT_VERSION);
-            goto done;
-        } else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
-            ctx.verbose++;
-        } else if (a[1] == 'v' && strspn(a + 1, "v") == strlen(a + 1)) {
-            ctx.verbose += (int)strlen(a + 1);
-        } else if (!strcmp(a, "-d") || !strcmp(a, "--debug")) {
-            ctx.debug = true;
-        } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
-            ctx.quiet = true;
-        } else if (!strcmp(a, "-f") || !strcmp(a, "--force")) {
-            ctx.force = true;
-        } else if (!strcmp(a, "--json")) {
-            ctx.json = true;
-        } else if (!strcmp(a, "-l") || !strcmp(a, "--log-file") || !strcmp(a, "-r") ||
-                   !strcmp(a, "--reltool-config")) {
-            if (i + 1 >= argc) {
-                rc = usage_error("option '%s' needs a file name", a);
+        }
+        rest[nrest++] = (char *)o->name;
+        if (o->arg) {
+            const char *v = option_value(cmd->name, o, argc, argv, &i);
+            if (!v) {
+                rc = -1;
                 goto done;
             }
-            if (a[1] == 'l' || a[2] == 'l')
-                ctx.log_file = argv[++i];
-            else
-                ctx.reltool_config = argv[++i];
-        } else if (!strcmp(a, "--profile")) {
-            if (i + 1 >= argc) {
-                rc = usage_error("option '%s' needs a rebar3 profile name", a);
-                goto done;
-            }
-            rebar_set_profile(argv[++i]);
-        } else if (nrest > 0) {
-            /* an option the command itself takes (--from, --up, ...) */
-            rest[nrest++] = argv[i];
-        } else {
-            rc = usage_error("unknown option '%s'", a);
+            rest[nrest++] = (char *)v;
+        } else if (a[1] == '-' && strchr(a, '=')) {
+            rc = cmd_usage(cmd->name, "option '%s' takes no value", o->name);
             goto done;
         }
     }
+    if (!cmd)
+        cmd = find_command("all");
+    if (help) {
+        print_help(named ? cmd : NULL);
+        goto done;
+    }
     ctx.overrides = over;
+    ctx.cmd = cmd;
+    rest[0] = (char *)cmd->name;
 
     enum log_level level = LOG_INFO;
     if (ctx.verbose)
@@ -144,26 +355,10 @@ static int run_main(void *p)
         rc = -1;
         goto done;
     }
-
-    const char *name = nrest > 0 ? rest[0] : "all";
-    const struct command *cmd = NULL;
-    for (size_t k = 0; k < sizeof commands / sizeof commands[0]; k++)
-        if (strcmp(commands[k].name, name) == 0)
-            cmd = &commands[k];
-    if (!cmd) {
-        static const char *later[] = {"check"};
-        for (size_t k = 0; k < sizeof later / sizeof later[0]; k++)
-            if (strcmp(later[k], name) == 0) {
-                rc = kerr_set(KERR_UNSUPPORTED, NULL, 0, 0,
-                              "command '%s' is not supported by this version yet", name);
-                goto done;
-            }
-        rc = usage_error("unknown command '%s'", name);
+    if (!cmd->fn) {
+        rc = kerr_set(KERR_UNSUPPORTED, NULL, 0, 0,
+                      "command '%s' is not supported by this version yet", cmd->name);
         goto done;
-    }
-    if (nrest == 0) {
-        rest[0] = (char *)name;
-        nrest = 1;
     }
     rc = cmd->fn(&ctx, nrest, rest);
     if (rc == 0 && (fflush(stdout) != 0 || ferror(stdout)))

@@ -7,7 +7,7 @@
 %% usage: relup_diff.escript KNIT TOOL_RC CASES CORPUS OUTDIR
 %%   CASES   tests/relup/cases.terms ({relup_case, Id, Dir, Top, Up, Down, Path, Opts}; Dir is
 %%           relative to the directory of CASES)
-%%   CORPUS  /work/shared/corpus: otp-systools/expected/make_relup_results.terms gives more
+%%   CORPUS  the external corpus (optional; may not exist): otp-systools/expected/make_relup_results.terms gives more
 %%           cases (run live here too and checked against the stored OTP 25 results), and every
 %%           .appup under appups/ and otp-systools/ is translated entry by entry by both sides.
 %% Prints one line per case: "ok ID exact", "ok ID free-order", "ok ID error MOD:KIND" or
@@ -21,8 +21,15 @@ main([Knit, ToolRc, CasesFile, Corpus, OutDir]) ->
     Base = filename:dirname(filename:absname(CasesFile)),
     OwnCases = [{Id, filename:join(Base, Dir), Top, Up, Dn, P, O, none}
                 || {relup_case, Id, Dir, Top, Up, Dn, P, O} <- Own],
+    %% the external corpus is optional: without it only the project's own cases run
+    HaveCorpus = filelib:is_dir(filename:join(Corpus, "otp-systools")),
+    HaveCorpus orelse io:format("skipped corpus: no ~ts/otp-systools (OTP's systools test "
+                                "data, the LYSE release and the corpus appups)~n", [Corpus]),
     Sys = filename:join(Corpus, "otp-systools"),
-    {ok, Stored} = file:consult(filename:join(Sys, "expected/make_relup_results.terms")),
+    {ok, Stored} = case HaveCorpus of
+                       true -> file:consult(filename:join(Sys, "expected/make_relup_results.terms"));
+                       false -> {ok, []}
+                   end,
     CorpusCases =
         [{list_to_atom("otp_" ++ atom_to_list(Id)), Sys, rel(T),
           [rel(R) || R <- proplists:get_value(up_from, P)],
@@ -32,9 +39,9 @@ main([Knit, ToolRc, CasesFile, Corpus, OutDir]) ->
          || {relup_case, Id, P} <- Stored, T <- [proplists:get_value(top, P)]],
     Lyse = filename:join(Corpus, "appups/scenarios/lyse-processquest"),
     LyseCases = [{lyse_processquest, Lyse, "rel/processquest-1.1.0", ["rel/processquest-1.0.0"],
-                  ["rel/processquest-1.0.0"], ["apps/*/ebin"], [], none}],
+                  ["rel/processquest-1.0.0"], ["apps/*/ebin"], [], none} || HaveCorpus],
     Res = [run_case(Knit, OutDir, C) || C <- OwnCases ++ CorpusCases ++ LyseCases],
-    AppupRes = appups(ToolRc, OutDir, Corpus),
+    AppupRes = appups(ToolRc, OutDir, Corpus, filename:dirname(Base)),
     All = Res ++ AppupRes,
     Count = fun(T) -> length([x || R <- All, element(1, R) =:= T]) end,
     io:format("summary: ~w relup cases (~w own, ~w OTP corpus, ~w LYSE); ~w appup files; "
@@ -179,8 +186,10 @@ loadish(_) -> false.
 
 %% ---- appups through systools_rc ----
 
-appups(ToolRc, OutDir, Corpus) ->
-    Files = lists:sort(filelib:wildcard(filename:join(Corpus, "appups/**/*.appup*"))
+%% the project's own appups (under tests/) always, the corpus's when it is there
+appups(ToolRc, OutDir, Corpus, Tests) ->
+    Files = lists:sort(filelib:wildcard(filename:join(Tests, "{relup,appup}/**/*.appup"))
+                       ++ filelib:wildcard(filename:join(Corpus, "appups/**/*.appup*"))
                        ++ filelib:wildcard(filename:join(Corpus, "otp-systools/**/*.appup"))),
     Jobs = lists:append([jobs(F) || F <- Files]),
     JobFile = filename:join(OutDir, "rc_jobs.terms"),
