@@ -105,6 +105,9 @@ st=$(relx_eval 'aa_srv:get().')
 [ "$st" = "{state,1}" ] && ok "relx node runs 1.0.0" || fail "relx node state" "$st $(cat "$T/start.log")"
 "$MK" "$T/p" 1.1.0 "$N1" "$C"
 R3 "$T/p" compile || fail "rebar3 compile 1.1.0" "$(tail "$T/rebar3.log")"
+out=$(cd "$T/p" && "$KNIT" check --from 1.0.0 2>&1) &&
+    case $out in *"knit check:"*) ok "knit check --from 1.0.0 in a rebar3 project" ;; *) fail "knit check output" "$out" ;; esac ||
+    fail "knit check in a rebar3 project" "$out"
 (cd "$T/p" && "$KNIT" -q) 2>"$T/err" || fail "knit 1.1.0 + upgrade from the relx tarball" "$(cat "$T/err")"
 UP=$T/p/_build/default/knit/upgrades/myrel-1.1.0.tar.gz
 if [ -f "$UP" ]; then ok "slim upgrade tarball from relx's 1.0.0"
