@@ -77,6 +77,7 @@ static int trunc_err(struct rd *r)
 /* read_int - the integer part of a non-z operand whose first byte is B */
 static int read_int(struct rd *r, uint8_t b, struct opnd *o)
 {
+    o->big = false;
     if (!(b & 0x08)) {
         o->val = b >> 4;
         return 0;

@@ -382,8 +382,8 @@ filter 'version_regexp {Binary, [caseless]}' '["1.0.1","1.0.9"]' 'version_regexp
 filter 'version_regexp {Regex, [extended]}' '["1.0.9"]' 'version_regexp=!!{"^1 \\. 0 \\. 9 $", [extended]}'
 filter 'version_regex {Regex, [{capture, none}]}' '["1.0.0"]' 'version_regex=!!{"^1\\.0\\.0$", [{capture, none}]}'
 kn "$B" relup -f 'version_regexp=!!{"^1 \\. 0 \\. 9 $", []}'
-rc_is "B 1.1.0: version_regexp without extended: knit relup" 0
-has "B 1.1.0: version_regexp without extended matches nothing here" "$ERR" "no earlier release of hello"
+rc_is "B 1.1.0: version_regexp without extended matches nothing: every release skipped" 2
+has "B 1.1.0: version_regexp without extended: each release and why" "$ERR" "1.0.9 does not match version_regexp"
 kn "$B" relup -f 'version_regexp=!!{"x", [bogus]}'
 rc_is "B 1.1.0: version_regexp with an unknown re option" 2
 has "B 1.1.0: the message names version_regexp and the option" "$ERR" "option 'version_regexp': re option bogus is not supported"
