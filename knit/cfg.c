@@ -3,6 +3,7 @@
 
 #include "kerr.h"
 #include "log.h"
+#include "rebar.h"
 #include "relfile.h"
 #include "term_parse.h"
 #include "term_print.h"
@@ -597,8 +598,11 @@ const char *cfg_find(struct arena *a, const char *explicit_path)
     for (size_t i = 0; i < 2; i++)
         if (access(where[i], R_OK) == 0)
             return arena_strdup(a, where[i]);
+    if (access("rebar.config", R_OK) == 0) /* a rebar3 project: rebar.c reads its relx */
+        return arena_strdup(a, "rebar.config");
     kerr_set(KERR_INPUT, NULL, 0, 0,
-             "no 'reltool.config' or 'rel/reltool.config' here; name one with -r FILE");
+             "no 'reltool.config', 'rel/reltool.config' or 'rebar.config' here; name one with "
+             "-r FILE");
     return NULL;
 }
 
@@ -659,12 +663,12 @@ int cfg_load(struct arena *a, const char *path, char *const *overrides, size_t n
     c->debug_info = "keep";
     struct pc p = {a, path, c};
 
-    const struct term *terms = term_consult_file(a, path);
-    if (!terms)
+    bool have_sys = rebar_is_config(path);
+    const struct term *terms = have_sys ? term_nil() : term_consult_file(a, path);
+    if (!terms || (have_sys && rebar_translate(a, path, c) != 0))
         return -1;
     size_t n;
     const struct term *const *el = term_list_els(terms, &n);
-    bool have_sys = false;
     for (size_t i = 0; i < n; i++) {
         const struct term *t = el[i];
         if (t->type != TERM_TUPLE || t->u.tuple.n < 1 || t->u.tuple.el[0]->type != TERM_ATOM) {

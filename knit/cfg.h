@@ -81,6 +81,7 @@ struct cfg {
     size_t nupgrade_versions;
     const char *target_dir, *release_dir, *upgrade_dir, *tmp_dir; /* absolute */
     const struct term *check_ignore; /* {check_ignore, [Rule | {Rule, Module}]}, or NULL */
+    bool relx_layout; /* a rebar3 project (rebar.c): the release laid out as relx lays it out */
 
     /* command-line name=value / name=!!term, in order, for the overlay context too */
     size_t nvars;

@@ -2,6 +2,7 @@
 #include "cmd.h"
 #include "kerr.h"
 #include "log.h"
+#include "rebar.h"
 #include "term.h"
 
 #include <stdio.h>
@@ -20,10 +21,11 @@ static const struct cmd_option global_opts[] = {
     {"--quiet", "-q", NULL, "print nothing but errors (and the --json document)"},
     {"--log-file", "-l", "FILE", "also write every message, at debug level, to FILE"},
     {"--reltool-config", "-r", "FILE", "the configuration (default: reltool.config, then "
-                                       "rel/reltool.config)"},
+                                       "rel/reltool.config, then rebar.config)"},
     {"--force", "-f", NULL, "replace existing tarballs; node commands: go on despite the "
                             "pre-flight"},
     {"--json", NULL, NULL, "print one JSON report on stdout (messages go to stderr)"},
+    {"--profile", NULL, "P", "in a rebar3 project: the rebar3 profile whose relx options apply"},
     {NULL, NULL, NULL, NULL},
 };
 
@@ -229,6 +231,13 @@ static int global_option(struct knit_ctx *ctx, const struct cmd_option *g, int a
         ctx->force = true;
     } else if (!strcmp(n, "--json")) {
         ctx->json = true;
+    } else if (!strcmp(n, "--profile")) {
+        const char *v = option_value(NULL, g, argc, argv, i);
+        if (!v)
+            return -1;
+        if (!*v)
+            return cmd_usage(NULL, "option '%s' needs %s", n, g->arg);
+        rebar_set_profile(v);
     } else if (!strcmp(n, "--log-file") || !strcmp(n, "--reltool-config")) {
         const char *v = option_value(NULL, g, argc, argv, i);
         if (!v)

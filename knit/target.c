@@ -258,7 +258,11 @@ static struct spec *spec_dir(struct tctx *t, const char *path, const char *name)
         if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
             continue;
         const char *n = arena_strdup(t->a, e->d_name);
-        struct spec *k = spec_dir(t, arena_sprintf(t->a, "%s/%s", path, n), n);
+        const char *kp = arena_sprintf(t->a, "%s/%s", path, n);
+        struct stat kst;
+        if (t->c->relx_layout && stat(kp, &kst) != 0 && errno == ENOENT)
+            continue; /* rebar3 links priv/include/src to the source even when absent */
+        struct spec *k = spec_dir(t, kp, n);
         if (!k) {
             closedir(d);
             return NULL;
@@ -780,6 +784,96 @@ static int copy_plain(struct tctx *t, const char *from, const char *to)
     return d ? put_file(to, d, len, 0644) : -1;
 }
 
+/* relx_boot - NAME.rel (term REL) and NAME.script / NAME.boot in VSNDIR as make_boot, but
+ * without systools' missing-sasl warning (relx makes its start_clean and no_dot_erlang
+ * boots with no_warn_sasl) */
+static int relx_boot(struct tctx *t, const char *vsndir, const char *name, const struct term *rel,
+                     bool no_dot_erlang)
+{
+    const char *base = arena_sprintf(t->a, "%s/%s", vsndir, name);
+    if (write_terms_file(arena_sprintf(t->a, "%s.rel", base), rel, true) != 0)
+        return -1;
+    const char *pattern = arena_sprintf(t->a, "%s/lib/*/ebin", t->dir);
+    struct relfile_path path = {0, NULL, NULL};
+    relfile_path_expand(t->a, &pattern, 1, &path);
+    relfile_code_path(t->a, &path);
+    relfile_path_dedup(&path);
+    struct script_otp otp;
+    struct relfile_release release;
+    if (script_learn_otp(t->a, t->c->root_dir, &otp) != 0 ||
+        relfile_get_release(t->a, base, &path, &release) != 0)
+        return -1;
+    const struct term *script = script_make(t->a, &release, &otp, no_dot_erlang);
+    return script ? script_write(base, script) : -1;
+}
+
+/* relx_layout - what a relx release has beside knit's (rebar3 projects): releases/NAME.rel,
+ * no_dot_erlang.boot in releases/VSN and bin/, and bin/NAME-VSN (relx's install script
+ * copies it over bin/NAME when a release is made permanent) */
+static int relx_layout(struct tctx *t, const char *vsndir, const struct term *rel)
+{
+    struct arena *a = t->a;
+    const struct cfg_rel *boot = t->c->boot_rel;
+    if (copy_plain(t, arena_sprintf(a, "%s/%s.rel", vsndir, boot->name),
+                   arena_sprintf(a, "%s/releases/%s.rel", t->dir, boot->name)) != 0)
+        return -1;
+    const struct release_app *k = release_app_find(t->r, "kernel");
+    const struct release_app *s = release_app_find(t->r, "stdlib");
+    const struct term *apps =
+        term_listv(a, 2, term_tuplev(a, 2, term_atomz(a, "kernel"), term_stringz(a, k->vsn)),
+                   term_tuplev(a, 2, term_atomz(a, "stdlib"), term_stringz(a, s->vsn)));
+    const struct term *rt = term_tuplev(
+        a, 4, term_atomz(a, "release"),
+        term_tuplev(a, 2, term_stringz(a, "no_dot_erlang"), term_stringz(a, "1.0")),
+        term_tuplev(a, 2, term_atomz(a, "erts"), term_stringz(a, t->r->erts_vsn)), apps);
+    /* relx's start_clean: kernel, stdlib, and the release's other applications loaded
+     * only (type none); shipped as the .boot alone */
+    struct term_vec clean = {0};
+    term_vec_add(a, &clean, term_list_els(apps, &(size_t){0})[0]);
+    term_vec_add(a, &clean, term_list_els(apps, &(size_t){0})[1]);
+    size_t nr;
+    const struct term *const *ra = term_list_els(rel->u.tuple.el[3], &nr);
+    for (size_t i = 0; i < nr; i++) {
+        const struct term *an = ra[i]->u.tuple.el[0];
+        if (!term_is_atom(an, "kernel") && !term_is_atom(an, "stdlib"))
+            term_vec_add(a, &clean,
+                         term_tuplev(a, 3, an, ra[i]->u.tuple.el[1], term_atomz(a, "none")));
+    }
+    const struct term *ct =
+        term_tuplev(a, 4, term_atomz(a, "release"),
+                    term_tuplev(a, 2, term_stringz(a, "start_clean"), term_stringz(a, "1.0")),
+                    term_tuplev(a, 2, term_atomz(a, "erts"), term_stringz(a, t->r->erts_vsn)),
+                    term_vec_list(a, &clean));
+    if (relx_boot(t, vsndir, "start_clean", ct, false) != 0)
+        return -1;
+    unlink(arena_sprintf(a, "%s/start_clean.rel", vsndir));
+    unlink(arena_sprintf(a, "%s/start_clean.script", vsndir));
+    const char *base = arena_sprintf(a, "%s/no_dot_erlang", vsndir);
+    if (relx_boot(t, vsndir, "no_dot_erlang", rt, true) != 0)
+        return -1;
+    unlink(arena_sprintf(a, "%s.rel", base));
+    unlink(arena_sprintf(a, "%s.script", base));
+    if (copy_plain(t, arena_sprintf(a, "%s.boot", base),
+                   arena_sprintf(a, "%s/bin/no_dot_erlang.boot", t->dir)) != 0)
+        return -1;
+    size_t len;
+    const char *d = fs_read_file(a, arena_sprintf(a, "%s/bin/%s", t->dir, boot->name), &len);
+    return d ? put_file(arena_sprintf(a, "%s/bin/%s-%s", t->dir, boot->name, boot->vsn), d, len,
+                        0755)
+             : -1;
+}
+
+/* relx_src - with relx's sys.config.src / vm.args.src the start script writes sys.config /
+ * vm.args at boot: the defaults are not shipped beside them */
+static void relx_src(struct tctx *t)
+{
+    const char *vsndir = arena_sprintf(t->a, "%s/releases/%s", t->dir, t->c->boot_rel->vsn);
+    static const char *const files[] = {"sys.config", "vm.args"};
+    for (size_t i = 0; i < 2; i++)
+        if (is_regular(arena_sprintf(t->a, "%s/%s.src", vsndir, files[i])))
+            unlink(arena_sprintf(t->a, "%s/%s", vsndir, files[i]));
+}
+
 static int write_releases(struct tctx *t, struct release_result *res)
 {
     struct arena *a = t->a;
@@ -800,7 +894,7 @@ static int write_releases(struct tctx *t, struct release_result *res)
             res->rel = rt;
         have_clean = have_clean || !strcmp(rel->name, "start_clean");
     }
-    if (!have_clean) {
+    if (!have_clean && !c->relx_layout) { /* relx_layout makes relx's own */
         /* OTP's start_clean: kernel and stdlib only, in this release's versions */
         const struct release_app *k = release_app_find(t->r, "kernel");
         const struct release_app *s = release_app_find(t->r, "stdlib");
@@ -852,13 +946,22 @@ static int write_releases(struct tctx *t, struct release_result *res)
     if (!script)
         return -1;
     spec_add(t, bin, script);
-    return spec_eval(t, bin, t->dir);
+    if (spec_eval(t, bin, t->dir) != 0)
+        return -1;
+    return c->relx_layout ? relx_layout(t, vsndir, res->rel) : 0;
 }
 
 int release_check_config(struct arena *a, const char *vsndir, const char *shown)
 {
     const char *path = arena_sprintf(a, "%s/sys.config", vsndir);
     const char *shown_sys = arena_sprintf(a, "%s/sys.config", shown);
+    if (!is_regular(path) && is_regular(arena_sprintf(a, "%s.src", path)))
+        /* relx's sys.config.src: bin/NAME writes sys.config from it, at boot and before an
+         * upgrade is installed */
+        return is_regular(arena_sprintf(a, "%s/vm.args", vsndir)) ||
+                       is_regular(arena_sprintf(a, "%s/vm.args.src", vsndir))
+                   ? 0
+                   : kerr_set(KERR_INPUT, arena_sprintf(a, "%s/vm.args", shown), 0, 0, "missing");
     if (!is_regular(path))
         return kerr_set(KERR_INPUT, shown_sys, 0, 0,
                         "missing: release_handler "
@@ -880,7 +983,8 @@ int release_check_config(struct arena *a, const char *vsndir, const char *shown)
         return kerr_set(KERR_INPUT, shown_sys, 0, 0,
                         "must hold one list of {Application, Env} terms (or config file "
                         "names); release_handler would install an empty configuration");
-    if (!is_regular(arena_sprintf(a, "%s/vm.args", vsndir)))
+    if (!is_regular(arena_sprintf(a, "%s/vm.args", vsndir)) &&
+        !is_regular(arena_sprintf(a, "%s/vm.args.src", vsndir)))
         return kerr_set(KERR_INPUT, arena_sprintf(a, "%s/vm.args", shown), 0, 0, "missing");
     return 0;
 }
@@ -923,6 +1027,8 @@ static int build_tree(struct tctx *t, struct release_result *res)
     json_decref(ctx);
     if (rc != 0)
         return -1;
+    if (c->relx_layout)
+        relx_src(t);
     return check_config(t);
 }
 

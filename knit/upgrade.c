@@ -6,6 +6,7 @@
 #include "kerr.h"
 #include "log.h"
 #include "release.h"
+#include "relfile.h"
 #include "tarball.h"
 #include "term_parse.h"
 #include "vsn.h"
@@ -16,12 +17,36 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static const char *tarball_path(struct arena *a, const struct cfg *c, const char *name,
                                 const char *vsn)
 {
     return arena_sprintf(a, "%s/%s-%s.tar.gz", c->release_dir, name, vsn);
+}
+
+/* relx_rel - with relx's layout (rebar3 projects), the .rel of VSN that relx left unpacked
+ * in $release_dir/releases/VSN (rebar3 release / tar keep each version they built), or NULL */
+static const char *relx_rel(struct arena *a, const struct cfg *c, const char *name, const char *vsn)
+{
+    if (!c->relx_layout)
+        return NULL;
+    const char *f = arena_sprintf(a, "%s/releases/%s/%s.rel", c->release_dir, vsn, name);
+    return access(f, R_OK) == 0 ? f : NULL;
+}
+
+/* relx_linked - the first lib/APP-AVSN of REL (read) under ROOT that is a symlink: relx's
+ * dev_mode links them into _build, which holds the new code by now; NULL when none is */
+static const char *relx_linked(struct arena *a, const char *root, const struct relfile_rel *rel)
+{
+    for (size_t i = 0; i < rel->napps; i++) {
+        const char *d = arena_sprintf(a, "%s/lib/%s-%s", root, rel->apps[i].name, rel->apps[i].vsn);
+        struct stat st;
+        if (lstat(d, &st) == 0 && S_ISLNK(st.st_mode))
+            return d;
+    }
+    return NULL;
 }
 
 /* named - the explicitly named versions, each checked to have a tarball */
@@ -36,7 +61,7 @@ static int named(struct arena *a, const struct cfg *c, const char *name, const c
             log_warn("%s names the version being built, %s: skipped", what, v[i]);
             continue;
         }
-        if (access(t, R_OK) != 0)
+        if (access(t, R_OK) != 0 && !relx_rel(a, c, name, v[i]))
             return kerr_set(KERR_INPUT, NULL, 0, 0,
                             "%s names version '%s' but there is no release tarball for it: "
                             "looked for '%s'",
@@ -107,6 +132,8 @@ int upgrade_versions(struct arena *a, const struct cfg *c, const char *name, con
     size_t cap = 16, k = 0;
     const char **r = xmalloc(cap * sizeof *r);
     size_t plen = strlen(name);
+    /* the candidates: NAME-VSN.tar.gz, and with relx's layout releases/VSN/NAME.rel */
+    struct term_vec cand = {0};
     struct dirent *de;
     while ((de = readdir(d)) != NULL) {
         const char *f = de->d_name;
@@ -114,7 +141,33 @@ int upgrade_versions(struct arena *a, const struct cfg *c, const char *name, con
         if (len <= plen + 1 + 7 || strncmp(f, name, plen) != 0 || f[plen] != '-' ||
             strcmp(f + len - 7, ".tar.gz") != 0)
             continue;
-        const char *v = arena_memdup(a, f + plen + 1, len - plen - 1 - 7);
+        term_vec_add(a, &cand, term_string(a, f + plen + 1, len - plen - 1 - 7));
+    }
+    closedir(d);
+    d = c->relx_layout ? opendir(arena_sprintf(a, "%s/releases", c->release_dir)) : NULL;
+    while (d && (de = readdir(d)) != NULL) {
+        const char *v = arena_strdup(a, de->d_name);
+        if (v[0] == '.' || !relx_rel(a, c, name, v) ||
+            access(tarball_path(a, c, name, v), F_OK) == 0)
+            continue;
+        struct relfile_path none = {0, NULL, NULL};
+        struct relfile_rel rr;
+        const char *base = arena_sprintf(a, "%s/releases/%s/%s", c->release_dir, v, name);
+        const char *link = NULL;
+        if (relfile_read_rel(a, base, &none, &rr) != 0 ||
+            (link = relx_linked(a, c->release_dir, &rr)) != NULL) {
+            kerr_clear();
+            log_verbose("relx's release %s in %s: not upgraded from (%s)", v, c->release_dir,
+                        link ? "built with dev_mode: its applications link into _build"
+                             : "unreadable .rel");
+            continue;
+        }
+        term_vec_add(a, &cand, term_stringz(a, v));
+    }
+    if (d)
+        closedir(d);
+    for (size_t ci = 0; ci < cand.n; ci++) {
+        const char *v = term_text(a, cand.v[ci]);
         if (vsn_compare(v, current, c->semver) >= 0) {
             /* only earlier releases: an upgrade from a later one would go backwards */
             if (strcmp(v, current) != 0)
@@ -143,7 +196,6 @@ int upgrade_versions(struct arena *a, const struct cfg *c, const char *name, con
             r = xrealloc(r, (cap *= 2) * sizeof *r);
         r[k++] = v;
     }
-    closedir(d);
     if (md)
         pcre2_match_data_free(md);
     if (re)
@@ -382,6 +434,60 @@ const struct appup_beam *upgrade_beams(struct arena *a, const struct upgrade_fro
     return v;
 }
 
+/* from_relx_dir - upgrade_extract for a release relx left unpacked in $release_dir: read in
+ * place; the beams of application versions NOW lacks are read into memory, those of versions
+ * it has too compared with BUILD_DIR's (when given), as from a tarball */
+static int from_relx_dir(struct arena *a, const struct cfg *c, const char *name, const char *vsn,
+                         const struct relfile_rel *now, const char *build_dir,
+                         struct upgrade_from *out)
+{
+    out->root = c->release_dir;
+    out->tarball = arena_sprintf(a, "%s/releases/%s", c->release_dir, vsn);
+    const char *base = arena_sprintf(a, "%s/releases/%s/%s", out->root, vsn, name);
+    out->rel_file = arena_sprintf(a, "%s.rel", base);
+    struct relfile_path none = {0, NULL, NULL};
+    if (relfile_read_rel(a, base, &none, &out->rel) != 0)
+        return -1;
+    const char *link = relx_linked(a, out->root, &out->rel);
+    if (link)
+        return kerr_set(KERR_INPUT, link, 0, 0,
+                        "release %s was built with relx's dev_mode: its applications link "
+                        "into _build, which holds the new code; build it with 'rebar3 tar'",
+                        vsn);
+    log_verbose("reading relx's release %s in %s", vsn, out->root);
+    struct take_ctx tc = {.a = a, .now = now, .build_dir = build_dir, .out = out};
+    for (size_t i = 0; i < out->rel.napps; i++) {
+        const char *dir = arena_sprintf(a, "%s-%s", out->rel.apps[i].name, out->rel.apps[i].vsn);
+        if (!build_dir && same_version(now, dir, strlen(dir)))
+            continue; /* no appup, nothing to compare with */
+        const char *rel = arena_sprintf(a, "lib/%s/ebin", dir);
+        DIR *d = opendir(arena_sprintf(a, "%s/%s", out->root, rel));
+        if (!d)
+            continue; /* the relup step reports an application it cannot find */
+        struct dirent *e;
+        while ((e = readdir(d)) != NULL) {
+            if (!fs_stem(e->d_name, ".beam"))
+                continue;
+            size_t len;
+            const char *name_in = arena_sprintf(a, "%s/%s", rel, e->d_name);
+            const char *data = fs_read_file(a, arena_sprintf(a, "%s/%s", out->root, name_in), &len);
+            if (!data) {
+                closedir(d);
+                return -1;
+            }
+            take(name_in, data, len, &tc);
+        }
+        closedir(d);
+    }
+    if (out->nbeams)
+        qsort(out->beams, out->nbeams, sizeof *out->beams, cmp_file);
+    if (build_dir && added_same(&tc) != 0)
+        return -1;
+    if (out->nchanged)
+        qsort(out->changed, out->nchanged, sizeof *out->changed, cmp_changed);
+    return 0;
+}
+
 int upgrade_extract(struct arena *a, const struct cfg *c, const char *name, const char *vsn,
                     const struct relfile_rel *now, const char *build_dir,
                     struct upgrade_from *out)
@@ -389,6 +495,8 @@ int upgrade_extract(struct arena *a, const struct cfg *c, const char *name, cons
     memset(out, 0, sizeof *out);
     out->vsn = vsn;
     out->tarball = tarball_path(a, c, name, vsn);
+    if (access(out->tarball, R_OK) != 0 && relx_rel(a, c, name, vsn))
+        return from_relx_dir(a, c, name, vsn, now, build_dir, out);
     const char *dest = arena_sprintf(a, "%s/from/%s", c->tmp_dir, vsn);
     if (fs_remove_tree(dest) != 0 || fs_mkdirs(dest) != 0)
         return -1;
@@ -447,7 +555,7 @@ int upgrade_pack(struct arena *a, const struct cfg *c, const char *build_dir,
     const char *reldir = arena_sprintf(a, "%s/releases/%s", build_dir, vsn);
     if (release_check_config(a, reldir, arena_sprintf(a, "%s/releases/%s", build_dir, vsn)) != 0)
         return -1;
-    size_t cap = new_rel->napps + 16, n = 0;
+    size_t cap = new_rel->napps + 18, n = 0;
     const char **paths = arena_alloc(a, cap * sizeof *paths);
     for (size_t i = 0; i < new_rel->napps; i++) {
         const char *app = new_rel->apps[i].name, *avsn = new_rel->apps[i].vsn;
@@ -475,6 +583,12 @@ int upgrade_pack(struct arena *a, const struct cfg *c, const char *build_dir,
         char fname[512];
         snprintf(fname, sizeof fname, files[i], name);
         const char *rel = arena_sprintf(a, "releases/%s/%s", vsn, fname);
+        const char *src = arena_sprintf(a, "%s.src", rel); /* relx's sys.config.src & co. */
+        if (i >= 5 && access(arena_sprintf(a, "%s/%s", build_dir, src), R_OK) == 0) {
+            paths[n++] = src;
+            if (access(arena_sprintf(a, "%s/%s", build_dir, rel), R_OK) != 0)
+                continue;
+        }
         if (access(arena_sprintf(a, "%s/%s", build_dir, rel), R_OK) != 0)
             return kerr_set(KERR_BUILD, build_dir, 0, 0, "cannot pack the upgrade: '%s' is missing",
                             rel);
