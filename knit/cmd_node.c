@@ -589,8 +589,16 @@ static const char *who_runs_what(struct run *r)
             struct kerr keep;
             kerr_copy(&keep);
             struct nodeinfo ni;
-            if (nodeinfo_get(&r->a, n->c, &ni) == 0 && ni.rel_vsn)
+            /* a connection that timed out is unusable: ask over a new one */
+            struct node_conn *c2 = NULL;
+            struct node_conn *c = n->c;
+            if (node_broken(c) && node_open(n->name, &r->o, &c2) == 0)
+                c = c2;
+            if (!node_broken(c) && nodeinfo_get(&r->a, c, &ni) == 0 && ni.rel_vsn)
                 v = arena_sprintf(&r->a, "%s (%s)", ni.rel_vsn, ni.rel_status);
+            else
+                v = arena_sprintf(&r->a, "an unknown version (%s)", kerr_get()->msg);
+            node_close(c2);
             kerr_restore(&keep);
         }
         json_object_set_new(n->j, "runs", json_string(v));

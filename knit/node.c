@@ -127,6 +127,11 @@ const char *node_full_name(struct arena *a, const char *name)
     return arena_sprintf(a, "%s@%s", name, h);
 }
 
+bool node_broken(const struct node_conn *c)
+{
+    return c->broken;
+}
+
 unsigned node_calls(const struct node_conn *c)
 {
     return c->calls;
