@@ -34,14 +34,15 @@ echo "node $N: $loaded modules loaded"
 calls=$("$KNIT" status "$N" --cookie "$CK" --json | jq '.nodes[0].rpc_calls')
 echo "knit status: $calls rpc call(s)"
 # (a) the same questions in one erl_call -e (the status expression of knit/nodeinfo.c)
-sed -n '/^static const char status_src\[\] =/,/;$/p' knit/nodeinfo.c | sed '1d' |
-    sed -E 's/^ *"//; s/\\n" *;?$//; s/";$//; s/\\"/"/g' >"$T/status.erl"
-grep -q 'PI_SRC' "$T/status.erl" && {
-    sed -n '/^#define PI_SRC/,/end,\\n"$/p' knit/nodeinfo.c | sed '1d' |
-        sed -E 's/^ *"//; s/\\n" *\\?$//; s/\\"/"/g' >"$T/pi.erl"
-    sed -i "/PI_SRC/{r $T/pi.erl
-d}" "$T/status.erl"
-}
+python3 - knit/nodeinfo.c >"$T/status.erl" <<'PY'
+import ast, re, sys
+c = open(sys.argv[1]).read()
+lits = lambda body: "".join(ast.literal_eval(x) for x in re.findall(r'"(?:[^"\\]|\\.)*"', body))
+pi = lits(re.search(r'#define PI_SRC(.*?)\n(?!\s*")', c, re.S).group(1))
+body = re.search(r'static const char status_src\[\] =(.*?);\n', c, re.S).group(1)
+pre, _, post = body.partition("PI_SRC")
+print(lits(pre) + pi + lits(post))
+PY
 echo "." >>"$T/status.erl"
 erl_call -sname "$N" -c "$CK" -e <"$T/status.erl" | grep -q '^{ok,' ||
     { echo "erl_call -e of the status expression failed" >&2; erl_call -sname "$N" -c "$CK" -e <"$T/status.erl" | head -5; exit 1; }
