@@ -11,6 +11,11 @@ CFLAGS_ALL = -std=c11 -D_GNU_SOURCE $(WARN) $(OPT) $(PKG_CFLAGS) $(EXTRA_CFLAGS)
 EI_DIR   := $(lastword $(sort $(wildcard /usr/lib/erlang/lib/erl_interface-*)))
 CFLAGS_ALL += -I$(EI_DIR)/include
 LDLIBS_ALL = $(PKG_LIBS) -L$(EI_DIR)/lib -lei -lpthread -lm $(EXTRA_LDFLAGS)
+ifeq ($(EI_DIR),)
+ifeq ($(filter deps clean,$(MAKECMDGOALS)),)
+$(error no libei: /usr/lib/erlang/lib/erl_interface-*/ is missing; run 'make deps' (erlang-dev))
+endif
+endif
 
 BUILD    ?= build
 LIB_SRC  := $(filter-out knit/main.c,$(wildcard knit/*.c))

@@ -148,8 +148,9 @@ static json_t *info_json(struct arena *a, const struct nodeinfo *ni)
     json_object_set_new(o, "release_handler", json_boolean(ni->has_release_handler));
     json_object_set_new(o, "root", json_string(ni->root));
     if (ni->rel_vsn)
-        json_object_set_new(o, "current", json_pack("{s:s, s:s, s:s}", "name", ni->rel_name,
-                                                    "vsn", ni->rel_vsn, "status", ni->rel_status));
+        json_object_set_new(o, "current",
+                            json_pack("{s:s, s:s, s:s}", "name", ni->rel_name, "vsn", ni->rel_vsn,
+                                      "status", ni->rel_status));
     json_t *rels = json_array();
     for (size_t k = 0; k < ni->nrels; k++)
         json_array_append_new(rels, json_pack("{s:s, s:s, s:s}", "name", ni->rels[k].name, "vsn",
@@ -157,8 +158,8 @@ static json_t *info_json(struct arena *a, const struct nodeinfo *ni)
     json_object_set_new(o, "releases", rels);
     json_t *apps = json_array();
     for (size_t k = 0; k < ni->napps; k++)
-        json_array_append_new(apps, json_pack("{s:s, s:s}", "name", ni->apps[k].name, "vsn",
-                                              ni->apps[k].vsn));
+        json_array_append_new(
+            apps, json_pack("{s:s, s:s}", "name", ni->apps[k].name, "vsn", ni->apps[k].vsn));
     json_object_set_new(o, "applications", apps);
     json_object_set_new(o, "modules_compared", json_integer(ni->nmodules));
     json_t *p = json_array();
@@ -174,8 +175,8 @@ static json_t *info_json(struct arena *a, const struct nodeinfo *ni)
         json_t *procs = json_array();
         for (size_t i = 0; i < ni->old[k].nprocs; i++)
             json_array_append_new(procs, proc_json(&ni->old[k].procs[i]));
-        json_array_append_new(old, json_pack("{s:s, s:o}", "module", ni->old[k].module,
-                                             "processes", procs));
+        json_array_append_new(
+            old, json_pack("{s:s, s:o}", "module", ni->old[k].module, "processes", procs));
     }
     json_object_set_new(o, "old_code", old);
     json_t *kp = json_array();
@@ -433,7 +434,8 @@ static int tarball_release(struct run *r, const char *tarball)
     r->rel_name = term_text(&r->a, nv->u.tuple.el[0]);
     r->rel_vsn = term_text(&r->a, nv->u.tuple.el[1]);
     if (!r->rel_name || !r->rel_vsn)
-        return kerr_set(KERR_INPUT, tarball, 0, 0, "the .rel in the tarball has no name and version");
+        return kerr_set(KERR_INPUT, tarball, 0, 0,
+                        "the .rel in the tarball has no name and version");
     return 0;
 }
 
@@ -486,8 +488,8 @@ static int preflight_one(struct run *r, struct nnode *n, const char *vsn, bool u
         n->problem = term_show(&r->a, term_is_tagged(x, "error", 2) ? x->u.tuple.el[1] : x, 600);
         return 0;
     }
-    const struct term *script = nodeinfo_relup_script(&r->a, n->c, n->ni.releases_dir,
-                                                      n->from, vsn, up);
+    const struct term *script =
+        nodeinfo_relup_script(&r->a, n->c, n->ni.releases_dir, n->from, vsn, up);
     if (!script)
         return -1;
     if (nodeinfo_preflight(&r->a, n->c, script, &n->ni, &n->pf) != 0)
@@ -499,8 +501,8 @@ static int preflight_one(struct run *r, struct nnode *n, const char *vsn, bool u
 static json_t *preflight_json(struct nnode *n)
 {
     json_t *o = json_object();
-    json_object_set_new(o, "check_install_release", n->problem ? json_string(n->problem)
-                                                               : json_string("ok"));
+    json_object_set_new(o, "check_install_release",
+                        n->problem ? json_string(n->problem) : json_string("ok"));
     json_t *v = json_array();
     for (size_t k = 0; k < n->pf.nvictims; k++) {
         json_t *p = proc_json(&n->pf.victims[k].proc);
@@ -564,9 +566,8 @@ static int preflight_all(struct run *r, const char *vsn, bool up)
         }
         if (n->pf.nvictims || n->pf.nundone)
             buf_addf(&bad, "%s%s (%zu process%s would be killed, %zu hot patch%s undone)",
-                     bad.len ? ", " : "", n->name, n->pf.nvictims,
-                     n->pf.nvictims == 1 ? "" : "es", n->pf.nundone,
-                     n->pf.nundone == 1 ? "" : "es");
+                     bad.len ? ", " : "", n->name, n->pf.nvictims, n->pf.nvictims == 1 ? "" : "es",
+                     n->pf.nundone, n->pf.nundone == 1 ? "" : "es");
     }
     int rc = 0;
     if (bad.len && (hard || !r->ctx->force))
@@ -589,8 +590,16 @@ static const char *who_runs_what(struct run *r)
             struct kerr keep;
             kerr_copy(&keep);
             struct nodeinfo ni;
-            if (nodeinfo_get(&r->a, n->c, &ni) == 0 && ni.rel_vsn)
+            /* a connection that timed out is unusable: ask over a new one */
+            struct node_conn *c2 = NULL;
+            struct node_conn *c = n->c;
+            if (node_broken(c) && node_open(n->name, &r->o, &c2) == 0)
+                c = c2;
+            if (!node_broken(c) && nodeinfo_get(&r->a, c, &ni) == 0 && ni.rel_vsn)
                 v = arena_sprintf(&r->a, "%s (%s)", ni.rel_vsn, ni.rel_status);
+            else
+                v = arena_sprintf(&r->a, "an unknown version (%s)", kerr_get()->msg);
+            node_close(c2);
             kerr_restore(&keep);
         }
         json_object_set_new(n->j, "runs", json_string(v));
@@ -702,9 +711,9 @@ int cmd_install(struct knit_ctx *ctx, int argc, char **argv)
         goto done;
     if (tarball_release(&r, tarball) != 0)
         goto done;
-    json_object_set_new(r.doc, "release",
-                        json_pack("{s:s, s:s, s:s}", "name", r.rel_name, "vsn", r.rel_vsn,
-                                  "tarball", tarball));
+    json_object_set_new(
+        r.doc, "release",
+        json_pack("{s:s, s:s, s:s}", "name", r.rel_name, "vsn", r.rel_vsn, "tarball", tarball));
     json_object_set_new(r.doc, "dry_run", json_boolean(r.dry_run));
     if (connect_all(&r, "install") != 0)
         goto done;
@@ -737,8 +746,8 @@ int cmd_install(struct knit_ctx *ctx, int argc, char **argv)
         struct nnode *n = &r.v[k];
         struct timespec t0;
         clock_gettime(CLOCK_MONOTONIC, &t0);
-        n->tar_remote = arena_sprintf(&r.a, "%s/%s-%s.tar.gz", n->ni.releases_dir, r.rel_name,
-                                      r.rel_vsn);
+        n->tar_remote =
+            arena_sprintf(&r.a, "%s/%s-%s.tar.gz", n->ni.releases_dir, r.rel_name, r.rel_vsn);
         log_progress("%s: upload to %s", n->name, n->tar_remote);
         n->uploaded = true; /* a partial upload removes itself; the undo deletes a whole one */
         if (node_upload(n->c, tarball, n->tar_remote, true) != 0) {
@@ -832,8 +841,8 @@ static int release_cmd(struct knit_ctx *ctx, int argc, char **argv, const char *
             goto done;
         }
         if (n->from && !strcmp(n->from, r.rel_vsn)) {
-            kerr_set(KERR_NODE_REFUSED, NULL, 0, 0, "%s already runs %s (%s)%s", n->name,
-                     r.rel_vsn, st, down ? "" : ": it cannot be removed");
+            kerr_set(KERR_NODE_REFUSED, NULL, 0, 0, "%s already runs %s (%s)%s", n->name, r.rel_vsn,
+                     st, down ? "" : ": it cannot be removed");
             goto done;
         }
         if (!down && !strcmp(st, "permanent")) {
@@ -862,9 +871,8 @@ static int release_cmd(struct knit_ctx *ctx, int argc, char **argv, const char *
                                              term_listv(&r.a, 1, node_str(&r.a, r.rel_vsn)));
             if (!x || !term_is_atom(x, "ok")) {
                 if (x)
-                    kerr_set(KERR_NODE_REFUSED, NULL, 0, 0,
-                             "%s: remove_release(\"%s\") failed: %s", n->name, r.rel_vsn,
-                             term_show(&r.a, x, 600));
+                    kerr_set(KERR_NODE_REFUSED, NULL, 0, 0, "%s: remove_release(\"%s\") failed: %s",
+                             n->name, r.rel_vsn, term_show(&r.a, x, 600));
                 phase_done(n, "remove", &t0, false, kerr_get()->msg);
                 goto done;
             }

@@ -127,6 +127,11 @@ const char *node_full_name(struct arena *a, const char *name)
     return arena_sprintf(a, "%s@%s", name, h);
 }
 
+bool node_broken(const struct node_conn *c)
+{
+    return c->broken;
+}
+
 unsigned node_calls(const struct node_conn *c)
 {
     return c->calls;
@@ -341,9 +346,19 @@ static int cb_get_fd(void *ctx, int *fd)
 }
 
 static ei_socket_callbacks knit_cbs = {
-    EI_SCLBK_FLG_FULL_IMPL, cb_socket, cb_close,     cb_listen,     cb_accept,
-    cb_connect,             cb_writev, cb_write,     cb_read,       cb_hs_header,
-    cb_connect_done,        cb_accept_done, cb_get_fd,
+    EI_SCLBK_FLG_FULL_IMPL,
+    cb_socket,
+    cb_close,
+    cb_listen,
+    cb_accept,
+    cb_connect,
+    cb_writev,
+    cb_write,
+    cb_read,
+    cb_hs_header,
+    cb_connect_done,
+    cb_accept_done,
+    cb_get_fd,
 };
 
 /* --- epmd */
@@ -412,8 +427,8 @@ static int epmd_port(const char *alive, const char *host, struct in_addr addr, u
             return kerr_set(KERR_NODE_DOWN, NULL, 0, 0,
                             "timed out after %g s reaching epmd at host '%s'", tmo / 1000.0, host);
         return kerr_set(KERR_NODE_DOWN, NULL, 0, 0,
-                        "no epmd at host '%s' (port %d): %s; no Erlang node runs there", host,
-                        epmd, strerror(e));
+                        "no epmd at host '%s' (port %d): %s; no Erlang node runs there", host, epmd,
+                        strerror(e));
     }
     size_t n = strlen(alive);
     unsigned char req[300];
@@ -438,8 +453,8 @@ static int epmd_port(const char *alive, const char *host, struct in_addr addr, u
         return kerr_set(KERR_NODE_DOWN, NULL, 0, 0, "epmd at host '%s' gave an unknown reply",
                         host);
     if (rep[1] != 0)
-        return kerr_set(KERR_NODE_DOWN, NULL, 0, 0, "no node '%s' at host '%s' (epmd knows no such name)",
-                        alive, host);
+        return kerr_set(KERR_NODE_DOWN, NULL, 0, 0,
+                        "no node '%s' at host '%s' (epmd knows no such name)", alive, host);
     *port = rep[2] << 8 | rep[3];
     return 0;
 }
@@ -558,7 +573,7 @@ int node_open(const char *name, const struct node_opts *o, struct node_conn **ou
                             "connection refused by %s@%s (port %d that epmd gave)", alive, host,
                             port);
         if (!strcmp(st, "ok") && challenged)
-            return kerr_set(KERR_NODE_REFUSED, NULL, 0, 0,
+            return kerr_set(KERR_NODE_DOWN, NULL, 0, 0,
                             "cookie rejected by %s@%s (give --cookie or --cookie-file)", alive,
                             host);
         if (st[0] && strcmp(st, "ok") && strcmp(st, "ok_simultaneous"))
@@ -718,7 +733,8 @@ int node_delete(struct node_conn *c, const char *path)
 {
     struct arena a;
     arena_init(&a);
-    const struct term *r = node_call(&a, c, "file", "delete", term_listv(&a, 1, node_str(&a, path)));
+    const struct term *r =
+        node_call(&a, c, "file", "delete", term_listv(&a, 1, node_str(&a, path)));
     int rc = 0;
     if (!r)
         rc = -1;
@@ -732,14 +748,13 @@ int node_delete(struct node_conn *c, const char *path)
     return rc;
 }
 
-static const char upload_check_src[] =
-    "case file:read_file(P) of\n"
-    "  {ok, Bin} ->\n"
-    "    H = try crypto:hash(sha256, Bin) of X -> {sha256, X}\n"
-    "        catch _:_ -> {md5, erlang:md5(Bin)} end,\n"
-    "    {ok, byte_size(Bin), H};\n"
-    "  Err -> Err\n"
-    "end";
+static const char upload_check_src[] = "case file:read_file(P) of\n"
+                                       "  {ok, Bin} ->\n"
+                                       "    H = try crypto:hash(sha256, Bin) of X -> {sha256, X}\n"
+                                       "        catch _:_ -> {md5, erlang:md5(Bin)} end,\n"
+                                       "    {ok, byte_size(Bin), H};\n"
+                                       "  Err -> Err\n"
+                                       "end";
 
 int node_upload(struct node_conn *c, const char *local, const char *remote, bool progress)
 {
@@ -802,8 +817,8 @@ int node_upload(struct node_conn *c, const char *local, const char *remote, bool
     }
     EVP_DigestFinal_ex(hs, sha, NULL);
     EVP_DigestFinal_ex(hm, md5, NULL);
-    const struct term *r =
-        node_eval(&a, c, upload_check_src, term_listv(&a, 1, node_bind(&a, "P", node_str(&a, part))));
+    const struct term *r = node_eval(&a, c, upload_check_src,
+                                     term_listv(&a, 1, node_bind(&a, "P", node_str(&a, part))));
     if (!r)
         goto done;
     if (!term_is_tuple(r, 3) || !term_is_atom(r->u.tuple.el[0], "ok")) {
@@ -823,8 +838,9 @@ int node_upload(struct node_conn *c, const char *local, const char *remote, bool
     size_t want = is_sha ? 32 : 16;
     if (!hv || hv->type != TERM_BITS || hv->u.bits.nbits != want * 8 ||
         memcmp(hv->u.bits.data, is_sha ? sha : md5, want) != 0) {
-        kerr_set(KERR_NODE_REFUSED, NULL, 0, 0, "%s: '%s' on the node differs from '%s' (%s): upload refused",
-                 c->name, remote, local, is_sha ? "sha256" : "md5");
+        kerr_set(KERR_NODE_REFUSED, NULL, 0, 0,
+                 "%s: '%s' on the node differs from '%s' (%s): upload refused", c->name, remote,
+                 local, is_sha ? "sha256" : "md5");
         goto done;
     }
     r = node_call(&a, c, "file", "rename",

@@ -47,6 +47,8 @@ void node_close(struct node_conn *c);
 const char *node_name(const struct node_conn *c);
 /* node_self - knit's own node name on this connection (knit@host, knit_2@host, ...) */
 const char *node_self(const struct node_conn *c);
+/* node_broken - whether C is unusable (a reply did not come in time, or it was lost) */
+bool node_broken(const struct node_conn *c);
 /* node_calls - how many rpc calls went over C so far */
 unsigned node_calls(const struct node_conn *c);
 

@@ -8,24 +8,24 @@
 #include <string.h>
 
 /* PI(Pid) -> {"<0.1.0>", RegisteredName | undefined, InitialCall} */
-#define PI_SRC \
-    "PI = fun(Pid) ->\n" \
-    "         Reg = case process_info(Pid, registered_name) of\n" \
-    "                   {registered_name, R} -> R;\n" \
-    "                   _ -> undefined\n" \
-    "               end,\n" \
-    "         Init = case process_info(Pid, dictionary) of\n" \
-    "                    {dictionary, Dict} ->\n" \
-    "                        case lists:keyfind('$initial_call', 1, Dict) of\n" \
-    "                            {_, {Mo, Fu, Ar}} -> {Mo, Fu, Ar};\n" \
-    "                            _ -> case process_info(Pid, initial_call) of\n" \
-    "                                     {initial_call, IC} -> IC;\n" \
-    "                                     _ -> undefined\n" \
-    "                                 end\n" \
-    "                        end;\n" \
-    "                    _ -> undefined\n" \
-    "                end,\n" \
-    "         {pid_to_list(Pid), Reg, Init}\n" \
+#define PI_SRC                                                                                     \
+    "PI = fun(Pid) ->\n"                                                                           \
+    "         Reg = case process_info(Pid, registered_name) of\n"                                  \
+    "                   {registered_name, R} -> R;\n"                                              \
+    "                   _ -> undefined\n"                                                          \
+    "               end,\n"                                                                        \
+    "         Init = case process_info(Pid, dictionary) of\n"                                      \
+    "                    {dictionary, Dict} ->\n"                                                  \
+    "                        case lists:keyfind('$initial_call', 1, Dict) of\n"                    \
+    "                            {_, {Mo, Fu, Ar}} -> {Mo, Fu, Ar};\n"                             \
+    "                            _ -> case process_info(Pid, initial_call) of\n"                   \
+    "                                     {initial_call, IC} -> IC;\n"                             \
+    "                                     _ -> undefined\n"                                        \
+    "                                 end\n"                                                       \
+    "                        end;\n"                                                               \
+    "                    _ -> undefined\n"                                                         \
+    "                end,\n"                                                                       \
+    "         {pid_to_list(Pid), Reg, Init}\n"                                                     \
     "     end,\n"
 static const char status_src[] =
     "WR = case whereis(release_handler) of\n"
@@ -35,7 +35,8 @@ static const char status_src[] =
     "Rels = case WR of none -> none; _ -> [{N, V, S} || {N, V, _, S} <- WR] end,\n"
     "Cur = case WR of\n"
     "          none -> none;\n"
-    "          _ -> case [R || {_, _, _, current} = R <- WR] ++ [R || {_, _, _, permanent} = R <- WR] of\n"
+    "          _ -> case [R || {_, _, _, current} = R <- WR] ++ [R || {_, _, _, permanent} = R <- "
+    "WR] of\n"
     "                   [R0 | _] -> R0;\n"
     "                   [] -> none\n"
     "               end\n"
@@ -48,22 +49,32 @@ static const char status_src[] =
     "Root = code:root_dir(),\n"
     "RelDir = case application:get_env(sasl, releases_dir) of\n"
     "             {ok, RD} -> RD;\n"
-    "             _ -> case os:getenv(\"RELDIR\") of false -> filename:join(Root, \"releases\"); RD -> RD end\n"
+    "             _ -> case os:getenv(\"RELDIR\") of false -> filename:join(Root, \"releases\"); "
+    "RD -> RD end\n"
     "         end,\n"
     "Loaded = application:which_applications(),\n"
     "ModApp = maps:from_list(lists:append([case application:get_key(A, modules) of\n"
     "                                          {ok, Ms} -> [{M, A} || M <- Ms];\n"
     "                                          _ -> []\n"
     "                                      end || {A, _, _} <- Loaded])),\n"
+    "PathBeams = lists:foldl(fun(Dir, Acc) ->\n"
+    "                case erl_prim_loader:list_dir(Dir) of\n"
+    "                    {ok, Fs} -> lists:foldl(fun(Fn, A2) -> case maps:is_key(Fn, A2) of\n"
+    "                                     true -> A2; false -> A2#{Fn => Dir} end end, Acc, Fs);\n"
+    "                    _ -> Acc\n"
+    "                end end, #{}, code:get_path()),\n"
+    "InPath = fun(Beam) -> case maps:find(Beam, PathBeams) of\n"
+    "                          {ok, Dir} -> filename:join(Dir, Beam); error -> non_existing end "
+    "end,\n"
     "Disk = fun(M) ->\n"
     "           Beam = atom_to_list(M) ++ \".beam\",\n"
     "           case maps:find(M, ModApp) of\n"
     "               {ok, A} ->\n"
     "                   case maps:find(A, LibMap) of\n"
     "                       {ok, AV} -> filename:join([Root, \"lib\", AV, \"ebin\", Beam]);\n"
-    "                       error -> code:where_is_file(Beam)\n"
+    "                       error -> InPath(Beam)\n"
     "                   end;\n"
-    "               error -> code:where_is_file(Beam)\n"
+    "               error -> InPath(Beam)\n"
     "           end\n"
     "       end,\n"
     "Check = fun({M, F}, {N, P, C}) when is_list(F) ->\n"
@@ -76,25 +87,25 @@ static const char status_src[] =
     "                               end,\n"
     "                        if\n"
     "                            DMd5 =:= LMd5 -> {N + 1, P, C};\n"
-    "                            is_list(D), F =/= \"\", D =:= F -> {N + 1, P, [{M, F, D, LMd5, DMd5} | C]};\n"
+    "                            is_list(D), F =/= \"\", D =:= F -> {N + 1, P, [{M, F, D, LMd5, "
+    "DMd5} | C]};\n"
     "                            true -> {N + 1, [{M, F, D, LMd5, DMd5} | P], C}\n"
     "                        end;\n"
     "                    _ -> {N, P, C}\n"
     "                end;\n"
     "           (_, Acc) -> Acc\n"
     "        end,\n"
-    "{NMods, Patched, Changed} = lists:foldl(Check, {0, [], []}, code:all_loaded()),\n"
-    PI_SRC
+    "{NMods, Patched, Changed} = lists:foldl(Check, {0, [], []}, code:all_loaded()),\n" PI_SRC
     "Old = [{M, [PI(Pid) || Pid <- processes(), erlang:check_process_code(Pid, M)]}\n"
     "       || {M, _} <- code:all_loaded(), erlang:check_old_code(M)],\n"
-    "Patches = case application:get_env(knit, patches) of {ok, PL} when is_list(PL) -> PL; _ -> [] end,\n"
+    "Patches = case application:get_env(knit, patches) of {ok, PL} when is_list(PL) -> PL; _ -> [] "
+    "end,\n"
     "[{otp, erlang:system_info(otp_release)}, {erts, erlang:system_info(version)},\n"
     " {release_handler, WR =/= none}, {root, Root}, {releases_dir, RelDir},\n"
     " {current, case Cur of none -> none; {CN, CV, _, CS} -> {CN, CV, CS} end},\n"
     " {releases, Rels}, {apps, [{A, V} || {A, _, V} <- Loaded]},\n"
     " {modules, NMods}, {patched, Patched}, {changed, Changed}, {old, Old}, {patches, Patches}]";
-static const char preflight_src[] =
-    PI_SRC
+static const char preflight_src[] = PI_SRC
     "Mods = fun(Ms) -> [case X of {Mo, _} -> Mo; Mo -> Mo end || X <- Ms] end,\n"
     "Brutal = lists:usort([M || {load, {M, _, brutal_purge}} <- I]\n"
     "                     ++ [M || {remove, {M, _, brutal_purge}} <- I]\n"
@@ -128,17 +139,16 @@ static const char preflight_src[] =
     "Touched = lists:usort([M || {load, {M, _, _}} <- I] ++ [M || {remove, {M, _, _}} <- I]),\n"
     "{Brutal, Cur ++ OldV, Touched}";
 
-static const char relup_src[] =
-    "case file:consult(filename:join([D, V, \"relup\"])) of\n"
-    "  {ok, [{V, Ups, Downs}]} ->\n"
-    "    L = case Up of true -> Ups; false -> Downs end,\n"
-    "    case [Is || {F, _, Is} <- L, F =:= From] of\n"
-    "      [Is | _] -> {ok, Is};\n"
-    "      [] -> {error, {no_entry, [F || {F, _, _} <- L]}}\n"
-    "    end;\n"
-    "  {ok, Other} -> {error, {bad_relup, Other}};\n"
-    "  {error, E} -> {error, E}\n"
-    "end";
+static const char relup_src[] = "case file:consult(filename:join([D, V, \"relup\"])) of\n"
+                                "  {ok, [{V, Ups, Downs}]} ->\n"
+                                "    L = case Up of true -> Ups; false -> Downs end,\n"
+                                "    case [Is || {F, _, Is} <- L, F =:= From] of\n"
+                                "      [Is | _] -> {ok, Is};\n"
+                                "      [] -> {error, {no_entry, [F || {F, _, _} <- L]}}\n"
+                                "    end;\n"
+                                "  {ok, Other} -> {error, {bad_relup, Other}};\n"
+                                "  {error, E} -> {error, E}\n"
+                                "end";
 
 /* text - T as UTF-8 text (charlist, binary, atom), or its ~tp text */
 static const char *text(struct arena *a, const struct term *t)
@@ -311,7 +321,8 @@ int nodeinfo_get(struct arena *a, struct node_conn *c, struct nodeinfo *ni)
             p->modules[p->nmodules++] = text(a, me[i]);
         /* which patched modules this patch loaded: its md5 is the one in memory */
         const struct term *md5s = map_get(e[k], "md5");
-        const struct term *const *de = md5s && term_is_list(md5s) ? term_list_els(md5s, &nms) : NULL;
+        const struct term *const *de =
+            md5s && term_is_list(md5s) ? term_list_els(md5s, &nms) : NULL;
         for (size_t i = 0; de && i < nms; i++) {
             if (!term_is_tuple(de[i], 2))
                 continue;
@@ -337,7 +348,8 @@ const char *nodeinfo_summary(struct arena *a, const struct nodeinfo *ni)
     else
         s = arena_sprintf(a, "%s: no current release", ni->node);
     if (ni->npatched)
-        s = arena_sprintf(a, "%s + %zu hot patch%s", s, ni->npatched, ni->npatched == 1 ? "" : "es");
+        s = arena_sprintf(a, "%s + %zu hot patch%s", s, ni->npatched,
+                          ni->npatched == 1 ? "" : "es");
     if (ni->nchanged)
         s = arena_sprintf(a, "%s; %zu module%s changed on disk, not loaded", s, ni->nchanged,
                           ni->nchanged == 1 ? "" : "s");
@@ -394,8 +406,8 @@ const struct term *nodeinfo_relup_script(struct arena *a, struct node_conn *c, c
 {
     const char *vsn = up ? to : from, *other = up ? from : to;
     const struct term *bs =
-        term_listv(a, 4, node_bind(a, "D", node_str(a, reldir)), node_bind(a, "V", node_str(a, vsn)),
-                   node_bind(a, "From", node_str(a, other)),
+        term_listv(a, 4, node_bind(a, "D", node_str(a, reldir)),
+                   node_bind(a, "V", node_str(a, vsn)), node_bind(a, "From", node_str(a, other)),
                    node_bind(a, "Up", term_atomz(a, up ? "true" : "false")));
     const struct term *r = node_eval(a, c, relup_src, bs);
     if (!r)

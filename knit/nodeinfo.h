@@ -73,7 +73,7 @@ struct nodeinfo {
     size_t nrels;
     struct nodeinfo_app *apps;
     size_t napps;
-    long nmodules;               /* modules compared */
+    long nmodules;                /* modules compared */
     struct nodeinfo_mod *patched; /* loaded from elsewhere than the release's beam */
     size_t npatched;
     struct nodeinfo_mod *changed; /* the beam at the loaded path changed since loading */

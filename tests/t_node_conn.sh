@@ -39,7 +39,7 @@ expect_exit "unknown node: exit 4" 4 "$TOOL" nosuch_$$ --cookie "$CK" eval ok
 case $ERR in *"no node 'nosuch_$$' at host"*) ok "unknown node: named" ;; *) fail "unknown node text" "$ERR" ;; esac
 expect_exit "unknown host: exit 4" 4 "$TOOL" "$N@no-such-host.invalid" --cookie "$CK" eval ok
 case $ERR in *"cannot resolve host 'no-such-host.invalid'"*) ok "unknown host: named" ;; *) fail "unknown host text" "$ERR" ;; esac
-expect_exit "wrong cookie: exit 5" 5 "$TOOL" "$N" --cookie wrong eval ok
+expect_exit "wrong cookie: exit 4 (SPEC: not reached, cookie rejected)" 4 "$TOOL" "$N" --cookie wrong eval ok
 case $ERR in *"cookie rejected by $N@"*) ok "wrong cookie: named" ;; *) fail "wrong cookie text" "$ERR" ;; esac
 printf '%s\n' "$CK" >"$T/cookie"
 out=$("$TOOL" "$N" --cookie-file "$T/cookie" eval 'ok' 2>&1)
