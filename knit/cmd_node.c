@@ -93,9 +93,10 @@ static int parse_args(struct run *r, int argc, char **argv, char ***pos, int *np
             continue;
         }
         const char *a = argv[i];
-        if (!strcmp(a, "--dry-run") && !strcmp(r->cmd, "install"))
+        bool installs = !strcmp(r->cmd, "install") || !strcmp(r->cmd, "downgrade");
+        if (!strcmp(a, "--dry-run") && installs)
             r->dry_run = true;
-        else if (!strcmp(a, "--no-permanent") && !strcmp(r->cmd, "install"))
+        else if (!strcmp(a, "--no-permanent") && installs)
             r->no_permanent = true;
         else if (a[0] == '-' && a[1])
             return kerr_set(KERR_USAGE, NULL, 0, 0, "%s: unknown option '%s'; try 'knit --help'",
@@ -854,12 +855,19 @@ static int release_cmd(struct knit_ctx *ctx, int argc, char **argv, const char *
     if (down) {
         if (preflight_all(&r, r.rel_vsn, false) != 0)
             goto done;
-        if (install_all(&r, r.rel_vsn, false) != 0)
+        if (r.dry_run) {
+            if (!ctx->json)
+                printf("dry run: the pre-flight passed on every node; nothing installed\n");
+            rc = 0;
+            goto done;
+        }
+        if (install_all(&r, r.rel_vsn, r.no_permanent) != 0)
             goto done;
         for (size_t k = 0; k < r.n; k++) {
             json_object_set_new(r.v[k].j, "after", json_string(r.rel_vsn));
             if (!ctx->json)
-                printf("%s: %s -> %s (permanent)\n", r.v[k].name, r.v[k].from, r.rel_vsn);
+                printf("%s: %s -> %s%s\n", r.v[k].name, r.v[k].from, r.rel_vsn,
+                       r.no_permanent ? " (current, not permanent)" : " (permanent)");
         }
     } else {
         for (size_t k = 0; k < r.n; k++) {
