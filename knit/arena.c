@@ -181,6 +181,39 @@ void *arena_alloc_raw(struct arena *a, size_t n)
     return p;
 }
 
+void *arena_extend(struct arena *a, void *p, size_t old, size_t n)
+{
+    size_t had = (old + 15) & ~(size_t)15, need = (n + 15) & ~(size_t)15;
+    if (need < n)
+        oom(n);
+    struct arena_block *h = a->head;
+    if (p && h && need >= had) {
+        /* the last allocation of the current block: it grows where it is */
+        if ((unsigned char *)p + had == h->data + a->used && a->used - had + need <= h->size) {
+            a->used += need - had;
+            a->total += need - had;
+            return p;
+        }
+        /* the last big allocation, in its own malloc'd block behind the current one */
+        struct arena_block *b = h->next;
+        if (b && !b->pooled && b->data == p && b->size == had) {
+            if (need > SIZE_MAX - sizeof(struct arena_block))
+                oom(n);
+            struct arena_block *nb = realloc(b, sizeof(*nb) + need);
+            if (!nb)
+                oom(n);
+            nb->size = need;
+            h->next = nb;
+            a->total += need - had;
+            return nb->data;
+        }
+    }
+    void *q = arena_alloc_raw(a, n);
+    if (old)
+        memcpy(q, p, old < n ? old : n);
+    return q;
+}
+
 void *arena_alloc(struct arena *a, size_t n)
 {
     void *p = arena_alloc_raw(a, n);

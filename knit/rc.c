@@ -20,8 +20,27 @@ static void tv_cat(struct arena *a, struct term_vec *t, const struct term_vec *u
         term_vec_add(a, t, u->v[i]);
 }
 
+/* The atoms this translation writes, made once: a relup names brutal_purge, load and
+ * load_object_code thousands of times. */
+#define ATOM(s) {.type = TERM_ATOM, .u.atom = {s, sizeof s - 1}}
+static const struct term fixed_atoms[] = {
+    ATOM("add_module"),  ATOM("advanced"),      ATOM("application"),
+    ATOM("apply"),       ATOM("brutal_purge"),  ATOM("code_change"),
+    ATOM("default"),     ATOM("dynamic"),       ATOM("load"),
+    ATOM("load_module"), ATOM("load_object_code"), ATOM("permanent"),
+    ATOM("point_of_no_return"), ATOM("purge"),  ATOM("remove"),
+    ATOM("restart_emulator"), ATOM("restart_new_emulator"), ATOM("resume"),
+    ATOM("soft"),        ATOM("start"),         ATOM("static"),
+    ATOM("stop"),        ATOM("suspend"),       ATOM("unload"),
+    ATOM("up"),          ATOM("down"),
+};
+#undef ATOM
+
 static const struct term *A(struct arena *a, const char *name)
 {
+    for (size_t k = 0; k < sizeof fixed_atoms / sizeof *fixed_atoms; k++)
+        if (!strcmp(fixed_atoms[k].u.atom.name, name))
+            return &fixed_atoms[k];
     return term_atomz(a, name);
 }
 
@@ -942,16 +961,69 @@ static int translate_deps(struct arena *a, enum rc_mode mode, const struct term_
 
 /* ---- load_object_code merging and emulator restarts ---- */
 
-/* union_into - systools_rc:union(X, L): the elements of X not in L, then L */
-static const struct term *union_of(struct arena *a, const struct term *x, const struct term *l)
+/* An element of one library's load_object_code lists: ENTRY is the list's place in the
+ * library's run of entries, POS its place in that list. */
+struct loc_el {
+    const struct term *t;
+    size_t entry, pos;
+};
+
+static int cmp_loc_el(const void *x, const void *y)
 {
-    struct term_vec r = {0};
-    size_t n;
-    const struct term *const *e = term_list_els(x, &n);
-    for (size_t k = 0; k < n; k++)
-        if (!member(e[k], l))
-            term_vec_add(a, &r, e[k]);
-    return term_list(a, r.v, r.n, l);
+    const struct loc_el *p = x, *q = y;
+    int c = term_compare(p->t, q->t);
+    if (c)
+        return c;
+    return p->entry != q->entry ? (p->entry > q->entry) - (p->entry < q->entry)
+                                : (p->pos > q->pos) - (p->pos < q->pos);
+}
+
+/* union_all - systools_rc's foldr of union/2 over the module lists LISTS[0 .. n) of one
+ * library (mlo/1): union(X, L) keeps the elements of X not in L before L, so an element of
+ * list r stays iff no later list holds it (=:=), and the kept elements come out in list
+ * order. Found by sorting, not by a scan per element (quadratic in time and, with lists as
+ * arrays, in memory). */
+static const struct term *union_all(struct arena *a, const struct term *const *lists, size_t n)
+{
+    size_t total = 0;
+    for (size_t r = 0; r < n; r++)
+        total += (size_t)term_list_len(lists[r]);
+    struct loc_el *e = arena_alloc_raw(a, (total + 1) * sizeof *e);
+    size_t m = 0;
+    for (size_t r = 0; r < n; r++) {
+        size_t k;
+        const struct term *const *v = term_list_els(lists[r], &k);
+        for (size_t j = 0; j < k; j++)
+            e[m++] = (struct loc_el){v[j], r, j};
+    }
+    qsort(e, m, sizeof *e, cmp_loc_el);
+    /* drop[list][pos]: flattened by list start */
+    size_t *start = arena_alloc(a, (n + 1) * sizeof(size_t));
+    for (size_t r = 0; r < n; r++)
+        start[r + 1] = start[r] + (size_t)term_list_len(lists[r]);
+    bool *drop = arena_alloc(a, total + 1);
+    for (size_t i = 0; i < m;) {
+        size_t end = i + 1; /* a run that compares equal (==); =:= decides within it */
+        while (end < m && term_compare(e[end].t, e[i].t) == 0)
+            end++;
+        for (size_t x = i; x < end; x++)
+            for (size_t y = end; y-- > x + 1 && e[y].entry > e[x].entry;)
+                if (term_equal(e[x].t, e[y].t)) {
+                    drop[start[e[x].entry] + e[x].pos] = true;
+                    break;
+                }
+        i = end;
+    }
+    const struct term **out = arena_alloc_raw(a, (total + 1) * sizeof *out);
+    size_t no = 0;
+    for (size_t r = 0; r < n; r++) {
+        size_t k;
+        const struct term *const *v = term_list_els(lists[r], &k);
+        for (size_t j = 0; j < k; j++)
+            if (!drop[start[r] + j])
+                out[no++] = v[j];
+    }
+    return term_list(a, out, no, term_nil());
 }
 
 struct loc_ref {
@@ -1002,10 +1074,10 @@ static int merge_loc(struct arena *a, const struct term_vec *before, struct term
                            term_show(a, el(x, 1), 400), term_show(a, el(y, 1), 400),
                            term_show(a, el(x, 0), 400));
         }
-        const struct term *acc = term_nil();
-        for (size_t r = end; r-- > first + 1;)
-            acc = union_of(a, el(el(loc.v[ref[r].idx], 1), 2), acc);
-        acc = union_of(a, el(x, 2), acc);
+        const struct term **lists = arena_alloc_raw(a, (end - first) * sizeof *lists);
+        for (size_t r = first; r < end; r++)
+            lists[r - first] = el(el(loc.v[ref[r].idx], 1), 2);
+        const struct term *acc = union_all(a, lists, end - first);
         term_vec_add(
             a, out, term_tuplev(a, 2, el(loc.v[k], 0), term_tuplev(a, 3, el(x, 0), el(x, 1), acc)));
     }

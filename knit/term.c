@@ -345,10 +345,7 @@ void term_vec_add(struct arena *a, struct term_vec *t, const struct term *x)
 {
     if (t->n == t->cap) {
         size_t cap = t->cap ? t->cap * 2 : 16;
-        const struct term **v = arena_alloc(a, cap * sizeof *v);
-        if (t->n)
-            memcpy(v, t->v, t->n * sizeof *v);
-        t->v = v;
+        t->v = arena_extend(a, t->v, t->n * sizeof *t->v, cap * sizeof *t->v);
         t->cap = cap;
     }
     t->v[t->n++] = x;
