@@ -95,7 +95,7 @@ static struct arena_block *pool_get(void)
             } else {
                 unsigned char *al =
                     (unsigned char *)(((uintptr_t)m + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1));
-#ifdef MADV_HUGEPAGE
+#if defined(MADV_HUGEPAGE) && !defined(NO_THP)
                 madvise(al, POOL_REGION, MADV_HUGEPAGE);
 #endif
                 pool.next = al;

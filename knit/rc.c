@@ -1134,9 +1134,108 @@ static int to_tv(struct arena *a, const struct term *l, struct term_vec *out)
     return 0;
 }
 
+/* ---- the result, out of the scratch arena ---- */
+
+/* Atoms met while copying a result, by name (open addressing; a power of two of slots). */
+struct atom_tab {
+    const struct term **slot;
+    size_t cap, n;
+};
+
+static uint64_t name_hash(const char *s, size_t n)
+{
+    uint64_t h = 1469598103934665603u; /* FNV-1a */
+    for (size_t k = 0; k < n; k++)
+        h = (h ^ (unsigned char)s[k]) * 1099511628211u;
+    return h;
+}
+
+/* keep_atom - one copy in KEEP per distinct atom; the fixed atoms are shared as they are */
+static const struct term *keep_atom(struct arena *keep, struct atom_tab *tab, const struct term *t)
+{
+    const struct term *end = fixed_atoms + sizeof fixed_atoms / sizeof *fixed_atoms;
+    if (t >= fixed_atoms && t < end)
+        return t;
+    if (2 * (tab->n + 1) > tab->cap) {
+        struct atom_tab b = {xcalloc(tab->cap ? 2 * tab->cap : 256, sizeof *b.slot),
+                             tab->cap ? 2 * tab->cap : 256, 0};
+        for (size_t k = 0; k < tab->cap; k++)
+            if (tab->slot[k]) {
+                const struct term *x = tab->slot[k];
+                size_t i = name_hash(x->u.atom.name, x->u.atom.len) & (b.cap - 1);
+                while (b.slot[i])
+                    i = (i + 1) & (b.cap - 1);
+                b.slot[i] = x;
+                b.n++;
+            }
+        free(tab->slot);
+        *tab = b;
+    }
+    size_t i = name_hash(t->u.atom.name, t->u.atom.len) & (tab->cap - 1);
+    for (; tab->slot[i]; i = (i + 1) & (tab->cap - 1))
+        if (tab->slot[i]->u.atom.len == t->u.atom.len &&
+            !memcmp(tab->slot[i]->u.atom.name, t->u.atom.name, t->u.atom.len))
+            return tab->slot[i];
+    tab->n++;
+    return tab->slot[i] = term_copy(keep, t);
+}
+
+/* keep_copy - T copied into KEEP: lists and tuples rebuilt, atoms once per name, anything
+ * else deep-copied (term_copy) */
+static const struct term *keep_copy(struct arena *keep, struct atom_tab *tab, const struct term *t)
+{
+    switch ((enum term_type)t->type) {
+    case TERM_ATOM:
+        return keep_atom(keep, tab, t);
+    case TERM_NIL:
+        return t;
+    case TERM_TUPLE:
+    case TERM_LIST: {
+        bool tuple = t->type == TERM_TUPLE;
+        size_t n = tuple ? t->u.tuple.n : t->u.list.n;
+        const struct term *const *el = tuple ? t->u.tuple.el : t->u.list.el;
+        const struct term **v = arena_alloc_raw(keep, (n + 1) * sizeof *v);
+        for (size_t i = 0; i < n; i++)
+            v[i] = keep_copy(keep, tab, el[i]);
+        struct term *c = arena_alloc(keep, sizeof *c);
+        *c = *t;
+        if (tuple) {
+            c->u.tuple.el = v;
+        } else {
+            c->u.list.el = v;
+            c->u.list.tail = keep_copy(keep, tab, t->u.list.tail);
+        }
+        return c;
+    }
+    default:
+        return term_copy(keep, t);
+    }
+}
+
+static const struct term *translate(struct arena *a, enum rc_mode mode,
+                                    const struct term *scripts, const struct relfile_app *appls,
+                                    size_t nappls, const struct relfile_app *pre, size_t npre);
+
+/* The translation's intermediate lists and instructions (several times the size of the
+ * result) live in a scratch arena that is gone when it returns: only the result is kept. */
 const struct term *rc_translate_scripts(struct arena *a, enum rc_mode mode,
                                         const struct term *scripts, const struct relfile_app *appls,
                                         size_t nappls, const struct relfile_app *pre, size_t npre)
+{
+    struct arena s;
+    arena_init(&s);
+    const struct term *r = translate(&s, mode, scripts, appls, nappls, pre, npre);
+    struct atom_tab tab = {NULL, 0, 0};
+    if (r)
+        r = keep_copy(a, &tab, r);
+    free(tab.slot);
+    arena_close(&s);
+    return r;
+}
+
+static const struct term *translate(struct arena *a, enum rc_mode mode,
+                                    const struct term *scripts, const struct relfile_app *appls,
+                                    size_t nappls, const struct relfile_app *pre, size_t npre)
 {
     struct term_vec list = {0}, b = {0}, af = {0}, merged = {0}, norm = {0};
     if (to_tv(a, scripts, &list) != 0)

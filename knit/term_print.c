@@ -798,33 +798,38 @@ enum pkind {
     PK_BIN,  /* {bin, S}: a binary written as numbers */
 };
 
+/* A node is 40 bytes and the elements of a container are one array of nodes: a relup of
+ * a megabyte has a few hundred thousand of them. */
 struct pnode {
     uint8_t kind;
-    long len;          /* chars of the one-line form */
-    const char *text;  /* PK_LEAF: the one-line form, UTF-8 */
-    size_t tlen;       /* bytes in text */
-    struct pnode **el; /* elements, or the pairs of a map */
-    size_t n;
-    struct pnode *tail;      /* PK_LIST: the tail of an improper list, else NULL */
-    const struct term *bits; /* PK_BIN */
+    long len; /* chars of the one-line form */
+    union {
+        struct pnode *el; /* elements, or the pairs of a map */
+        size_t text;      /* PK_LEAF: where its one-line form (UTF-8) starts in pctx.texts */
+    };
+    size_t n; /* elements; PK_LEAF: bytes of text */
+    union {
+        struct pnode *tail;      /* PK_LIST: the tail of an improper list, else NULL */
+        const struct term *bits; /* PK_BIN */
+    };
 };
 
 struct pctx {
     struct arena arena;
     struct buf scratch;
+    struct buf texts; /* the text of every leaf */
     struct buf *out;
     long ll, m;
 };
 
-static struct pnode *leaf_from_scratch(struct pctx *c, long len)
+static void leaf_from_scratch(struct pctx *c, struct pnode *p, long len)
 {
-    struct pnode *p = arena_alloc(&c->arena, sizeof *p);
     p->kind = PK_LEAF;
-    p->tlen = c->scratch.len;
-    p->text = c->scratch.len ? arena_memdup(&c->arena, c->scratch.p, c->scratch.len) : "";
-    p->len = len < 0 ? text_length(p->text, p->tlen) : len;
+    p->text = c->texts.len;
+    p->n = c->scratch.len;
+    p->len = len < 0 ? text_length(c->scratch.p ? c->scratch.p : "", p->n) : len;
+    buf_add(&c->texts, c->scratch.p ? c->scratch.p : "", p->n);
     buf_reset(&c->scratch);
-    return p;
 }
 
 static bool printable_latin1(int64_t c)
@@ -892,84 +897,88 @@ static int printable_binary(const struct term *t)
 }
 
 /* list_length/3: the one-line length of a container of N elements, OPEN+CLOSE brackets */
-static long seq_length(struct pnode **el, size_t n, struct pnode *tail, long brackets)
+static long seq_length(const struct pnode *el, size_t n, const struct pnode *tail, long brackets)
 {
     long len = brackets;
     for (size_t i = 0; i < n; i++)
-        len += el[i]->len + (i > 0);
+        len += el[i].len + (i > 0);
     if (tail)
         len += 1 + tail->len;
     return len;
 }
 
 /* print_length/6 with depth -1 and no chars limit */
-static struct pnode *plen(struct pctx *c, const struct term *t)
+static void plen(struct pctx *c, const struct term *t, struct pnode *p)
 {
-    struct pnode *p;
+    memset(p, 0, sizeof *p);
     switch ((enum term_type)t->type) {
     case TERM_NIL:
         buf_adds(&c->scratch, "[]");
-        return leaf_from_scratch(c, 2);
+        leaf_from_scratch(c, p, 2);
+        return;
     case TERM_LIST:
         if (printable_list(t)) {
             buf_addc(&c->scratch, '"');
             for (size_t i = 0; i < t->u.list.n; i++)
                 put_string_char(&c->scratch, (unsigned long)t->u.list.el[i]->u.i, '"');
             buf_addc(&c->scratch, '"');
-            return leaf_from_scratch(c, -1);
+            leaf_from_scratch(c, p, -1);
+            return;
         }
-        p = arena_alloc(&c->arena, sizeof *p);
         p->kind = PK_LIST;
         p->n = t->u.list.n;
-        p->el = arena_alloc(&c->arena, p->n * sizeof *p->el);
+        p->el = arena_alloc_raw(&c->arena, p->n * sizeof *p->el);
         for (size_t i = 0; i < p->n; i++)
-            p->el[i] = plen(c, t->u.list.el[i]);
-        if (t->u.list.tail->type != TERM_NIL)
-            p->tail = plen(c, t->u.list.tail);
+            plen(c, t->u.list.el[i], &p->el[i]);
+        if (t->u.list.tail->type != TERM_NIL) {
+            p->tail = arena_alloc_raw(&c->arena, sizeof *p->tail);
+            plen(c, t->u.list.tail, p->tail);
+        }
         p->len = seq_length(p->el, p->n, p->tail, 2);
-        return p;
+        return;
     case TERM_TUPLE:
         if (t->u.tuple.n == 0) {
             buf_adds(&c->scratch, "{}");
-            return leaf_from_scratch(c, 2);
+            leaf_from_scratch(c, p, 2);
+            return;
         }
-        p = arena_alloc(&c->arena, sizeof *p);
         p->kind = t->u.tuple.n > 1 && t->u.tuple.el[0]->type == TERM_ATOM ? PK_TAG : PK_TUPLE;
         p->n = t->u.tuple.n;
-        p->el = arena_alloc(&c->arena, p->n * sizeof *p->el);
+        p->el = arena_alloc_raw(&c->arena, p->n * sizeof *p->el);
         for (size_t i = 0; i < p->n; i++)
-            p->el[i] = plen(c, t->u.tuple.el[i]);
+            plen(c, t->u.tuple.el[i], &p->el[i]);
         p->len = seq_length(p->el, p->n, NULL, 2);
-        return p;
+        return;
     case TERM_MAP: {
         if (t->u.map.n == 0) {
             buf_adds(&c->scratch, "#{}");
-            return leaf_from_scratch(c, 3);
+            leaf_from_scratch(c, p, 3);
+            return;
         }
         size_t *ix = map_order(t);
-        p = arena_alloc(&c->arena, sizeof *p);
         p->kind = PK_MAP;
         p->n = t->u.map.n;
-        p->el = arena_alloc(&c->arena, p->n * sizeof *p->el);
+        p->el = arena_alloc_raw(&c->arena, p->n * sizeof *p->el);
         for (size_t i = 0; i < p->n; i++) {
-            struct pnode *pair = arena_alloc(&c->arena, sizeof *pair);
+            struct pnode *pair = &p->el[i];
+            memset(pair, 0, sizeof *pair);
             pair->kind = PK_PAIR;
             pair->n = 2;
-            pair->el = arena_alloc(&c->arena, 2 * sizeof *pair->el);
-            pair->el[0] = plen(c, t->u.map.keys[ix[i]]);
-            pair->el[1] = plen(c, t->u.map.vals[ix[i]]);
-            pair->len = pair->el[0]->len + 4 + pair->el[1]->len;
-            p->el[i] = pair;
+            pair->el = arena_alloc_raw(&c->arena, 2 * sizeof *pair->el);
+            plen(c, t->u.map.keys[ix[i]], &pair->el[0]);
+            plen(c, t->u.map.vals[ix[i]], &pair->el[1]);
+            pair->len = pair->el[0].len + 4 + pair->el[1].len;
         }
         free(ix);
         p->len = seq_length(p->el, p->n, NULL, 3);
-        return p;
+        return;
     }
     case TERM_BITS: {
         size_t nbits = t->u.bits.nbits;
         if (nbits == 0) {
             buf_adds(&c->scratch, "<<>>");
-            return leaf_from_scratch(c, 4);
+            leaf_from_scratch(c, p, 4);
+            return;
         }
         int pr = nbits % 8 == 0 ? printable_binary(t) : 0;
         if (pr) {
@@ -978,19 +987,20 @@ static struct pnode *plen(struct pctx *c, const struct term *t)
             while (q < end)
                 put_string_char(&c->scratch, pr == 1 ? utf8_next(&q, end) : *q++, '"');
             buf_adds(&c->scratch, pr == 1 ? "\"/utf8>>" : "\">>");
-            return leaf_from_scratch(c, -1);
+            leaf_from_scratch(c, p, -1);
+            return;
         }
         put_binary_bytes(&c->scratch, t);
-        p = arena_alloc(&c->arena, sizeof *p);
         p->kind = PK_BIN;
         p->len = (long)c->scratch.len;
         p->bits = t;
         buf_reset(&c->scratch);
-        return p;
+        return;
     }
     default:
         put_atomic(&c->scratch, t);
-        return leaf_from_scratch(c, -1);
+        leaf_from_scratch(c, p, -1);
+        return;
     }
 }
 
@@ -1001,7 +1011,7 @@ static void pwrite(struct pctx *c, const struct pnode *p)
     struct buf *o = c->out;
     switch ((enum pkind)p->kind) {
     case PK_LEAF:
-        buf_add(o, p->text, p->tlen);
+        buf_add(o, c->texts.p + p->text, p->n);
         break;
     case PK_LIST:
     case PK_TUPLE:
@@ -1014,7 +1024,7 @@ static void pwrite(struct pctx *c, const struct pnode *p)
         for (size_t i = 0; i < p->n; i++) {
             if (i)
                 buf_addc(o, ',');
-            pwrite(c, p->el[i]);
+            pwrite(c, &p->el[i]);
         }
         if (p->tail) {
             buf_addc(o, '|');
@@ -1023,9 +1033,9 @@ static void pwrite(struct pctx *c, const struct pnode *p)
         buf_addc(o, p->kind == PK_LIST ? ']' : '}');
         break;
     case PK_PAIR:
-        pwrite(c, p->el[0]);
+        pwrite(c, &p->el[0]);
         buf_adds(o, " => ");
-        pwrite(c, p->el[1]);
+        pwrite(c, &p->el[1]);
         break;
     case PK_BIN:
         put_binary_bytes(o, p->bits);
@@ -1057,7 +1067,7 @@ static bool atm(const struct pnode *p)
 
 static bool atm_pair(const struct pnode *p)
 {
-    return atm(p->el[0]) && atm(p->el[1]);
+    return atm(&p->el[0]) && atm(&p->el[1]);
 }
 
 /* the test of pp_tail/cind_tail/pp_pairs_tail for putting an element on the current line */
@@ -1092,13 +1102,13 @@ static long pp_element(struct pctx *c, const struct pnode *e, long col, long tin
 }
 
 /* pp_tail/10 over elements FROM.. of EL (then TAIL), with separator SEP before TAIL */
-static void pp_tail(struct pctx *c, struct pnode *const *el, size_t from, size_t n,
+static void pp_tail(struct pctx *c, const struct pnode *el, size_t from, size_t n,
                     const struct pnode *tail, long col0, long col, long tind, long ind, long ld,
                     char sep, long w)
 {
     struct buf *o = c->out;
     for (size_t i = from; i < n; i++) {
-        const struct pnode *e = el[i];
+        const struct pnode *e = &el[i];
         long ld1 = i + 1 < n ? 0 : ld + 1;
         long elen = 1 + e->len;
         if (fits_on_line(c, elen, col, ld1, w) && atm(e)) {
@@ -1127,18 +1137,18 @@ static void pp_tail(struct pctx *c, struct pnode *const *el, size_t from, size_t
 }
 
 /* pp_list/9 */
-static void pp_list(struct pctx *c, struct pnode *const *el, size_t n, const struct pnode *tail,
+static void pp_list(struct pctx *c, const struct pnode *el, size_t n, const struct pnode *tail,
                     long col0, long tind, long ind, long ld, char sep, long w)
 {
     long ld1 = n > 1 ? 0 : ld + 1;
-    long we = pp_element(c, el[0], col0, tind, ind, ld1, w);
+    long we = pp_element(c, &el[0], col0, tind, ind, ld1, w);
     pp_tail(c, el, 1, n, tail, col0, col0 + we, tind, ind, ld, sep, w + we);
 }
 
 static void pp_tag_tuple(struct pctx *c, const struct pnode *p, long col, long tind, long ind,
                          long ld, long w)
 {
-    const struct pnode *tag = p->el[0];
+    const struct pnode *tag = &p->el[0];
     long tlen = tag->len, tagind = tlen + 2, tcol = col + tagind;
     pwrite(c, tag);
     if (tind > 0 && tagind > tind) {
@@ -1158,22 +1168,22 @@ static long pp_pair(struct pctx *c, const struct pnode *pair, long col, long tin
         return atm_pair(pair) ? pair->len : c->ll;
     }
     long i = tind > 0 ? tind : 4; /* map_value_indent/1 */
-    pp(c, pair->el[0], col, tind, ind, ld, w);
+    pp(c, &pair->el[0], col, tind, ind, ld, w);
     buf_adds(c->out, " =>");
     newline_indent(c->out, ind + i);
-    pp(c, pair->el[1], col + i, tind, ind + i, ld, 0);
+    pp(c, &pair->el[1], col + i, tind, ind + i, ld, 0);
     return c->ll;
 }
 
 static void pp_map(struct pctx *c, const struct pnode *p, long col, long tind, long ind, long ld,
                    long w)
 {
-    long pw = pp_pair(c, p->el[0], col, tind, ind, p->n > 1 ? 0 : ld + 1, w);
+    long pw = pp_pair(c, &p->el[0], col, tind, ind, p->n > 1 ? 0 : ld + 1, w);
     long col0 = col;
     col = col0 + pw;
     w = pw; /* sic: pp_map/8 passes PW, not W + PW */
     for (size_t i = 1; i < p->n; i++) {
-        const struct pnode *e = p->el[i];
+        const struct pnode *e = &p->el[i];
         long ld1 = i + 1 < p->n ? 0 : ld + 1;
         long elen = 1 + e->len;
         if (fits_on_line(c, elen, col, ld1, w) && atm_pair(e)) {
@@ -1287,11 +1297,11 @@ static bool cind_element(const struct pctx *c, const struct pnode *e, long col, 
     return cind(c, e, col, ind, ld, w);
 }
 
-static bool cind_tail(const struct pctx *c, struct pnode *const *el, size_t from, size_t n,
+static bool cind_tail(const struct pctx *c, const struct pnode *el, size_t from, size_t n,
                       const struct pnode *tail, long col0, long col, long ind, long ld, long w)
 {
     for (size_t i = from; i < n; i++) {
-        const struct pnode *e = el[i];
+        const struct pnode *e = &el[i];
         long ld1 = i + 1 < n ? 0 : ld + 1;
         long elen = 1 + e->len;
         if (fits_on_line(c, elen, col, ld1, w) && atm(e)) {
@@ -1312,11 +1322,11 @@ static bool cind_tail(const struct pctx *c, struct pnode *const *el, size_t from
     return cind(c, tail, col, ind, ld + 1, 0); /* sic: Col, where pp_tail uses Col0 */
 }
 
-static bool cind_list(const struct pctx *c, struct pnode *const *el, size_t n,
+static bool cind_list(const struct pctx *c, const struct pnode *el, size_t n,
                       const struct pnode *tail, long col0, long ind, long ld, long w)
 {
     long we;
-    if (!cind_element(c, el[0], col0, ind, n > 1 ? 0 : ld + 1, w, &we))
+    if (!cind_element(c, &el[0], col0, ind, n > 1 ? 0 : ld + 1, w, &we))
         return false;
     return cind_tail(c, el, 1, n, tail, col0, col0 + we, ind, ld, w + we);
 }
@@ -1324,7 +1334,7 @@ static bool cind_list(const struct pctx *c, struct pnode *const *el, size_t n,
 static bool cind_tag_tuple(const struct pctx *c, const struct pnode *p, long col, long ind, long ld,
                            long w)
 {
-    long tlen = p->el[0]->len, tagind = tlen + 2, tcol = col + tagind;
+    long tlen = p->el[0].len, tagind = tlen + 2, tcol = col + tagind;
     if (ind > 0 && tagind > ind) {
         long col1 = col + ind;
         if (c->m + col1 <= c->ll || col1 <= c->ll / 2)
@@ -1345,23 +1355,23 @@ static bool cind_pair(const struct pctx *c, const struct pnode *pair, long col, 
         return true;
     }
     *pw = c->ll;
-    if (!cind(c, pair->el[0], col, ind, ld, w))
+    if (!cind(c, &pair->el[0], col, ind, ld, w))
         return false;
     long i = ind > 0 ? ind : 4;
-    return cind(c, pair->el[1], col + i, ind, ld, 0);
+    return cind(c, &pair->el[1], col + i, ind, ld, 0);
 }
 
 static bool cind_map(const struct pctx *c, const struct pnode *p, long col, long ind, long ld,
                      long w)
 {
     long pw;
-    if (!cind_pair(c, p->el[0], col, ind, p->n > 1 ? 0 : ld + 1, w, &pw))
+    if (!cind_pair(c, &p->el[0], col, ind, p->n > 1 ? 0 : ld + 1, w, &pw))
         return false;
     long col0 = col;
     col = col0 + pw;
     w = w + pw; /* sic: cind_map/7 passes W + PW */
     for (size_t i = 1; i < p->n; i++) {
-        const struct pnode *e = p->el[i];
+        const struct pnode *e = &p->el[i];
         long ld1 = i + 1 < p->n ? 0 : ld + 1;
         long elen = 1 + e->len;
         if (fits_on_line(c, elen, col, ld1, w) && atm_pair(e)) {
@@ -1415,8 +1425,11 @@ void term_print_at(struct buf *out, const struct term *t, int col, int width)
     struct pctx c;
     arena_init(&c.arena);
     c.scratch = (struct buf)BUF_INIT;
+    c.texts = (struct buf)BUF_INIT;
     c.out = out;
-    struct pnode *p = plen(&c, t);
+    struct pnode root;
+    plen(&c, t, &root);
+    struct pnode *p = &root;
     c.ll = width;
     c.m = p->len; /* line_max_chars -1: M is the whole length */
     if (width == 0 || p->len < (long)width - col) {
@@ -1430,6 +1443,7 @@ void term_print_at(struct buf *out, const struct term *t, int col, int width)
         pp(&c, p, col, tind, col - 1, 0, 0);
     }
     buf_free(&c.scratch);
+    buf_free(&c.texts);
     arena_close(&c.arena);
 }
 
