@@ -798,38 +798,82 @@ enum pkind {
     PK_BIN,  /* {bin, S}: a binary written as numbers */
 };
 
-/* A node is 40 bytes and the elements of a container are one array of nodes: a relup of
- * a megabyte has a few hundred thousand of them. */
+/* A node is 40 bytes, the elements of a container are one array of nodes, a leaf keeps its
+ * term, not its text (written again when the layout is done), and a container whose one-line
+ * form is no longer than a line keeps its term, not its elements, until the layout needs them
+ * (it mostly fits where it starts and is written in one go): a relup of a megabyte needs tens
+ * of thousands of nodes, not hundreds of thousands. */
 struct pnode {
     uint8_t kind;
-    long len; /* chars of the one-line form */
+    long len;         /* chars of the one-line form */
+    struct pnode *el; /* elements, or the pairs of a map; NULL until made (see kids) */
+    size_t n;
     union {
-        struct pnode *el; /* elements, or the pairs of a map */
-        size_t text;      /* PK_LEAF: where its one-line form (UTF-8) starts in pctx.texts */
-    };
-    size_t n; /* elements; PK_LEAF: bytes of text */
-    union {
-        struct pnode *tail;      /* PK_LIST: the tail of an improper list, else NULL */
+        struct pnode *tail;      /* PK_LIST with el: the tail of an improper list, else NULL */
         const struct term *bits; /* PK_BIN */
+        const struct term *leaf; /* PK_LEAF, and a container without el */
     };
 };
 
 struct pctx {
     struct arena arena;
     struct buf scratch;
-    struct buf texts; /* the text of every leaf */
     struct buf *out;
     long ll, m;
 };
 
-static void leaf_from_scratch(struct pctx *c, struct pnode *p, long len)
+static bool printable_list(const struct term *t);
+static int printable_binary(const struct term *t);
+
+/* leaf_text - write the one-line form of T to B when T prints as plain characters (atomic
+ * terms, strings, printable binaries, empty containers): its length in characters, or -1
+ * (nothing written) when T is a container to lay out */
+static long leaf_text(struct buf *b, const struct term *t)
 {
-    p->kind = PK_LEAF;
-    p->text = c->texts.len;
-    p->n = c->scratch.len;
-    p->len = len < 0 ? text_length(c->scratch.p ? c->scratch.p : "", p->n) : len;
-    buf_add(&c->texts, c->scratch.p ? c->scratch.p : "", p->n);
-    buf_reset(&c->scratch);
+    size_t at = b->len;
+    switch ((enum term_type)t->type) {
+    case TERM_NIL:
+        buf_adds(b, "[]");
+        return 2;
+    case TERM_LIST:
+        if (!printable_list(t))
+            return -1;
+        buf_addc(b, '"');
+        for (size_t i = 0; i < t->u.list.n; i++)
+            put_string_char(b, (unsigned long)t->u.list.el[i]->u.i, '"');
+        buf_addc(b, '"');
+        break;
+    case TERM_TUPLE:
+        if (t->u.tuple.n)
+            return -1;
+        buf_adds(b, "{}");
+        return 2;
+    case TERM_MAP:
+        if (t->u.map.n)
+            return -1;
+        buf_adds(b, "#{}");
+        return 3;
+    case TERM_BITS: {
+        size_t nbits = t->u.bits.nbits;
+        if (nbits == 0) {
+            buf_adds(b, "<<>>");
+            return 4;
+        }
+        int pr = nbits % 8 == 0 ? printable_binary(t) : 0;
+        if (!pr)
+            return -1;
+        const uint8_t *q = t->u.bits.data, *end = q + nbits / 8;
+        buf_adds(b, "<<\"");
+        while (q < end)
+            put_string_char(b, pr == 1 ? utf8_next(&q, end) : *q++, '"');
+        buf_adds(b, pr == 1 ? "\"/utf8>>" : "\">>");
+        break;
+    }
+    default:
+        put_atomic(b, t);
+        break;
+    }
+    return text_length(b->p + at, b->len - at);
 }
 
 static bool printable_latin1(int64_t c)
@@ -908,25 +952,51 @@ static long seq_length(const struct pnode *el, size_t n, const struct pnode *tai
 }
 
 /* print_length/6 with depth -1 and no chars limit */
-static void plen(struct pctx *c, const struct term *t, struct pnode *p)
+/* flat_len - the one-line length of T, or LIMIT + 1 once it is longer than LIMIT */
+static long flat_len(struct pctx *c, const struct term *t, long limit)
 {
-    memset(p, 0, sizeof *p);
+    long len = leaf_text(&c->scratch, t);
+    buf_reset(&c->scratch);
+    if (len >= 0)
+        return len;
     switch ((enum term_type)t->type) {
-    case TERM_NIL:
-        buf_adds(&c->scratch, "[]");
-        leaf_from_scratch(c, p, 2);
-        return;
     case TERM_LIST:
-        if (printable_list(t)) {
-            buf_addc(&c->scratch, '"');
-            for (size_t i = 0; i < t->u.list.n; i++)
-                put_string_char(&c->scratch, (unsigned long)t->u.list.el[i]->u.i, '"');
-            buf_addc(&c->scratch, '"');
-            leaf_from_scratch(c, p, -1);
-            return;
+    case TERM_TUPLE: {
+        bool list = t->type == TERM_LIST;
+        size_t n = list ? t->u.list.n : t->u.tuple.n;
+        const struct term *const *el = list ? t->u.list.el : t->u.tuple.el;
+        len = 2;
+        for (size_t i = 0; i < n && len <= limit; i++)
+            len += flat_len(c, el[i], limit - len) + (i > 0);
+        if (list && t->u.list.tail->type != TERM_NIL && len <= limit)
+            len += 1 + flat_len(c, t->u.list.tail, limit - len);
+        break;
+    }
+    case TERM_MAP:
+        len = 3;
+        for (size_t i = 0; i < t->u.map.n && len <= limit; i++) {
+            len += (i > 0) + 4 + flat_len(c, t->u.map.keys[i], limit - len);
+            if (len <= limit)
+                len += flat_len(c, t->u.map.vals[i], limit - len);
         }
-        p->kind = PK_LIST;
-        p->n = t->u.list.n;
+        break;
+    default: /* a binary written as numbers */
+        put_binary_bytes(&c->scratch, t);
+        len = (long)c->scratch.len;
+        buf_reset(&c->scratch);
+        break;
+    }
+    return len > limit ? limit + 1 : len;
+}
+
+static void plen(struct pctx *c, const struct term *t, struct pnode *p);
+
+/* plen_kids - the element nodes of container node P (of term T) */
+static void plen_kids(struct pctx *c, const struct term *t, struct pnode *p)
+{
+    p->tail = NULL;
+    switch ((enum term_type)t->type) {
+    case TERM_LIST:
         p->el = arena_alloc_raw(&c->arena, p->n * sizeof *p->el);
         for (size_t i = 0; i < p->n; i++)
             plen(c, t->u.list.el[i], &p->el[i]);
@@ -934,30 +1004,14 @@ static void plen(struct pctx *c, const struct term *t, struct pnode *p)
             p->tail = arena_alloc_raw(&c->arena, sizeof *p->tail);
             plen(c, t->u.list.tail, p->tail);
         }
-        p->len = seq_length(p->el, p->n, p->tail, 2);
         return;
     case TERM_TUPLE:
-        if (t->u.tuple.n == 0) {
-            buf_adds(&c->scratch, "{}");
-            leaf_from_scratch(c, p, 2);
-            return;
-        }
-        p->kind = t->u.tuple.n > 1 && t->u.tuple.el[0]->type == TERM_ATOM ? PK_TAG : PK_TUPLE;
-        p->n = t->u.tuple.n;
         p->el = arena_alloc_raw(&c->arena, p->n * sizeof *p->el);
         for (size_t i = 0; i < p->n; i++)
             plen(c, t->u.tuple.el[i], &p->el[i]);
-        p->len = seq_length(p->el, p->n, NULL, 2);
         return;
     case TERM_MAP: {
-        if (t->u.map.n == 0) {
-            buf_adds(&c->scratch, "#{}");
-            leaf_from_scratch(c, p, 3);
-            return;
-        }
         size_t *ix = map_order(t);
-        p->kind = PK_MAP;
-        p->n = t->u.map.n;
         p->el = arena_alloc_raw(&c->arena, p->n * sizeof *p->el);
         for (size_t i = 0; i < p->n; i++) {
             struct pnode *pair = &p->el[i];
@@ -970,26 +1024,48 @@ static void plen(struct pctx *c, const struct term *t, struct pnode *p)
             pair->len = pair->el[0].len + 4 + pair->el[1].len;
         }
         free(ix);
-        p->len = seq_length(p->el, p->n, NULL, 3);
         return;
     }
-    case TERM_BITS: {
-        size_t nbits = t->u.bits.nbits;
-        if (nbits == 0) {
-            buf_adds(&c->scratch, "<<>>");
-            leaf_from_scratch(c, p, 4);
-            return;
-        }
-        int pr = nbits % 8 == 0 ? printable_binary(t) : 0;
-        if (pr) {
-            const uint8_t *q = t->u.bits.data, *end = q + nbits / 8;
-            buf_adds(&c->scratch, "<<\"");
-            while (q < end)
-                put_string_char(&c->scratch, pr == 1 ? utf8_next(&q, end) : *q++, '"');
-            buf_adds(&c->scratch, pr == 1 ? "\"/utf8>>" : "\">>");
-            leaf_from_scratch(c, p, -1);
-            return;
-        }
+    default:
+        return;
+    }
+}
+
+/* kids - the elements of container node P, made now if they were left out */
+static const struct pnode *kids(struct pctx *c, const struct pnode *p)
+{
+    if (!p->el) {
+        struct pnode *q = (struct pnode *)p; /* the nodes are this printer's own */
+        plen_kids(c, q->leaf, q);
+    }
+    return p->el;
+}
+
+static void plen(struct pctx *c, const struct term *t, struct pnode *p)
+{
+    memset(p, 0, sizeof *p);
+    long len = leaf_text(&c->scratch, t);
+    buf_reset(&c->scratch);
+    if (len >= 0) {
+        p->kind = PK_LEAF;
+        p->len = len;
+        p->leaf = t;
+        return;
+    }
+    switch ((enum term_type)t->type) {
+    case TERM_LIST:
+        p->kind = PK_LIST;
+        p->n = t->u.list.n;
+        break;
+    case TERM_TUPLE:
+        p->kind = t->u.tuple.n > 1 && t->u.tuple.el[0]->type == TERM_ATOM ? PK_TAG : PK_TUPLE;
+        p->n = t->u.tuple.n;
+        break;
+    case TERM_MAP:
+        p->kind = PK_MAP;
+        p->n = t->u.map.n;
+        break;
+    default: /* a binary written as numbers */
         put_binary_bytes(&c->scratch, t);
         p->kind = PK_BIN;
         p->len = (long)c->scratch.len;
@@ -997,9 +1073,57 @@ static void plen(struct pctx *c, const struct term *t, struct pnode *p)
         buf_reset(&c->scratch);
         return;
     }
+    long line = c->ll > 0 ? c->ll : 80;
+    p->len = flat_len(c, t, line);
+    if (p->len <= line) { /* elements made when needed */
+        p->leaf = t;
+        return;
+    }
+    plen_kids(c, t, p);
+    p->len = seq_length(p->el, p->n, p->tail, p->kind == PK_MAP ? 3 : 2);
+}
+
+/* pwrite_term - the one-line form of T, as pwrite writes its node */
+static void pwrite_term(struct pctx *c, const struct term *t)
+{
+    struct buf *o = c->out;
+    if (leaf_text(o, t) >= 0)
+        return;
+    switch ((enum term_type)t->type) {
+    case TERM_LIST:
+    case TERM_TUPLE: {
+        bool list = t->type == TERM_LIST;
+        size_t n = list ? t->u.list.n : t->u.tuple.n;
+        const struct term *const *el = list ? t->u.list.el : t->u.tuple.el;
+        buf_addc(o, list ? '[' : '{');
+        for (size_t i = 0; i < n; i++) {
+            if (i)
+                buf_addc(o, ',');
+            pwrite_term(c, el[i]);
+        }
+        if (list && t->u.list.tail->type != TERM_NIL) {
+            buf_addc(o, '|');
+            pwrite_term(c, t->u.list.tail);
+        }
+        buf_addc(o, list ? ']' : '}');
+        return;
+    }
+    case TERM_MAP: {
+        size_t *ix = map_order(t);
+        buf_adds(o, "#{");
+        for (size_t i = 0; i < t->u.map.n; i++) {
+            if (i)
+                buf_addc(o, ',');
+            pwrite_term(c, t->u.map.keys[ix[i]]);
+            buf_adds(o, " => ");
+            pwrite_term(c, t->u.map.vals[ix[i]]);
+        }
+        buf_addc(o, '}');
+        free(ix);
+        return;
+    }
     default:
-        put_atomic(&c->scratch, t);
-        leaf_from_scratch(c, p, -1);
+        put_binary_bytes(o, t);
         return;
     }
 }
@@ -1011,12 +1135,16 @@ static void pwrite(struct pctx *c, const struct pnode *p)
     struct buf *o = c->out;
     switch ((enum pkind)p->kind) {
     case PK_LEAF:
-        buf_add(o, c->texts.p + p->text, p->n);
+        leaf_text(o, p->leaf);
         break;
     case PK_LIST:
     case PK_TUPLE:
     case PK_TAG:
     case PK_MAP:
+        if (!p->el) {
+            pwrite_term(c, p->leaf);
+            break;
+        }
         if (p->kind == PK_MAP)
             buf_adds(o, "#{");
         else
@@ -1071,7 +1199,7 @@ static bool atm_pair(const struct pnode *p)
 }
 
 /* the test of pp_tail/cind_tail/pp_pairs_tail for putting an element on the current line */
-static bool fits_on_line(const struct pctx *c, long elen, long col, long ld1, long w)
+static bool fits_on_line(struct pctx *c, long elen, long col, long ld1, long w)
 {
     if (ld1 == 0)
         return elen + 1 < c->ll - col && w + elen + 1 <= c->m;
@@ -1079,7 +1207,7 @@ static bool fits_on_line(const struct pctx *c, long elen, long col, long ld1, lo
 }
 
 /* the first clause of pp/cind and friends: the whole node fits where it starts */
-static bool fits(const struct pctx *c, const struct pnode *p, long col, long ld, long w)
+static bool fits(struct pctx *c, const struct pnode *p, long col, long ld, long w)
 {
     return p->len < c->ll - col - ld && p->len + w + ld <= c->m;
 }
@@ -1249,6 +1377,8 @@ static void pp(struct pctx *c, const struct pnode *p, long col, long tind, long 
         return;
     }
     struct buf *o = c->out;
+    if (p->kind != PK_LEAF && p->kind != PK_BIN)
+        kids(c, p);
     switch ((enum pkind)p->kind) {
     case PK_LIST:
         buf_addc(o, '[');
@@ -1283,10 +1413,10 @@ static void pp(struct pctx *c, const struct pnode *p, long col, long tind, long 
 /* ---- ~tp: choosing the tag indentation (cind) ------------------------------------------ */
 
 /* Each returns false where io_lib_pretty throws no_good. */
-static bool cind(const struct pctx *c, const struct pnode *p, long col, long ind, long ld, long w);
+static bool cind(struct pctx *c, const struct pnode *p, long col, long ind, long ld, long w);
 
 /* cind_element/7: the width into *WE */
-static bool cind_element(const struct pctx *c, const struct pnode *e, long col, long ind, long ld,
+static bool cind_element(struct pctx *c, const struct pnode *e, long col, long ind, long ld,
                          long w, long *we)
 {
     if (fits(c, e, col, ld, w) && atm(e)) {
@@ -1297,7 +1427,7 @@ static bool cind_element(const struct pctx *c, const struct pnode *e, long col, 
     return cind(c, e, col, ind, ld, w);
 }
 
-static bool cind_tail(const struct pctx *c, const struct pnode *el, size_t from, size_t n,
+static bool cind_tail(struct pctx *c, const struct pnode *el, size_t from, size_t n,
                       const struct pnode *tail, long col0, long col, long ind, long ld, long w)
 {
     for (size_t i = from; i < n; i++) {
@@ -1322,7 +1452,7 @@ static bool cind_tail(const struct pctx *c, const struct pnode *el, size_t from,
     return cind(c, tail, col, ind, ld + 1, 0); /* sic: Col, where pp_tail uses Col0 */
 }
 
-static bool cind_list(const struct pctx *c, const struct pnode *el, size_t n,
+static bool cind_list(struct pctx *c, const struct pnode *el, size_t n,
                       const struct pnode *tail, long col0, long ind, long ld, long w)
 {
     long we;
@@ -1331,7 +1461,7 @@ static bool cind_list(const struct pctx *c, const struct pnode *el, size_t n,
     return cind_tail(c, el, 1, n, tail, col0, col0 + we, ind, ld, w + we);
 }
 
-static bool cind_tag_tuple(const struct pctx *c, const struct pnode *p, long col, long ind, long ld,
+static bool cind_tag_tuple(struct pctx *c, const struct pnode *p, long col, long ind, long ld,
                            long w)
 {
     long tlen = p->el[0].len, tagind = tlen + 2, tcol = col + tagind;
@@ -1347,7 +1477,7 @@ static bool cind_tag_tuple(const struct pctx *c, const struct pnode *p, long col
 }
 
 /* cind_pair/7: the width into *PW */
-static bool cind_pair(const struct pctx *c, const struct pnode *pair, long col, long ind, long ld,
+static bool cind_pair(struct pctx *c, const struct pnode *pair, long col, long ind, long ld,
                       long w, long *pw)
 {
     if (fits(c, pair, col, ld, w)) {
@@ -1361,7 +1491,7 @@ static bool cind_pair(const struct pctx *c, const struct pnode *pair, long col, 
     return cind(c, &pair->el[1], col + i, ind, ld, 0);
 }
 
-static bool cind_map(const struct pctx *c, const struct pnode *p, long col, long ind, long ld,
+static bool cind_map(struct pctx *c, const struct pnode *p, long col, long ind, long ld,
                      long w)
 {
     long pw;
@@ -1387,10 +1517,12 @@ static bool cind_map(const struct pctx *c, const struct pnode *p, long col, long
     return true;
 }
 
-static bool cind(const struct pctx *c, const struct pnode *p, long col, long ind, long ld, long w)
+static bool cind(struct pctx *c, const struct pnode *p, long col, long ind, long ld, long w)
 {
     if (fits(c, p, col, ld, w))
         return true;
+    if (p->kind != PK_LEAF && p->kind != PK_BIN)
+        kids(c, p);
     switch ((enum pkind)p->kind) {
     case PK_LIST:
         return cind_list(c, p->el, p->n, p->tail, col + 1, ind, ld, w + 1);
@@ -1425,7 +1557,6 @@ void term_print_at(struct buf *out, const struct term *t, int col, int width)
     struct pctx c;
     arena_init(&c.arena);
     c.scratch = (struct buf)BUF_INIT;
-    c.texts = (struct buf)BUF_INIT;
     c.out = out;
     struct pnode root;
     plen(&c, t, &root);
@@ -1443,7 +1574,6 @@ void term_print_at(struct buf *out, const struct term *t, int col, int width)
         pp(&c, p, col, tind, col - 1, 0, 0);
     }
     buf_free(&c.scratch);
-    buf_free(&c.texts);
     arena_close(&c.arena);
 }
 
