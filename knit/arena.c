@@ -33,6 +33,7 @@ struct arena_block {
     struct arena_block *next;
     size_t size;
     bool pooled; /* from the pool, not malloc */
+    bool fresh;  /* from a new pool region: its unused part is still the kernel's zeros */
     _Alignas(16) unsigned char data[];
 };
 
@@ -75,9 +76,10 @@ static struct {
 
 #define BLOCK_BYTES (sizeof(struct arena_block) + ARENA_BLOCK)
 
-/* pool_get - a standard block, or NULL (then malloc) */
-static struct arena_block *pool_get(void)
+/* pool_get - a standard block, or NULL (then malloc); *FRESH says it was never used */
+static struct arena_block *pool_get(bool *fresh)
 {
+    *fresh = false;
     if (!POOL)
         return NULL;
     struct arena_block *b = NULL;
@@ -105,6 +107,7 @@ static struct arena_block *pool_get(void)
         if (!pool.failed) {
             b = (struct arena_block *)pool.next;
             pool.next += BLOCK_BYTES;
+            *fresh = true;
         }
     }
     pthread_mutex_unlock(&pool.mu);
@@ -147,7 +150,10 @@ void arena_close(struct arena *a)
     arena_reset(a);
 }
 
-void *arena_alloc_raw(struct arena *a, size_t n)
+/* alloc - N bytes; ZERO: zeroed. Memory is cleared only where it may hold old data: a fresh
+ * pool block is still as the kernel gave it, and a big block zeroed comes from calloc (for
+ * large sizes fresh pages, not a memset). */
+static void *alloc(struct arena *a, size_t n, bool zero)
 {
     size_t need = (n + 15) & ~(size_t)15;
     if (need < n)
@@ -156,19 +162,26 @@ void *arena_alloc_raw(struct arena *a, size_t n)
         size_t size = need > ARENA_BLOCK / 4 ? need : ARENA_BLOCK;
         if (size > SIZE_MAX - sizeof(struct arena_block))
             oom(n);
-        struct arena_block *b = size == ARENA_BLOCK ? pool_get() : NULL;
+        bool fresh = false;
+        struct arena_block *b = size == ARENA_BLOCK ? pool_get(&fresh) : NULL;
         bool pooled = b != NULL;
-        if (!b)
-            b = malloc(sizeof(*b) + size);
+        if (!b) {
+            /* calloc: a big block's bytes are all the allocation's */
+            b = zero && size == need ? calloc(1, sizeof(*b) + size) : malloc(sizeof(*b) + size);
+            fresh = zero && size == need;
+        }
         if (!b)
             oom(n);
         b->size = size;
         b->pooled = pooled;
+        b->fresh = fresh;
         if (size == need && a->head) {
             /* a big allocation gets its own block behind the current one */
             b->next = a->head->next;
             a->head->next = b;
             a->total += need;
+            if (zero && !fresh)
+                memset(b->data, 0, need);
             return b->data;
         }
         b->next = a->head;
@@ -178,7 +191,15 @@ void *arena_alloc_raw(struct arena *a, size_t n)
     void *p = a->head->data + a->used;
     a->used += need;
     a->total += need;
+    /* a fresh block's memory past the bump pointer has never been handed out */
+    if (zero && !a->head->fresh)
+        memset(p, 0, need);
     return p;
+}
+
+void *arena_alloc_raw(struct arena *a, size_t n)
+{
+    return alloc(a, n, false);
 }
 
 void *arena_extend(struct arena *a, void *p, size_t old, size_t n)
@@ -216,9 +237,7 @@ void *arena_extend(struct arena *a, void *p, size_t old, size_t n)
 
 void *arena_alloc(struct arena *a, size_t n)
 {
-    void *p = arena_alloc_raw(a, n);
-    memset(p, 0, (n + 15) & ~(size_t)15);
-    return p;
+    return alloc(a, n, true);
 }
 
 void *arena_memdup(struct arena *a, const void *p, size_t n)
