@@ -36,9 +36,15 @@ static const struct term fixed_atoms[] = {
 };
 #undef ATOM
 
+/* A - the atom NAME: one of the fixed ones when it is (literals in this file are usually
+ * the very strings of the table), else a new one */
 static const struct term *A(struct arena *a, const char *name)
 {
-    for (size_t k = 0; k < sizeof fixed_atoms / sizeof *fixed_atoms; k++)
+    size_t n = sizeof fixed_atoms / sizeof *fixed_atoms;
+    for (size_t k = 0; k < n; k++)
+        if (fixed_atoms[k].u.atom.name == name)
+            return &fixed_atoms[k];
+    for (size_t k = 0; k < n; k++)
         if (!strcmp(fixed_atoms[k].u.atom.name, name))
             return &fixed_atoms[k];
     return term_atomz(a, name);
@@ -497,7 +503,7 @@ static void app_stop_remove(struct arena *a, const struct term *app, const struc
                  term_tuplev(a, 2, A(a, "apply"),
                              term_tuplev(a, 3, m, A(a, "stop"), term_listv(a, 1, app))));
     for (size_t k = 0; k < p->nmods; k++) {
-        const struct term *mod = A(a, p->mods[k]);
+        const struct term *mod = term_atomz(a, p->mods[k]);
         term_vec_add(a, &mods, mod);
         term_vec_add(a, out, term_tuplev(a, 2, A(a, "remove"), term_tuplev(a, 3, mod, bp, bp)));
     }
@@ -507,7 +513,7 @@ static void app_stop_remove(struct arena *a, const struct term *app, const struc
 static void app_add_modules(struct arena *a, const struct relfile_app *p, struct term_vec *out)
 {
     for (size_t k = 0; k < p->nmods; k++)
-        term_vec_add(a, out, term_tuplev(a, 3, A(a, "add_module"), A(a, p->mods[k]), term_nil()));
+        term_vec_add(a, out, term_tuplev(a, 3, A(a, "add_module"), term_atomz(a, p->mods[k]), term_nil()));
 }
 
 /* translate_apps - add_application, remove_application and restart_application into
@@ -909,7 +915,7 @@ static int dep_to_low(struct arena *a, enum rc_mode mode, const struct term_vec 
         term_vec_add(
             a, before,
             term_tuplev(a, 2, A(a, "load_object_code"),
-                        term_tuplev(a, 3, A(a, p->name), p->vsn_term, term_listv(a, 1, m))));
+                        term_tuplev(a, 3, term_atomz(a, p->name), p->vsn_term, term_listv(a, 1, m))));
     }
     if (susp.n)
         term_vec_add(a, after, term_tuplev(a, 2, A(a, "suspend"), term_vec_list(a, &susp)));

@@ -373,6 +373,11 @@ static bool gc_joins(enum gclass prev, enum gclass cur, bool pict_zwj, bool ri_o
 static long text_length(const char *s, size_t n)
 {
     const uint8_t *p = (const uint8_t *)s, *end = p + n;
+    size_t k = 0;
+    while (k < n && p[k] < 0x80)
+        k++;
+    if (k == n) /* ASCII: one character a byte (no character above 0xFF, so no clusters) */
+        return (long)n;
     long cps = 0, clusters = 0;
     bool wide = false, pict = false, pict_zwj = false;
     enum gclass prev = GC_OTHER;
