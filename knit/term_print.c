@@ -12,6 +12,7 @@
  */
 #include "term_print.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -1078,7 +1079,8 @@ static void plen(struct pctx *c, const struct term *t, struct pnode *p)
         buf_reset(&c->scratch);
         return;
     }
-    long line = c->ll > 0 ? c->ll : 80;
+    /* one line (width 0): the whole term is written in one go */
+    long line = c->ll > 0 ? c->ll : LONG_MAX - 1;
     p->len = flat_len(c, t, line);
     if (p->len <= line) { /* elements made when needed */
         p->leaf = t;
@@ -1563,10 +1565,10 @@ void term_print_at(struct buf *out, const struct term *t, int col, int width)
     arena_init(&c.arena);
     c.scratch = (struct buf)BUF_INIT;
     c.out = out;
+    c.ll = width;
     struct pnode root;
     plen(&c, t, &root);
     struct pnode *p = &root;
-    c.ll = width;
     c.m = p->len; /* line_max_chars -1: M is the whole length */
     if (width == 0 || p->len < (long)width - col) {
         pwrite(&c, p);
