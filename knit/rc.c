@@ -22,17 +22,37 @@ static void tv_cat(struct arena *a, struct term_vec *t, const struct term_vec *u
 
 /* The atoms this translation writes, made once: a relup names brutal_purge, load and
  * load_object_code thousands of times. */
-#define ATOM(s) {.type = TERM_ATOM, .u.atom = {s, sizeof s - 1}}
+#define ATOM(s)                                                                                    \
+    {                                                                                              \
+        .type = TERM_ATOM, .u.atom = { s, sizeof s - 1 }                                           \
+    }
 static const struct term fixed_atoms[] = {
-    ATOM("add_module"),  ATOM("advanced"),      ATOM("application"),
-    ATOM("apply"),       ATOM("brutal_purge"),  ATOM("code_change"),
-    ATOM("default"),     ATOM("dynamic"),       ATOM("load"),
-    ATOM("load_module"), ATOM("load_object_code"), ATOM("permanent"),
-    ATOM("point_of_no_return"), ATOM("purge"),  ATOM("remove"),
-    ATOM("restart_emulator"), ATOM("restart_new_emulator"), ATOM("resume"),
-    ATOM("soft"),        ATOM("start"),         ATOM("static"),
-    ATOM("stop"),        ATOM("suspend"),       ATOM("unload"),
-    ATOM("up"),          ATOM("down"),
+    ATOM("add_module"),
+    ATOM("advanced"),
+    ATOM("application"),
+    ATOM("apply"),
+    ATOM("brutal_purge"),
+    ATOM("code_change"),
+    ATOM("default"),
+    ATOM("dynamic"),
+    ATOM("load"),
+    ATOM("load_module"),
+    ATOM("load_object_code"),
+    ATOM("permanent"),
+    ATOM("point_of_no_return"),
+    ATOM("purge"),
+    ATOM("remove"),
+    ATOM("restart_emulator"),
+    ATOM("restart_new_emulator"),
+    ATOM("resume"),
+    ATOM("soft"),
+    ATOM("start"),
+    ATOM("static"),
+    ATOM("stop"),
+    ATOM("suspend"),
+    ATOM("unload"),
+    ATOM("up"),
+    ATOM("down"),
 };
 #undef ATOM
 
@@ -513,7 +533,8 @@ static void app_stop_remove(struct arena *a, const struct term *app, const struc
 static void app_add_modules(struct arena *a, const struct relfile_app *p, struct term_vec *out)
 {
     for (size_t k = 0; k < p->nmods; k++)
-        term_vec_add(a, out, term_tuplev(a, 3, A(a, "add_module"), term_atomz(a, p->mods[k]), term_nil()));
+        term_vec_add(a, out,
+                     term_tuplev(a, 3, A(a, "add_module"), term_atomz(a, p->mods[k]), term_nil()));
 }
 
 /* translate_apps - add_application, remove_application and restart_application into
@@ -817,8 +838,9 @@ static void dep_order(struct arena *a, const struct graph *g, const size_t *mem,
             }
         }
     }
-    struct post p = {corder, nc, words, reach, arena_alloc(a, nc + 1),
-                     arena_alloc(a, (nc + 1) * sizeof(size_t)), 0};
+    struct post p = {
+        corder, nc, words, reach, arena_alloc(a, nc + 1), arena_alloc(a, (nc + 1) * sizeof(size_t)),
+        0};
     for (size_t j = 0; j < nc; j++)
         if (!p.visited[corder[j]])
             post_visit(&p, corder[j]);
@@ -869,41 +891,42 @@ static void add_code_change(struct arena *a, const char *dir, const struct term_
 }
 
 /* dep_to_low - systools_rc:translate_dep_to_low/3 for one ordered group */
-static int dep_to_low(struct arena *a, enum rc_mode mode, const struct term_vec *ins,
-                      const struct lib_index *libs, struct term_vec *before, struct term_vec *after)
+static int dep_to_low(struct arena *a, struct arena *tmp, enum rc_mode mode,
+                      const struct term_vec *ins, const struct lib_index *libs,
+                      struct term_vec *before, struct term_vec *after)
 {
     struct term_vec susp = {0}, res = {0}, lr = {0}, cc = {0}, pre = {0}, post = {0};
-    size_t *lr_start = arena_alloc(a, (ins->n + 1) * sizeof(size_t));
+    size_t *lr_start = arena_alloc(tmp, (ins->n + 1) * sizeof(size_t));
     const struct term *bp = A(a, "brutal_purge");
     for (size_t k = 0; k < ins->n; k++) {
         const struct term *i = ins->v[k];
         lr_start[k] = lr.n;
         if (is(i, "update", 8)) {
             const struct term *m = el(i, 1), *t = el(i, 3), *ch = el(i, 4);
-            term_vec_add(a, &susp, term_is_atom(t, "default") ? m : term_tuplev(a, 2, m, t));
-            term_vec_add(a, &lr,
+            term_vec_add(tmp, &susp, term_is_atom(t, "default") ? m : term_tuplev(a, 2, m, t));
+            term_vec_add(tmp, &lr,
                          term_tuplev(a, 2, A(a, "load"), term_tuplev(a, 3, m, el(i, 5), el(i, 6))));
             if (is(ch, "advanced", 2)) {
                 const struct term *me = term_tuplev(a, 2, m, el(ch, 1));
-                term_vec_add(a, &cc, me);
+                term_vec_add(tmp, &cc, me);
                 if (term_is_atom(el(i, 2), "dynamic"))
-                    term_vec_add(a, &pre, me);
+                    term_vec_add(tmp, &pre, me);
                 else if (term_is_atom(el(i, 2), "static"))
-                    term_vec_add(a, &post, me);
+                    term_vec_add(tmp, &post, me);
             }
         } else if (is(i, "load_module", 5)) {
             term_vec_add(
-                a, &lr,
+                tmp, &lr,
                 term_tuplev(a, 2, A(a, "load"), term_tuplev(a, 3, el(i, 1), el(i, 2), el(i, 3))));
         } else if (is(i, "delete_module", 3)) {
-            term_vec_add(a, &lr,
+            term_vec_add(tmp, &lr,
                          term_tuplev(a, 2, A(a, "remove"), term_tuplev(a, 3, el(i, 1), bp, bp)));
-            term_vec_add(a, &lr, term_tuplev(a, 2, A(a, "purge"), term_listv(a, 1, el(i, 1))));
+            term_vec_add(tmp, &lr, term_tuplev(a, 2, A(a, "purge"), term_listv(a, 1, el(i, 1))));
         }
     }
     lr_start[ins->n] = lr.n;
     for (size_t k = susp.n; k-- > 0;)
-        term_vec_add(a, &res, term_is_tuple(susp.v[k], 2) ? el(susp.v[k], 0) : susp.v[k]);
+        term_vec_add(tmp, &res, term_is_tuple(susp.v[k], 2) ? el(susp.v[k], 0) : susp.v[k]);
     for (size_t k = 0; k < lr.n; k++) {
         if (!is(lr.v[k], "load", 2))
             continue;
@@ -912,10 +935,10 @@ static int dep_to_low(struct arena *a, enum rc_mode mode, const struct term_vec 
         if (!p)
             return err("no_such_module", "module %s is in no application of the release",
                        term_show(a, m, 400));
-        term_vec_add(
-            a, before,
-            term_tuplev(a, 2, A(a, "load_object_code"),
-                        term_tuplev(a, 3, term_atomz(a, p->name), p->vsn_term, term_listv(a, 1, m))));
+        term_vec_add(a, before,
+                     term_tuplev(a, 2, A(a, "load_object_code"),
+                                 term_tuplev(a, 3, term_atomz(a, p->name), p->vsn_term,
+                                             term_listv(a, 1, m))));
     }
     if (susp.n)
         term_vec_add(a, after, term_tuplev(a, 2, A(a, "suspend"), term_vec_list(a, &susp)));
@@ -945,6 +968,9 @@ static int translate_deps(struct arena *a, enum rc_mode mode, const struct term_
         return -1;
     struct lib_index libs = lib_index(a, appls, nappls);
     bool *done = arena_alloc(a, g.ncomp + 1);
+    /* each group's ordering and lists are garbage once its instructions are out */
+    struct arena tmp;
+    arena_init(&tmp);
     size_t *local = arena_alloc(a, (g.n + 1) * sizeof(size_t));
     size_t v = 0; /* the vertices are the dependent instructions in order */
     for (size_t k = 0; k < after_in->n; k++) {
@@ -958,8 +984,10 @@ static int translate_deps(struct arena *a, enum rc_mode mode, const struct term_
             continue;
         done[c] = true;
         struct term_vec group = {0};
-        dep_order(a, &g, g.members + g.cstart[c], g.cstart[c + 1] - g.cstart[c], local, &group);
-        if (dep_to_low(a, mode, &group, &libs, before, after) != 0)
+        dep_order(&tmp, &g, g.members + g.cstart[c], g.cstart[c + 1] - g.cstart[c], local, &group);
+        int rc = dep_to_low(a, &tmp, mode, &group, &libs, before, after);
+        arena_reset(&tmp);
+        if (rc != 0)
             return -1;
     }
     return 0;
@@ -1218,9 +1246,9 @@ static const struct term *keep_copy(struct arena *keep, struct atom_tab *tab, co
     }
 }
 
-static const struct term *translate(struct arena *a, enum rc_mode mode,
-                                    const struct term *scripts, const struct relfile_app *appls,
-                                    size_t nappls, const struct relfile_app *pre, size_t npre);
+static const struct term *translate(struct arena *a, enum rc_mode mode, const struct term *scripts,
+                                    const struct relfile_app *appls, size_t nappls,
+                                    const struct relfile_app *pre, size_t npre);
 
 /* The translation's intermediate lists and instructions (several times the size of the
  * result) live in a scratch arena that is gone when it returns: only the result is kept. */
@@ -1239,9 +1267,9 @@ const struct term *rc_translate_scripts(struct arena *a, enum rc_mode mode,
     return r;
 }
 
-static const struct term *translate(struct arena *a, enum rc_mode mode,
-                                    const struct term *scripts, const struct relfile_app *appls,
-                                    size_t nappls, const struct relfile_app *pre, size_t npre)
+static const struct term *translate(struct arena *a, enum rc_mode mode, const struct term *scripts,
+                                    const struct relfile_app *appls, size_t nappls,
+                                    const struct relfile_app *pre, size_t npre)
 {
     struct term_vec list = {0}, b = {0}, af = {0}, merged = {0}, norm = {0};
     if (to_tv(a, scripts, &list) != 0)

@@ -1423,8 +1423,8 @@ static void pp(struct pctx *c, const struct pnode *p, long col, long tind, long 
 static bool cind(struct pctx *c, const struct pnode *p, long col, long ind, long ld, long w);
 
 /* cind_element/7: the width into *WE */
-static bool cind_element(struct pctx *c, const struct pnode *e, long col, long ind, long ld,
-                         long w, long *we)
+static bool cind_element(struct pctx *c, const struct pnode *e, long col, long ind, long ld, long w,
+                         long *we)
 {
     if (fits(c, e, col, ld, w) && atm(e)) {
         *we = e->len;
@@ -1459,8 +1459,8 @@ static bool cind_tail(struct pctx *c, const struct pnode *el, size_t from, size_
     return cind(c, tail, col, ind, ld + 1, 0); /* sic: Col, where pp_tail uses Col0 */
 }
 
-static bool cind_list(struct pctx *c, const struct pnode *el, size_t n,
-                      const struct pnode *tail, long col0, long ind, long ld, long w)
+static bool cind_list(struct pctx *c, const struct pnode *el, size_t n, const struct pnode *tail,
+                      long col0, long ind, long ld, long w)
 {
     long we;
     if (!cind_element(c, &el[0], col0, ind, n > 1 ? 0 : ld + 1, w, &we))
@@ -1484,8 +1484,8 @@ static bool cind_tag_tuple(struct pctx *c, const struct pnode *p, long col, long
 }
 
 /* cind_pair/7: the width into *PW */
-static bool cind_pair(struct pctx *c, const struct pnode *pair, long col, long ind, long ld,
-                      long w, long *pw)
+static bool cind_pair(struct pctx *c, const struct pnode *pair, long col, long ind, long ld, long w,
+                      long *pw)
 {
     if (fits(c, pair, col, ld, w)) {
         *pw = atm_pair(pair) ? pair->len : c->ll;
@@ -1498,8 +1498,7 @@ static bool cind_pair(struct pctx *c, const struct pnode *pair, long col, long i
     return cind(c, &pair->el[1], col + i, ind, ld, 0);
 }
 
-static bool cind_map(struct pctx *c, const struct pnode *p, long col, long ind, long ld,
-                     long w)
+static bool cind_map(struct pctx *c, const struct pnode *p, long col, long ind, long ld, long w)
 {
     long pw;
     if (!cind_pair(c, &p->el[0], col, ind, p->n > 1 ? 0 : ld + 1, w, &pw))
