@@ -1221,8 +1221,8 @@ static const struct term *keep_copy(struct arena *keep, struct atom_tab *tab, co
     switch ((enum term_type)t->type) {
     case TERM_ATOM:
         return keep_atom(keep, tab, t);
-    case TERM_NIL:
-        return t;
+    case TERM_NIL: /* the parser's [] may live in the arena being left */
+        return term_nil();
     case TERM_TUPLE:
     case TERM_LIST: {
         bool tuple = t->type == TERM_TUPLE;
