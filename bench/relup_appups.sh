@@ -78,6 +78,7 @@ pair_case() {
     fi
     set+=("systools:make_relup" "true" "$(ocmd "$g" "$oo")")
     [ ${#set[@]} -ge 6 ] || return 0
+    # shellcheck disable=SC2034 # read by bench (bench/lib/common.sh)
     local BENCH_RUNS=${BENCH_RELUP_RUNS:-15}
     bench "make-relup: hand-written appups, 100 x 50" "${set[@]}" || return 1
     # on a loaded machine the wall-clock ratio mostly measures waiting for a core: the CPU
