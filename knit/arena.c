@@ -33,6 +33,7 @@ struct arena_block {
     struct arena_block *next;
     size_t size;
     bool pooled; /* from the pool, not malloc */
+    bool fresh;  /* from a new pool region: its unused part is still the kernel's zeros */
     _Alignas(16) unsigned char data[];
 };
 
@@ -75,9 +76,10 @@ static struct {
 
 #define BLOCK_BYTES (sizeof(struct arena_block) + ARENA_BLOCK)
 
-/* pool_get - a standard block, or NULL (then malloc) */
-static struct arena_block *pool_get(void)
+/* pool_get - a standard block, or NULL (then malloc); *FRESH says it was never used */
+static struct arena_block *pool_get(bool *fresh)
 {
+    *fresh = false;
     if (!POOL)
         return NULL;
     struct arena_block *b = NULL;
@@ -95,7 +97,7 @@ static struct arena_block *pool_get(void)
             } else {
                 unsigned char *al =
                     (unsigned char *)(((uintptr_t)m + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1));
-#ifdef MADV_HUGEPAGE
+#if defined(MADV_HUGEPAGE) && !defined(NO_THP)
                 madvise(al, POOL_REGION, MADV_HUGEPAGE);
 #endif
                 pool.next = al;
@@ -105,6 +107,7 @@ static struct arena_block *pool_get(void)
         if (!pool.failed) {
             b = (struct arena_block *)pool.next;
             pool.next += BLOCK_BYTES;
+            *fresh = true;
         }
     }
     pthread_mutex_unlock(&pool.mu);
@@ -147,7 +150,10 @@ void arena_close(struct arena *a)
     arena_reset(a);
 }
 
-void *arena_alloc_raw(struct arena *a, size_t n)
+/* alloc - N bytes; ZERO: zeroed. Memory is cleared only where it may hold old data: a fresh
+ * pool block is still as the kernel gave it, and a big block zeroed comes from calloc (for
+ * large sizes fresh pages, not a memset). */
+static void *alloc(struct arena *a, size_t n, bool zero)
 {
     size_t need = (n + 15) & ~(size_t)15;
     if (need < n)
@@ -156,19 +162,26 @@ void *arena_alloc_raw(struct arena *a, size_t n)
         size_t size = need > ARENA_BLOCK / 4 ? need : ARENA_BLOCK;
         if (size > SIZE_MAX - sizeof(struct arena_block))
             oom(n);
-        struct arena_block *b = size == ARENA_BLOCK ? pool_get() : NULL;
+        bool fresh = false;
+        struct arena_block *b = size == ARENA_BLOCK ? pool_get(&fresh) : NULL;
         bool pooled = b != NULL;
-        if (!b)
-            b = malloc(sizeof(*b) + size);
+        if (!b) {
+            /* calloc: a big block's bytes are all the allocation's */
+            b = zero && size == need ? calloc(1, sizeof(*b) + size) : malloc(sizeof(*b) + size);
+            fresh = zero && size == need;
+        }
         if (!b)
             oom(n);
         b->size = size;
         b->pooled = pooled;
+        b->fresh = fresh;
         if (size == need && a->head) {
             /* a big allocation gets its own block behind the current one */
             b->next = a->head->next;
             a->head->next = b;
             a->total += need;
+            if (zero && !fresh)
+                memset(b->data, 0, need);
             return b->data;
         }
         b->next = a->head;
@@ -178,14 +191,53 @@ void *arena_alloc_raw(struct arena *a, size_t n)
     void *p = a->head->data + a->used;
     a->used += need;
     a->total += need;
+    /* a fresh block's memory past the bump pointer has never been handed out */
+    if (zero && !a->head->fresh)
+        memset(p, 0, need);
     return p;
+}
+
+void *arena_alloc_raw(struct arena *a, size_t n)
+{
+    return alloc(a, n, false);
+}
+
+void *arena_extend(struct arena *a, void *p, size_t old, size_t n)
+{
+    size_t had = (old + 15) & ~(size_t)15, need = (n + 15) & ~(size_t)15;
+    if (need < n)
+        oom(n);
+    struct arena_block *h = a->head;
+    if (p && h && need >= had) {
+        /* the last allocation of the current block: it grows where it is */
+        if ((unsigned char *)p + had == h->data + a->used && a->used - had + need <= h->size) {
+            a->used += need - had;
+            a->total += need - had;
+            return p;
+        }
+        /* the last big allocation, in its own malloc'd block behind the current one */
+        struct arena_block *b = h->next;
+        if (b && !b->pooled && b->data == p && b->size == had) {
+            if (need > SIZE_MAX - sizeof(struct arena_block))
+                oom(n);
+            struct arena_block *nb = realloc(b, sizeof(*nb) + need);
+            if (!nb)
+                oom(n);
+            nb->size = need;
+            h->next = nb;
+            a->total += need - had;
+            return nb->data;
+        }
+    }
+    void *q = arena_alloc_raw(a, n);
+    if (old)
+        memcpy(q, p, old < n ? old : n);
+    return q;
 }
 
 void *arena_alloc(struct arena *a, size_t n)
 {
-    void *p = arena_alloc_raw(a, n);
-    memset(p, 0, (n + 15) & ~(size_t)15);
-    return p;
+    return alloc(a, n, true);
 }
 
 void *arena_memdup(struct arena *a, const void *p, size_t n)

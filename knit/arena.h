@@ -22,6 +22,10 @@ void arena_close(struct arena *a);
 void *arena_alloc(struct arena *a, size_t n);
 /* arena_alloc_raw - the same, not zeroed (for memory about to be filled whole) */
 void *arena_alloc_raw(struct arena *a, size_t n);
+/* arena_extend - P (the OLD bytes of an allocation from A) resized to N bytes, contents
+ * kept, not zeroed beyond OLD: in place when P is A's latest allocation, else a copy (the old
+ * bytes stay allocated until the arena is reset) */
+void *arena_extend(struct arena *a, void *p, size_t old, size_t n);
 /* arena_memdup - copy N bytes of P into A (plus a NUL byte after them) */
 void *arena_memdup(struct arena *a, const void *p, size_t n);
 /* arena_strdup - copy the NUL-terminated S into A */

@@ -91,6 +91,7 @@ int cmd_make_relup(struct knit_ctx *ctx, int argc, char **argv)
         goto done;
     for (long k = 0; k < term_list_len(warnings); k++)
         log_warn("%s", texts[k]);
+    if (getenv("KNIT_MEMDBG")) fprintf(stderr, "main arena %zu\n", a.total);
     term_print_file_terms(&out, term_listv(&a, 1, relup));
     const char *file = arena_sprintf(&a, "%s/relup", g.outdir);
     if (fs_write_atomic(file, out.p ? out.p : "", out.len, 0644) != 0)

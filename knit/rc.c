@@ -20,8 +20,53 @@ static void tv_cat(struct arena *a, struct term_vec *t, const struct term_vec *u
         term_vec_add(a, t, u->v[i]);
 }
 
+/* The atoms this translation writes, made once: a relup names brutal_purge, load and
+ * load_object_code thousands of times. */
+#define ATOM(s)                                                                                    \
+    {                                                                                              \
+        .type = TERM_ATOM, .u.atom = { s, sizeof s - 1 }                                           \
+    }
+static const struct term fixed_atoms[] = {
+    ATOM("add_module"),
+    ATOM("advanced"),
+    ATOM("application"),
+    ATOM("apply"),
+    ATOM("brutal_purge"),
+    ATOM("code_change"),
+    ATOM("default"),
+    ATOM("dynamic"),
+    ATOM("load"),
+    ATOM("load_module"),
+    ATOM("load_object_code"),
+    ATOM("permanent"),
+    ATOM("point_of_no_return"),
+    ATOM("purge"),
+    ATOM("remove"),
+    ATOM("restart_emulator"),
+    ATOM("restart_new_emulator"),
+    ATOM("resume"),
+    ATOM("soft"),
+    ATOM("start"),
+    ATOM("static"),
+    ATOM("stop"),
+    ATOM("suspend"),
+    ATOM("unload"),
+    ATOM("up"),
+    ATOM("down"),
+};
+#undef ATOM
+
+/* A - the atom NAME: one of the fixed ones when it is (literals in this file are usually
+ * the very strings of the table), else a new one */
 static const struct term *A(struct arena *a, const char *name)
 {
+    size_t n = sizeof fixed_atoms / sizeof *fixed_atoms;
+    for (size_t k = 0; k < n; k++)
+        if (fixed_atoms[k].u.atom.name == name)
+            return &fixed_atoms[k];
+    for (size_t k = 0; k < n; k++)
+        if (!strcmp(fixed_atoms[k].u.atom.name, name))
+            return &fixed_atoms[k];
     return term_atomz(a, name);
 }
 
@@ -478,7 +523,7 @@ static void app_stop_remove(struct arena *a, const struct term *app, const struc
                  term_tuplev(a, 2, A(a, "apply"),
                              term_tuplev(a, 3, m, A(a, "stop"), term_listv(a, 1, app))));
     for (size_t k = 0; k < p->nmods; k++) {
-        const struct term *mod = A(a, p->mods[k]);
+        const struct term *mod = term_atomz(a, p->mods[k]);
         term_vec_add(a, &mods, mod);
         term_vec_add(a, out, term_tuplev(a, 2, A(a, "remove"), term_tuplev(a, 3, mod, bp, bp)));
     }
@@ -488,7 +533,8 @@ static void app_stop_remove(struct arena *a, const struct term *app, const struc
 static void app_add_modules(struct arena *a, const struct relfile_app *p, struct term_vec *out)
 {
     for (size_t k = 0; k < p->nmods; k++)
-        term_vec_add(a, out, term_tuplev(a, 3, A(a, "add_module"), A(a, p->mods[k]), term_nil()));
+        term_vec_add(a, out,
+                     term_tuplev(a, 3, A(a, "add_module"), term_atomz(a, p->mods[k]), term_nil()));
 }
 
 /* translate_apps - add_application, remove_application and restart_application into
@@ -792,8 +838,9 @@ static void dep_order(struct arena *a, const struct graph *g, const size_t *mem,
             }
         }
     }
-    struct post p = {corder, nc, words, reach, arena_alloc(a, nc + 1),
-                     arena_alloc(a, (nc + 1) * sizeof(size_t)), 0};
+    struct post p = {
+        corder, nc, words, reach, arena_alloc(a, nc + 1), arena_alloc(a, (nc + 1) * sizeof(size_t)),
+        0};
     for (size_t j = 0; j < nc; j++)
         if (!p.visited[corder[j]])
             post_visit(&p, corder[j]);
@@ -844,41 +891,42 @@ static void add_code_change(struct arena *a, const char *dir, const struct term_
 }
 
 /* dep_to_low - systools_rc:translate_dep_to_low/3 for one ordered group */
-static int dep_to_low(struct arena *a, enum rc_mode mode, const struct term_vec *ins,
-                      const struct lib_index *libs, struct term_vec *before, struct term_vec *after)
+static int dep_to_low(struct arena *a, struct arena *tmp, enum rc_mode mode,
+                      const struct term_vec *ins, const struct lib_index *libs,
+                      struct term_vec *before, struct term_vec *after)
 {
     struct term_vec susp = {0}, res = {0}, lr = {0}, cc = {0}, pre = {0}, post = {0};
-    size_t *lr_start = arena_alloc(a, (ins->n + 1) * sizeof(size_t));
+    size_t *lr_start = arena_alloc(tmp, (ins->n + 1) * sizeof(size_t));
     const struct term *bp = A(a, "brutal_purge");
     for (size_t k = 0; k < ins->n; k++) {
         const struct term *i = ins->v[k];
         lr_start[k] = lr.n;
         if (is(i, "update", 8)) {
             const struct term *m = el(i, 1), *t = el(i, 3), *ch = el(i, 4);
-            term_vec_add(a, &susp, term_is_atom(t, "default") ? m : term_tuplev(a, 2, m, t));
-            term_vec_add(a, &lr,
+            term_vec_add(tmp, &susp, term_is_atom(t, "default") ? m : term_tuplev(a, 2, m, t));
+            term_vec_add(tmp, &lr,
                          term_tuplev(a, 2, A(a, "load"), term_tuplev(a, 3, m, el(i, 5), el(i, 6))));
             if (is(ch, "advanced", 2)) {
                 const struct term *me = term_tuplev(a, 2, m, el(ch, 1));
-                term_vec_add(a, &cc, me);
+                term_vec_add(tmp, &cc, me);
                 if (term_is_atom(el(i, 2), "dynamic"))
-                    term_vec_add(a, &pre, me);
+                    term_vec_add(tmp, &pre, me);
                 else if (term_is_atom(el(i, 2), "static"))
-                    term_vec_add(a, &post, me);
+                    term_vec_add(tmp, &post, me);
             }
         } else if (is(i, "load_module", 5)) {
             term_vec_add(
-                a, &lr,
+                tmp, &lr,
                 term_tuplev(a, 2, A(a, "load"), term_tuplev(a, 3, el(i, 1), el(i, 2), el(i, 3))));
         } else if (is(i, "delete_module", 3)) {
-            term_vec_add(a, &lr,
+            term_vec_add(tmp, &lr,
                          term_tuplev(a, 2, A(a, "remove"), term_tuplev(a, 3, el(i, 1), bp, bp)));
-            term_vec_add(a, &lr, term_tuplev(a, 2, A(a, "purge"), term_listv(a, 1, el(i, 1))));
+            term_vec_add(tmp, &lr, term_tuplev(a, 2, A(a, "purge"), term_listv(a, 1, el(i, 1))));
         }
     }
     lr_start[ins->n] = lr.n;
     for (size_t k = susp.n; k-- > 0;)
-        term_vec_add(a, &res, term_is_tuple(susp.v[k], 2) ? el(susp.v[k], 0) : susp.v[k]);
+        term_vec_add(tmp, &res, term_is_tuple(susp.v[k], 2) ? el(susp.v[k], 0) : susp.v[k]);
     for (size_t k = 0; k < lr.n; k++) {
         if (!is(lr.v[k], "load", 2))
             continue;
@@ -887,10 +935,10 @@ static int dep_to_low(struct arena *a, enum rc_mode mode, const struct term_vec 
         if (!p)
             return err("no_such_module", "module %s is in no application of the release",
                        term_show(a, m, 400));
-        term_vec_add(
-            a, before,
-            term_tuplev(a, 2, A(a, "load_object_code"),
-                        term_tuplev(a, 3, A(a, p->name), p->vsn_term, term_listv(a, 1, m))));
+        term_vec_add(a, before,
+                     term_tuplev(a, 2, A(a, "load_object_code"),
+                                 term_tuplev(a, 3, term_atomz(a, p->name), p->vsn_term,
+                                             term_listv(a, 1, m))));
     }
     if (susp.n)
         term_vec_add(a, after, term_tuplev(a, 2, A(a, "suspend"), term_vec_list(a, &susp)));
@@ -920,6 +968,9 @@ static int translate_deps(struct arena *a, enum rc_mode mode, const struct term_
         return -1;
     struct lib_index libs = lib_index(a, appls, nappls);
     bool *done = arena_alloc(a, g.ncomp + 1);
+    /* each group's ordering and lists are garbage once its instructions are out */
+    struct arena tmp;
+    arena_init(&tmp);
     size_t *local = arena_alloc(a, (g.n + 1) * sizeof(size_t));
     size_t v = 0; /* the vertices are the dependent instructions in order */
     for (size_t k = 0; k < after_in->n; k++) {
@@ -933,8 +984,10 @@ static int translate_deps(struct arena *a, enum rc_mode mode, const struct term_
             continue;
         done[c] = true;
         struct term_vec group = {0};
-        dep_order(a, &g, g.members + g.cstart[c], g.cstart[c + 1] - g.cstart[c], local, &group);
-        if (dep_to_low(a, mode, &group, &libs, before, after) != 0)
+        dep_order(&tmp, &g, g.members + g.cstart[c], g.cstart[c + 1] - g.cstart[c], local, &group);
+        int rc = dep_to_low(a, &tmp, mode, &group, &libs, before, after);
+        arena_reset(&tmp);
+        if (rc != 0)
             return -1;
     }
     return 0;
@@ -942,16 +995,69 @@ static int translate_deps(struct arena *a, enum rc_mode mode, const struct term_
 
 /* ---- load_object_code merging and emulator restarts ---- */
 
-/* union_into - systools_rc:union(X, L): the elements of X not in L, then L */
-static const struct term *union_of(struct arena *a, const struct term *x, const struct term *l)
+/* An element of one library's load_object_code lists: ENTRY is the list's place in the
+ * library's run of entries, POS its place in that list. */
+struct loc_el {
+    const struct term *t;
+    size_t entry, pos;
+};
+
+static int cmp_loc_el(const void *x, const void *y)
 {
-    struct term_vec r = {0};
-    size_t n;
-    const struct term *const *e = term_list_els(x, &n);
-    for (size_t k = 0; k < n; k++)
-        if (!member(e[k], l))
-            term_vec_add(a, &r, e[k]);
-    return term_list(a, r.v, r.n, l);
+    const struct loc_el *p = x, *q = y;
+    int c = term_compare(p->t, q->t);
+    if (c)
+        return c;
+    return p->entry != q->entry ? (p->entry > q->entry) - (p->entry < q->entry)
+                                : (p->pos > q->pos) - (p->pos < q->pos);
+}
+
+/* union_all - systools_rc's foldr of union/2 over the module lists LISTS[0 .. n) of one
+ * library (mlo/1): union(X, L) keeps the elements of X not in L before L, so an element of
+ * list r stays iff no later list holds it (=:=), and the kept elements come out in list
+ * order. Found by sorting, not by a scan per element (quadratic in time and, with lists as
+ * arrays, in memory). */
+static const struct term *union_all(struct arena *a, const struct term *const *lists, size_t n)
+{
+    size_t total = 0;
+    for (size_t r = 0; r < n; r++)
+        total += (size_t)term_list_len(lists[r]);
+    struct loc_el *e = arena_alloc_raw(a, (total + 1) * sizeof *e);
+    size_t m = 0;
+    for (size_t r = 0; r < n; r++) {
+        size_t k;
+        const struct term *const *v = term_list_els(lists[r], &k);
+        for (size_t j = 0; j < k; j++)
+            e[m++] = (struct loc_el){v[j], r, j};
+    }
+    qsort(e, m, sizeof *e, cmp_loc_el);
+    /* drop[list][pos]: flattened by list start */
+    size_t *start = arena_alloc(a, (n + 1) * sizeof(size_t));
+    for (size_t r = 0; r < n; r++)
+        start[r + 1] = start[r] + (size_t)term_list_len(lists[r]);
+    bool *drop = arena_alloc(a, total + 1);
+    for (size_t i = 0; i < m;) {
+        size_t end = i + 1; /* a run that compares equal (==); =:= decides within it */
+        while (end < m && term_compare(e[end].t, e[i].t) == 0)
+            end++;
+        for (size_t x = i; x < end; x++)
+            for (size_t y = end; y-- > x + 1 && e[y].entry > e[x].entry;)
+                if (term_equal(e[x].t, e[y].t)) {
+                    drop[start[e[x].entry] + e[x].pos] = true;
+                    break;
+                }
+        i = end;
+    }
+    const struct term **out = arena_alloc_raw(a, (total + 1) * sizeof *out);
+    size_t no = 0;
+    for (size_t r = 0; r < n; r++) {
+        size_t k;
+        const struct term *const *v = term_list_els(lists[r], &k);
+        for (size_t j = 0; j < k; j++)
+            if (!drop[start[r] + j])
+                out[no++] = v[j];
+    }
+    return term_list(a, out, no, term_nil());
 }
 
 struct loc_ref {
@@ -1002,10 +1108,10 @@ static int merge_loc(struct arena *a, const struct term_vec *before, struct term
                            term_show(a, el(x, 1), 400), term_show(a, el(y, 1), 400),
                            term_show(a, el(x, 0), 400));
         }
-        const struct term *acc = term_nil();
-        for (size_t r = end; r-- > first + 1;)
-            acc = union_of(a, el(el(loc.v[ref[r].idx], 1), 2), acc);
-        acc = union_of(a, el(x, 2), acc);
+        const struct term **lists = arena_alloc_raw(a, (end - first) * sizeof *lists);
+        for (size_t r = first; r < end; r++)
+            lists[r - first] = el(el(loc.v[ref[r].idx], 1), 2);
+        const struct term *acc = union_all(a, lists, end - first);
         term_vec_add(
             a, out, term_tuplev(a, 2, el(loc.v[k], 0), term_tuplev(a, 3, el(x, 0), el(x, 1), acc)));
     }
@@ -1062,9 +1168,116 @@ static int to_tv(struct arena *a, const struct term *l, struct term_vec *out)
     return 0;
 }
 
+/* ---- the result, out of the scratch arena ---- */
+
+/* Atoms met while copying a result, by name (open addressing; a power of two of slots). */
+struct atom_tab {
+    const struct term **slot;
+    size_t cap, n;
+};
+
+static uint64_t name_hash(const char *s, size_t n)
+{
+    uint64_t h = 1469598103934665603u; /* FNV-1a */
+    for (size_t k = 0; k < n; k++)
+        h = (h ^ (unsigned char)s[k]) * 1099511628211u;
+    return h;
+}
+
+/* keep_atom - one copy in KEEP per distinct atom; the fixed atoms are shared as they are */
+static const struct term *keep_atom(struct arena *keep, struct atom_tab *tab, const struct term *t)
+{
+    const struct term *end = fixed_atoms + sizeof fixed_atoms / sizeof *fixed_atoms;
+    if (t >= fixed_atoms && t < end)
+        return t;
+    if (2 * (tab->n + 1) > tab->cap) {
+        struct atom_tab b = {xcalloc(tab->cap ? 2 * tab->cap : 256, sizeof *b.slot),
+                             tab->cap ? 2 * tab->cap : 256, 0};
+        for (size_t k = 0; k < tab->cap; k++)
+            if (tab->slot[k]) {
+                const struct term *x = tab->slot[k];
+                size_t i = name_hash(x->u.atom.name, x->u.atom.len) & (b.cap - 1);
+                while (b.slot[i])
+                    i = (i + 1) & (b.cap - 1);
+                b.slot[i] = x;
+                b.n++;
+            }
+        free(tab->slot);
+        *tab = b;
+    }
+    size_t i = name_hash(t->u.atom.name, t->u.atom.len) & (tab->cap - 1);
+    for (; tab->slot[i]; i = (i + 1) & (tab->cap - 1))
+        if (tab->slot[i]->u.atom.len == t->u.atom.len &&
+            !memcmp(tab->slot[i]->u.atom.name, t->u.atom.name, t->u.atom.len))
+            return tab->slot[i];
+    tab->n++;
+    return tab->slot[i] = term_copy(keep, t);
+}
+
+/* keep_copy - T copied into KEEP: lists and tuples rebuilt, atoms once per name, anything
+ * else deep-copied (term_copy) */
+static const struct term *keep_copy(struct arena *keep, struct atom_tab *tab, const struct term *t)
+{
+    switch ((enum term_type)t->type) {
+    case TERM_ATOM:
+        return keep_atom(keep, tab, t);
+    case TERM_NIL: /* the parser's [] may live in the arena being left */
+        return term_nil();
+    case TERM_TUPLE:
+    case TERM_LIST: {
+        bool tuple = t->type == TERM_TUPLE;
+        size_t n = tuple ? t->u.tuple.n : t->u.list.n;
+        const struct term *const *el = tuple ? t->u.tuple.el : t->u.list.el;
+        const struct term **v = arena_alloc_raw(keep, (n + 1) * sizeof *v);
+        for (size_t i = 0; i < n; i++)
+            v[i] = keep_copy(keep, tab, el[i]);
+        struct term *c = arena_alloc(keep, sizeof *c);
+        *c = *t;
+        if (tuple) {
+            c->u.tuple.el = v;
+        } else {
+            c->u.list.el = v;
+            c->u.list.tail = keep_copy(keep, tab, t->u.list.tail);
+        }
+        return c;
+    }
+    default:
+        return term_copy(keep, t);
+    }
+}
+
+const struct term *rc_keep(struct arena *keep, const struct term *t)
+{
+    struct atom_tab tab = {NULL, 0, 0};
+    const struct term *r = keep_copy(keep, &tab, t);
+    free(tab.slot);
+    return r;
+}
+
+static const struct term *translate(struct arena *a, enum rc_mode mode, const struct term *scripts,
+                                    const struct relfile_app *appls, size_t nappls,
+                                    const struct relfile_app *pre, size_t npre);
+
+/* The translation's intermediate lists and instructions (several times the size of the
+ * result) live in a scratch arena that is gone when it returns: only the result is kept. */
 const struct term *rc_translate_scripts(struct arena *a, enum rc_mode mode,
                                         const struct term *scripts, const struct relfile_app *appls,
                                         size_t nappls, const struct relfile_app *pre, size_t npre)
+{
+    struct arena s;
+    arena_init(&s);
+    const struct term *r = translate(&s, mode, scripts, appls, nappls, pre, npre);
+    struct atom_tab tab = {NULL, 0, 0};
+    if (r)
+        r = keep_copy(a, &tab, r);
+    free(tab.slot);
+    arena_close(&s);
+    return r;
+}
+
+static const struct term *translate(struct arena *a, enum rc_mode mode, const struct term *scripts,
+                                    const struct relfile_app *appls, size_t nappls,
+                                    const struct relfile_app *pre, size_t npre)
 {
     struct term_vec list = {0}, b = {0}, af = {0}, merged = {0}, norm = {0};
     if (to_tv(a, scripts, &list) != 0)

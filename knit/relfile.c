@@ -163,13 +163,17 @@ done:
 
 /* ---- paths ---- */
 
+/* path_add - DIR at the end of P; the array doubles when N reaches a power of two (it is
+ * only ever made here, and dedup only shortens it) */
 static void path_add(struct arena *a, struct relfile_path *p, const char *dir)
 {
-    const char **v = arena_alloc(a, (p->n + 1) * sizeof *v);
-    if (p->n)
-        memcpy(v, p->dirs, p->n * sizeof *v);
-    v[p->n++] = dir;
-    p->dirs = v;
+    if ((p->n & (p->n - 1)) == 0) {
+        const char **v = arena_alloc(a, (p->n ? 2 * p->n : 1) * sizeof *v);
+        if (p->n)
+            memcpy(v, p->dirs, p->n * sizeof *v);
+        p->dirs = v;
+    }
+    p->dirs[p->n++] = dir;
 }
 
 static bool dir_p(const char *d)
@@ -1049,7 +1053,7 @@ static void find_all(struct arena *a, const struct relfile_release *r, const cha
 
 /* sort_appls - systools_make:sort_appls/1: every application after those it uses and
  * includes, otherwise in .rel order */
-static int sort_appls(struct arena *a, struct relfile_release *r)
+static int sort_appls_in(struct arena *a, struct arena *sc, struct relfile_release *r)
 {
     size_t n = r->napps, cap = n * 4 + 8;
     struct idxv list = iv_new(a, n), out = iv_new(a, n);
@@ -1061,27 +1065,32 @@ static int sort_appls(struct arena *a, struct relfile_release *r)
         if (guard > (long)(n * n * 4 + 100))
             return fail(KERR_BUILD, r->rel.path, "circular_dependencies",
                         "circular dependencies among applications");
+        /* what one round makes and the next reads (list, visited, missing) lives in one of
+         * two scratch arenas, in turn: the round after next reuses it (memory linear, not
+         * quadratic, in the number of applications) */
+        struct arena *s = &sc[guard % 2];
+        arena_reset(s);
         size_t me = list.v[0];
         const struct relfile_app *p = &r->apps[me];
-        struct idxv t = iv_new(a, list.n), found = iv_new(a, n), incs = iv_new(a, n);
+        struct idxv t = iv_new(s, list.n), found = iv_new(s, n), incs = iv_new(s, n);
         memcpy(t.v, list.v + 1, (list.n - 1) * sizeof(size_t));
         t.n = list.n - 1;
         struct strv nf1 = {0}, nf2 = {0};
-        find_all(a, r, p->name, p->uses, p->nuses, &t, &visited, &found, &nf1);
-        find_all(a, r, p->name, p->incls, p->nincls, &t, &visited, &incs, &nf2);
+        find_all(s, r, p->name, p->uses, p->nuses, &t, &visited, &found, &nf1);
+        find_all(s, r, p->name, p->incls, p->nincls, &t, &visited, &incs, &nf2);
         for (size_t k = 0; k < p->noptional; k++)
             sv_del(&nf1, p->optional[k]);
         struct strv m = {0};
         for (size_t k = 0; k < nf1.n; k++)
-            sv_add(a, &m, nf1.v[k]);
+            sv_add(s, &m, nf1.v[k]);
         for (size_t k = 0; k < nf2.n; k++)
-            sv_add(a, &m, nf2.v[k]);
+            sv_add(s, &m, nf2.v[k]);
         for (size_t k = 0; k < missing.n; k++)
-            sv_add(a, &m, missing.v[k]);
+            sv_add(s, &m, missing.v[k]);
         missing = m;
         for (size_t k = 0; k < incs.n; k++)
             found.v[found.n++] = incs.v[k];
-        struct idxv nv = iv_new(a, visited.n + 1);
+        struct idxv nv = iv_new(s, visited.n + 1);
         nv.v[nv.n++] = me;
         memcpy(nv.v + 1, visited.v, visited.n * sizeof(size_t));
         nv.n += visited.n;
@@ -1091,7 +1100,7 @@ static int sort_appls(struct arena *a, struct relfile_release *r)
             visited = nv;
             continue;
         }
-        struct idxv circ = iv_new(a, found.n * (visited.n + 1));
+        struct idxv circ = iv_new(s, found.n * (visited.n + 1));
         for (size_t k = 0; k < found.n; k++)
             for (size_t j = 0; j < visited.n; j++)
                 if (found.v[k] == visited.v[j])
@@ -1105,7 +1114,7 @@ static int sort_appls(struct arena *a, struct relfile_release *r)
                 c.v[c.n++] = circular.v[k];
             circular = c;
         }
-        struct idxv next = iv_new(a, found.n + 1 + t.n + cap);
+        struct idxv next = iv_new(s, found.n + 1 + t.n + cap);
         for (size_t k = 0; k < found.n; k++)
             next.v[next.n++] = found.v[k];
         next.v[next.n++] = me;
@@ -1142,6 +1151,17 @@ static int sort_appls(struct arena *a, struct relfile_release *r)
     r->apps = sorted;
     r->napps = out.n;
     return 0;
+}
+
+static int sort_appls(struct arena *a, struct relfile_release *r)
+{
+    struct arena sc[2];
+    arena_init(&sc[0]);
+    arena_init(&sc[1]);
+    int rc = sort_appls_in(a, sc, r);
+    arena_close(&sc[0]);
+    arena_close(&sc[1]);
+    return rc;
 }
 
 int relfile_get_release(struct arena *a, const char *file, const struct relfile_path *path,

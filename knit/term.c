@@ -344,11 +344,8 @@ const struct term *term_copy(struct arena *a, const struct term *t)
 void term_vec_add(struct arena *a, struct term_vec *t, const struct term *x)
 {
     if (t->n == t->cap) {
-        size_t cap = t->cap ? t->cap * 2 : 16;
-        const struct term **v = arena_alloc(a, cap * sizeof *v);
-        if (t->n)
-            memcpy(v, t->v, t->n * sizeof *v);
-        t->v = v;
+        size_t cap = t->cap ? t->cap * 2 : 4;
+        t->v = arena_extend(a, t->v, t->n * sizeof *t->v, cap * sizeof *t->v);
         t->cap = cap;
     }
     t->v[t->n++] = x;

@@ -12,6 +12,7 @@
  */
 #include "term_print.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -373,6 +374,11 @@ static bool gc_joins(enum gclass prev, enum gclass cur, bool pict_zwj, bool ri_o
 static long text_length(const char *s, size_t n)
 {
     const uint8_t *p = (const uint8_t *)s, *end = p + n;
+    size_t k = 0;
+    while (k < n && p[k] < 0x80)
+        k++;
+    if (k == n) /* ASCII: one character a byte (no character above 0xFF, so no clusters) */
+        return (long)n;
     long cps = 0, clusters = 0;
     bool wide = false, pict = false, pict_zwj = false;
     enum gclass prev = GC_OTHER;
@@ -798,15 +804,21 @@ enum pkind {
     PK_BIN,  /* {bin, S}: a binary written as numbers */
 };
 
+/* A node is 40 bytes, the elements of a container are one array of nodes, a leaf keeps its
+ * term, not its text (written again when the layout is done), and a container whose one-line
+ * form is no longer than a line keeps its term, not its elements, until the layout needs them
+ * (it mostly fits where it starts and is written in one go): a relup of a megabyte needs tens
+ * of thousands of nodes, not hundreds of thousands. */
 struct pnode {
     uint8_t kind;
-    long len;          /* chars of the one-line form */
-    const char *text;  /* PK_LEAF: the one-line form, UTF-8 */
-    size_t tlen;       /* bytes in text */
-    struct pnode **el; /* elements, or the pairs of a map */
+    long len;         /* chars of the one-line form */
+    struct pnode *el; /* elements, or the pairs of a map; NULL until made (see kids) */
     size_t n;
-    struct pnode *tail;      /* PK_LIST: the tail of an improper list, else NULL */
-    const struct term *bits; /* PK_BIN */
+    union {
+        struct pnode *tail;      /* PK_LIST with el: the tail of an improper list, else NULL */
+        const struct term *bits; /* PK_BIN */
+        const struct term *leaf; /* PK_LEAF, and a container without el */
+    };
 };
 
 struct pctx {
@@ -816,15 +828,58 @@ struct pctx {
     long ll, m;
 };
 
-static struct pnode *leaf_from_scratch(struct pctx *c, long len)
+static bool printable_list(const struct term *t);
+static int printable_binary(const struct term *t);
+
+/* leaf_text - write the one-line form of T to B when T prints as plain characters (atomic
+ * terms, strings, printable binaries, empty containers): its length in characters, or -1
+ * (nothing written) when T is a container to lay out */
+static long leaf_text(struct buf *b, const struct term *t)
 {
-    struct pnode *p = arena_alloc(&c->arena, sizeof *p);
-    p->kind = PK_LEAF;
-    p->tlen = c->scratch.len;
-    p->text = c->scratch.len ? arena_memdup(&c->arena, c->scratch.p, c->scratch.len) : "";
-    p->len = len < 0 ? text_length(p->text, p->tlen) : len;
-    buf_reset(&c->scratch);
-    return p;
+    size_t at = b->len;
+    switch ((enum term_type)t->type) {
+    case TERM_NIL:
+        buf_adds(b, "[]");
+        return 2;
+    case TERM_LIST:
+        if (!printable_list(t))
+            return -1;
+        buf_addc(b, '"');
+        for (size_t i = 0; i < t->u.list.n; i++)
+            put_string_char(b, (unsigned long)t->u.list.el[i]->u.i, '"');
+        buf_addc(b, '"');
+        break;
+    case TERM_TUPLE:
+        if (t->u.tuple.n)
+            return -1;
+        buf_adds(b, "{}");
+        return 2;
+    case TERM_MAP:
+        if (t->u.map.n)
+            return -1;
+        buf_adds(b, "#{}");
+        return 3;
+    case TERM_BITS: {
+        size_t nbits = t->u.bits.nbits;
+        if (nbits == 0) {
+            buf_adds(b, "<<>>");
+            return 4;
+        }
+        int pr = nbits % 8 == 0 ? printable_binary(t) : 0;
+        if (!pr)
+            return -1;
+        const uint8_t *q = t->u.bits.data, *end = q + nbits / 8;
+        buf_adds(b, "<<\"");
+        while (q < end)
+            put_string_char(b, pr == 1 ? utf8_next(&q, end) : *q++, '"');
+        buf_adds(b, pr == 1 ? "\"/utf8>>" : "\">>");
+        break;
+    }
+    default:
+        put_atomic(b, t);
+        break;
+    }
+    return text_length(b->p + at, b->len - at);
 }
 
 static bool printable_latin1(int64_t c)
@@ -892,105 +947,191 @@ static int printable_binary(const struct term *t)
 }
 
 /* list_length/3: the one-line length of a container of N elements, OPEN+CLOSE brackets */
-static long seq_length(struct pnode **el, size_t n, struct pnode *tail, long brackets)
+static long seq_length(const struct pnode *el, size_t n, const struct pnode *tail, long brackets)
 {
     long len = brackets;
     for (size_t i = 0; i < n; i++)
-        len += el[i]->len + (i > 0);
+        len += el[i].len + (i > 0);
     if (tail)
         len += 1 + tail->len;
     return len;
 }
 
 /* print_length/6 with depth -1 and no chars limit */
-static struct pnode *plen(struct pctx *c, const struct term *t)
+/* flat_len - the one-line length of T, or LIMIT + 1 once it is longer than LIMIT */
+static long flat_len(struct pctx *c, const struct term *t, long limit)
 {
-    struct pnode *p;
+    long len = leaf_text(&c->scratch, t);
+    buf_reset(&c->scratch);
+    if (len >= 0)
+        return len;
     switch ((enum term_type)t->type) {
-    case TERM_NIL:
-        buf_adds(&c->scratch, "[]");
-        return leaf_from_scratch(c, 2);
     case TERM_LIST:
-        if (printable_list(t)) {
-            buf_addc(&c->scratch, '"');
-            for (size_t i = 0; i < t->u.list.n; i++)
-                put_string_char(&c->scratch, (unsigned long)t->u.list.el[i]->u.i, '"');
-            buf_addc(&c->scratch, '"');
-            return leaf_from_scratch(c, -1);
+    case TERM_TUPLE: {
+        bool list = t->type == TERM_LIST;
+        size_t n = list ? t->u.list.n : t->u.tuple.n;
+        const struct term *const *el = list ? t->u.list.el : t->u.tuple.el;
+        len = 2;
+        for (size_t i = 0; i < n && len <= limit; i++)
+            len += flat_len(c, el[i], limit - len) + (i > 0);
+        if (list && t->u.list.tail->type != TERM_NIL && len <= limit)
+            len += 1 + flat_len(c, t->u.list.tail, limit - len);
+        break;
+    }
+    case TERM_MAP:
+        len = 3;
+        for (size_t i = 0; i < t->u.map.n && len <= limit; i++) {
+            len += (i > 0) + 4 + flat_len(c, t->u.map.keys[i], limit - len);
+            if (len <= limit)
+                len += flat_len(c, t->u.map.vals[i], limit - len);
         }
-        p = arena_alloc(&c->arena, sizeof *p);
-        p->kind = PK_LIST;
-        p->n = t->u.list.n;
-        p->el = arena_alloc(&c->arena, p->n * sizeof *p->el);
+        break;
+    default: /* a binary written as numbers */
+        put_binary_bytes(&c->scratch, t);
+        len = (long)c->scratch.len;
+        buf_reset(&c->scratch);
+        break;
+    }
+    return len > limit ? limit + 1 : len;
+}
+
+static void plen(struct pctx *c, const struct term *t, struct pnode *p);
+
+/* plen_kids - the element nodes of container node P (of term T) */
+static void plen_kids(struct pctx *c, const struct term *t, struct pnode *p)
+{
+    p->tail = NULL;
+    switch ((enum term_type)t->type) {
+    case TERM_LIST:
+        p->el = arena_alloc_raw(&c->arena, p->n * sizeof *p->el);
         for (size_t i = 0; i < p->n; i++)
-            p->el[i] = plen(c, t->u.list.el[i]);
-        if (t->u.list.tail->type != TERM_NIL)
-            p->tail = plen(c, t->u.list.tail);
-        p->len = seq_length(p->el, p->n, p->tail, 2);
-        return p;
+            plen(c, t->u.list.el[i], &p->el[i]);
+        if (t->u.list.tail->type != TERM_NIL) {
+            p->tail = arena_alloc_raw(&c->arena, sizeof *p->tail);
+            plen(c, t->u.list.tail, p->tail);
+        }
+        return;
     case TERM_TUPLE:
-        if (t->u.tuple.n == 0) {
-            buf_adds(&c->scratch, "{}");
-            return leaf_from_scratch(c, 2);
-        }
-        p = arena_alloc(&c->arena, sizeof *p);
-        p->kind = t->u.tuple.n > 1 && t->u.tuple.el[0]->type == TERM_ATOM ? PK_TAG : PK_TUPLE;
-        p->n = t->u.tuple.n;
-        p->el = arena_alloc(&c->arena, p->n * sizeof *p->el);
+        p->el = arena_alloc_raw(&c->arena, p->n * sizeof *p->el);
         for (size_t i = 0; i < p->n; i++)
-            p->el[i] = plen(c, t->u.tuple.el[i]);
-        p->len = seq_length(p->el, p->n, NULL, 2);
-        return p;
+            plen(c, t->u.tuple.el[i], &p->el[i]);
+        return;
     case TERM_MAP: {
-        if (t->u.map.n == 0) {
-            buf_adds(&c->scratch, "#{}");
-            return leaf_from_scratch(c, 3);
-        }
         size_t *ix = map_order(t);
-        p = arena_alloc(&c->arena, sizeof *p);
-        p->kind = PK_MAP;
-        p->n = t->u.map.n;
-        p->el = arena_alloc(&c->arena, p->n * sizeof *p->el);
+        p->el = arena_alloc_raw(&c->arena, p->n * sizeof *p->el);
         for (size_t i = 0; i < p->n; i++) {
-            struct pnode *pair = arena_alloc(&c->arena, sizeof *pair);
+            struct pnode *pair = &p->el[i];
+            memset(pair, 0, sizeof *pair);
             pair->kind = PK_PAIR;
             pair->n = 2;
-            pair->el = arena_alloc(&c->arena, 2 * sizeof *pair->el);
-            pair->el[0] = plen(c, t->u.map.keys[ix[i]]);
-            pair->el[1] = plen(c, t->u.map.vals[ix[i]]);
-            pair->len = pair->el[0]->len + 4 + pair->el[1]->len;
-            p->el[i] = pair;
+            pair->el = arena_alloc_raw(&c->arena, 2 * sizeof *pair->el);
+            plen(c, t->u.map.keys[ix[i]], &pair->el[0]);
+            plen(c, t->u.map.vals[ix[i]], &pair->el[1]);
+            pair->len = pair->el[0].len + 4 + pair->el[1].len;
         }
         free(ix);
-        p->len = seq_length(p->el, p->n, NULL, 3);
-        return p;
+        return;
     }
-    case TERM_BITS: {
-        size_t nbits = t->u.bits.nbits;
-        if (nbits == 0) {
-            buf_adds(&c->scratch, "<<>>");
-            return leaf_from_scratch(c, 4);
-        }
-        int pr = nbits % 8 == 0 ? printable_binary(t) : 0;
-        if (pr) {
-            const uint8_t *q = t->u.bits.data, *end = q + nbits / 8;
-            buf_adds(&c->scratch, "<<\"");
-            while (q < end)
-                put_string_char(&c->scratch, pr == 1 ? utf8_next(&q, end) : *q++, '"');
-            buf_adds(&c->scratch, pr == 1 ? "\"/utf8>>" : "\">>");
-            return leaf_from_scratch(c, -1);
-        }
+    default:
+        return;
+    }
+}
+
+/* kids - the elements of container node P, made now if they were left out */
+static const struct pnode *kids(struct pctx *c, const struct pnode *p)
+{
+    if (!p->el) {
+        struct pnode *q = (struct pnode *)p; /* the nodes are this printer's own */
+        plen_kids(c, q->leaf, q);
+    }
+    return p->el;
+}
+
+static void plen(struct pctx *c, const struct term *t, struct pnode *p)
+{
+    memset(p, 0, sizeof *p);
+    long len = leaf_text(&c->scratch, t);
+    buf_reset(&c->scratch);
+    if (len >= 0) {
+        p->kind = PK_LEAF;
+        p->len = len;
+        p->leaf = t;
+        return;
+    }
+    switch ((enum term_type)t->type) {
+    case TERM_LIST:
+        p->kind = PK_LIST;
+        p->n = t->u.list.n;
+        break;
+    case TERM_TUPLE:
+        p->kind = t->u.tuple.n > 1 && t->u.tuple.el[0]->type == TERM_ATOM ? PK_TAG : PK_TUPLE;
+        p->n = t->u.tuple.n;
+        break;
+    case TERM_MAP:
+        p->kind = PK_MAP;
+        p->n = t->u.map.n;
+        break;
+    default: /* a binary written as numbers */
         put_binary_bytes(&c->scratch, t);
-        p = arena_alloc(&c->arena, sizeof *p);
         p->kind = PK_BIN;
         p->len = (long)c->scratch.len;
         p->bits = t;
         buf_reset(&c->scratch);
-        return p;
+        return;
+    }
+    /* one line (width 0): the whole term is written in one go */
+    long line = c->ll > 0 ? c->ll : LONG_MAX - 1;
+    p->len = flat_len(c, t, line);
+    if (p->len <= line) { /* elements made when needed */
+        p->leaf = t;
+        return;
+    }
+    plen_kids(c, t, p);
+    p->len = seq_length(p->el, p->n, p->tail, p->kind == PK_MAP ? 3 : 2);
+}
+
+/* pwrite_term - the one-line form of T, as pwrite writes its node */
+static void pwrite_term(struct pctx *c, const struct term *t)
+{
+    struct buf *o = c->out;
+    if (leaf_text(o, t) >= 0)
+        return;
+    switch ((enum term_type)t->type) {
+    case TERM_LIST:
+    case TERM_TUPLE: {
+        bool list = t->type == TERM_LIST;
+        size_t n = list ? t->u.list.n : t->u.tuple.n;
+        const struct term *const *el = list ? t->u.list.el : t->u.tuple.el;
+        buf_addc(o, list ? '[' : '{');
+        for (size_t i = 0; i < n; i++) {
+            if (i)
+                buf_addc(o, ',');
+            pwrite_term(c, el[i]);
+        }
+        if (list && t->u.list.tail->type != TERM_NIL) {
+            buf_addc(o, '|');
+            pwrite_term(c, t->u.list.tail);
+        }
+        buf_addc(o, list ? ']' : '}');
+        return;
+    }
+    case TERM_MAP: {
+        size_t *ix = map_order(t);
+        buf_adds(o, "#{");
+        for (size_t i = 0; i < t->u.map.n; i++) {
+            if (i)
+                buf_addc(o, ',');
+            pwrite_term(c, t->u.map.keys[ix[i]]);
+            buf_adds(o, " => ");
+            pwrite_term(c, t->u.map.vals[ix[i]]);
+        }
+        buf_addc(o, '}');
+        free(ix);
+        return;
     }
     default:
-        put_atomic(&c->scratch, t);
-        return leaf_from_scratch(c, -1);
+        put_binary_bytes(o, t);
+        return;
     }
 }
 
@@ -1001,12 +1142,16 @@ static void pwrite(struct pctx *c, const struct pnode *p)
     struct buf *o = c->out;
     switch ((enum pkind)p->kind) {
     case PK_LEAF:
-        buf_add(o, p->text, p->tlen);
+        leaf_text(o, p->leaf);
         break;
     case PK_LIST:
     case PK_TUPLE:
     case PK_TAG:
     case PK_MAP:
+        if (!p->el) {
+            pwrite_term(c, p->leaf);
+            break;
+        }
         if (p->kind == PK_MAP)
             buf_adds(o, "#{");
         else
@@ -1014,7 +1159,7 @@ static void pwrite(struct pctx *c, const struct pnode *p)
         for (size_t i = 0; i < p->n; i++) {
             if (i)
                 buf_addc(o, ',');
-            pwrite(c, p->el[i]);
+            pwrite(c, &p->el[i]);
         }
         if (p->tail) {
             buf_addc(o, '|');
@@ -1023,9 +1168,9 @@ static void pwrite(struct pctx *c, const struct pnode *p)
         buf_addc(o, p->kind == PK_LIST ? ']' : '}');
         break;
     case PK_PAIR:
-        pwrite(c, p->el[0]);
+        pwrite(c, &p->el[0]);
         buf_adds(o, " => ");
-        pwrite(c, p->el[1]);
+        pwrite(c, &p->el[1]);
         break;
     case PK_BIN:
         put_binary_bytes(o, p->bits);
@@ -1057,11 +1202,11 @@ static bool atm(const struct pnode *p)
 
 static bool atm_pair(const struct pnode *p)
 {
-    return atm(p->el[0]) && atm(p->el[1]);
+    return atm(&p->el[0]) && atm(&p->el[1]);
 }
 
 /* the test of pp_tail/cind_tail/pp_pairs_tail for putting an element on the current line */
-static bool fits_on_line(const struct pctx *c, long elen, long col, long ld1, long w)
+static bool fits_on_line(struct pctx *c, long elen, long col, long ld1, long w)
 {
     if (ld1 == 0)
         return elen + 1 < c->ll - col && w + elen + 1 <= c->m;
@@ -1069,7 +1214,7 @@ static bool fits_on_line(const struct pctx *c, long elen, long col, long ld1, lo
 }
 
 /* the first clause of pp/cind and friends: the whole node fits where it starts */
-static bool fits(const struct pctx *c, const struct pnode *p, long col, long ld, long w)
+static bool fits(struct pctx *c, const struct pnode *p, long col, long ld, long w)
 {
     return p->len < c->ll - col - ld && p->len + w + ld <= c->m;
 }
@@ -1092,13 +1237,13 @@ static long pp_element(struct pctx *c, const struct pnode *e, long col, long tin
 }
 
 /* pp_tail/10 over elements FROM.. of EL (then TAIL), with separator SEP before TAIL */
-static void pp_tail(struct pctx *c, struct pnode *const *el, size_t from, size_t n,
+static void pp_tail(struct pctx *c, const struct pnode *el, size_t from, size_t n,
                     const struct pnode *tail, long col0, long col, long tind, long ind, long ld,
                     char sep, long w)
 {
     struct buf *o = c->out;
     for (size_t i = from; i < n; i++) {
-        const struct pnode *e = el[i];
+        const struct pnode *e = &el[i];
         long ld1 = i + 1 < n ? 0 : ld + 1;
         long elen = 1 + e->len;
         if (fits_on_line(c, elen, col, ld1, w) && atm(e)) {
@@ -1127,18 +1272,18 @@ static void pp_tail(struct pctx *c, struct pnode *const *el, size_t from, size_t
 }
 
 /* pp_list/9 */
-static void pp_list(struct pctx *c, struct pnode *const *el, size_t n, const struct pnode *tail,
+static void pp_list(struct pctx *c, const struct pnode *el, size_t n, const struct pnode *tail,
                     long col0, long tind, long ind, long ld, char sep, long w)
 {
     long ld1 = n > 1 ? 0 : ld + 1;
-    long we = pp_element(c, el[0], col0, tind, ind, ld1, w);
+    long we = pp_element(c, &el[0], col0, tind, ind, ld1, w);
     pp_tail(c, el, 1, n, tail, col0, col0 + we, tind, ind, ld, sep, w + we);
 }
 
 static void pp_tag_tuple(struct pctx *c, const struct pnode *p, long col, long tind, long ind,
                          long ld, long w)
 {
-    const struct pnode *tag = p->el[0];
+    const struct pnode *tag = &p->el[0];
     long tlen = tag->len, tagind = tlen + 2, tcol = col + tagind;
     pwrite(c, tag);
     if (tind > 0 && tagind > tind) {
@@ -1158,22 +1303,22 @@ static long pp_pair(struct pctx *c, const struct pnode *pair, long col, long tin
         return atm_pair(pair) ? pair->len : c->ll;
     }
     long i = tind > 0 ? tind : 4; /* map_value_indent/1 */
-    pp(c, pair->el[0], col, tind, ind, ld, w);
+    pp(c, &pair->el[0], col, tind, ind, ld, w);
     buf_adds(c->out, " =>");
     newline_indent(c->out, ind + i);
-    pp(c, pair->el[1], col + i, tind, ind + i, ld, 0);
+    pp(c, &pair->el[1], col + i, tind, ind + i, ld, 0);
     return c->ll;
 }
 
 static void pp_map(struct pctx *c, const struct pnode *p, long col, long tind, long ind, long ld,
                    long w)
 {
-    long pw = pp_pair(c, p->el[0], col, tind, ind, p->n > 1 ? 0 : ld + 1, w);
+    long pw = pp_pair(c, &p->el[0], col, tind, ind, p->n > 1 ? 0 : ld + 1, w);
     long col0 = col;
     col = col0 + pw;
     w = pw; /* sic: pp_map/8 passes PW, not W + PW */
     for (size_t i = 1; i < p->n; i++) {
-        const struct pnode *e = p->el[i];
+        const struct pnode *e = &p->el[i];
         long ld1 = i + 1 < p->n ? 0 : ld + 1;
         long elen = 1 + e->len;
         if (fits_on_line(c, elen, col, ld1, w) && atm_pair(e)) {
@@ -1239,6 +1384,8 @@ static void pp(struct pctx *c, const struct pnode *p, long col, long tind, long 
         return;
     }
     struct buf *o = c->out;
+    if (p->kind != PK_LEAF && p->kind != PK_BIN)
+        kids(c, p);
     switch ((enum pkind)p->kind) {
     case PK_LIST:
         buf_addc(o, '[');
@@ -1273,11 +1420,11 @@ static void pp(struct pctx *c, const struct pnode *p, long col, long tind, long 
 /* ---- ~tp: choosing the tag indentation (cind) ------------------------------------------ */
 
 /* Each returns false where io_lib_pretty throws no_good. */
-static bool cind(const struct pctx *c, const struct pnode *p, long col, long ind, long ld, long w);
+static bool cind(struct pctx *c, const struct pnode *p, long col, long ind, long ld, long w);
 
 /* cind_element/7: the width into *WE */
-static bool cind_element(const struct pctx *c, const struct pnode *e, long col, long ind, long ld,
-                         long w, long *we)
+static bool cind_element(struct pctx *c, const struct pnode *e, long col, long ind, long ld, long w,
+                         long *we)
 {
     if (fits(c, e, col, ld, w) && atm(e)) {
         *we = e->len;
@@ -1287,11 +1434,11 @@ static bool cind_element(const struct pctx *c, const struct pnode *e, long col, 
     return cind(c, e, col, ind, ld, w);
 }
 
-static bool cind_tail(const struct pctx *c, struct pnode *const *el, size_t from, size_t n,
+static bool cind_tail(struct pctx *c, const struct pnode *el, size_t from, size_t n,
                       const struct pnode *tail, long col0, long col, long ind, long ld, long w)
 {
     for (size_t i = from; i < n; i++) {
-        const struct pnode *e = el[i];
+        const struct pnode *e = &el[i];
         long ld1 = i + 1 < n ? 0 : ld + 1;
         long elen = 1 + e->len;
         if (fits_on_line(c, elen, col, ld1, w) && atm(e)) {
@@ -1312,19 +1459,19 @@ static bool cind_tail(const struct pctx *c, struct pnode *const *el, size_t from
     return cind(c, tail, col, ind, ld + 1, 0); /* sic: Col, where pp_tail uses Col0 */
 }
 
-static bool cind_list(const struct pctx *c, struct pnode *const *el, size_t n,
-                      const struct pnode *tail, long col0, long ind, long ld, long w)
+static bool cind_list(struct pctx *c, const struct pnode *el, size_t n, const struct pnode *tail,
+                      long col0, long ind, long ld, long w)
 {
     long we;
-    if (!cind_element(c, el[0], col0, ind, n > 1 ? 0 : ld + 1, w, &we))
+    if (!cind_element(c, &el[0], col0, ind, n > 1 ? 0 : ld + 1, w, &we))
         return false;
     return cind_tail(c, el, 1, n, tail, col0, col0 + we, ind, ld, w + we);
 }
 
-static bool cind_tag_tuple(const struct pctx *c, const struct pnode *p, long col, long ind, long ld,
+static bool cind_tag_tuple(struct pctx *c, const struct pnode *p, long col, long ind, long ld,
                            long w)
 {
-    long tlen = p->el[0]->len, tagind = tlen + 2, tcol = col + tagind;
+    long tlen = p->el[0].len, tagind = tlen + 2, tcol = col + tagind;
     if (ind > 0 && tagind > ind) {
         long col1 = col + ind;
         if (c->m + col1 <= c->ll || col1 <= c->ll / 2)
@@ -1337,31 +1484,30 @@ static bool cind_tag_tuple(const struct pctx *c, const struct pnode *p, long col
 }
 
 /* cind_pair/7: the width into *PW */
-static bool cind_pair(const struct pctx *c, const struct pnode *pair, long col, long ind, long ld,
-                      long w, long *pw)
+static bool cind_pair(struct pctx *c, const struct pnode *pair, long col, long ind, long ld, long w,
+                      long *pw)
 {
     if (fits(c, pair, col, ld, w)) {
         *pw = atm_pair(pair) ? pair->len : c->ll;
         return true;
     }
     *pw = c->ll;
-    if (!cind(c, pair->el[0], col, ind, ld, w))
+    if (!cind(c, &pair->el[0], col, ind, ld, w))
         return false;
     long i = ind > 0 ? ind : 4;
-    return cind(c, pair->el[1], col + i, ind, ld, 0);
+    return cind(c, &pair->el[1], col + i, ind, ld, 0);
 }
 
-static bool cind_map(const struct pctx *c, const struct pnode *p, long col, long ind, long ld,
-                     long w)
+static bool cind_map(struct pctx *c, const struct pnode *p, long col, long ind, long ld, long w)
 {
     long pw;
-    if (!cind_pair(c, p->el[0], col, ind, p->n > 1 ? 0 : ld + 1, w, &pw))
+    if (!cind_pair(c, &p->el[0], col, ind, p->n > 1 ? 0 : ld + 1, w, &pw))
         return false;
     long col0 = col;
     col = col0 + pw;
     w = w + pw; /* sic: cind_map/7 passes W + PW */
     for (size_t i = 1; i < p->n; i++) {
-        const struct pnode *e = p->el[i];
+        const struct pnode *e = &p->el[i];
         long ld1 = i + 1 < p->n ? 0 : ld + 1;
         long elen = 1 + e->len;
         if (fits_on_line(c, elen, col, ld1, w) && atm_pair(e)) {
@@ -1377,10 +1523,12 @@ static bool cind_map(const struct pctx *c, const struct pnode *p, long col, long
     return true;
 }
 
-static bool cind(const struct pctx *c, const struct pnode *p, long col, long ind, long ld, long w)
+static bool cind(struct pctx *c, const struct pnode *p, long col, long ind, long ld, long w)
 {
     if (fits(c, p, col, ld, w))
         return true;
+    if (p->kind != PK_LEAF && p->kind != PK_BIN)
+        kids(c, p);
     switch ((enum pkind)p->kind) {
     case PK_LIST:
         return cind_list(c, p->el, p->n, p->tail, col + 1, ind, ld, w + 1);
@@ -1416,8 +1564,10 @@ void term_print_at(struct buf *out, const struct term *t, int col, int width)
     arena_init(&c.arena);
     c.scratch = (struct buf)BUF_INIT;
     c.out = out;
-    struct pnode *p = plen(&c, t);
     c.ll = width;
+    struct pnode root;
+    plen(&c, t, &root);
+    struct pnode *p = &root;
     c.m = p->len; /* line_max_chars -1: M is the whole length */
     if (width == 0 || p->len < (long)width - col) {
         pwrite(&c, p);

@@ -70,6 +70,7 @@ bench() {
         shift 3
     done
     hyperfine --warmup 1 --runs "$BENCH_RUNS" --export-json "$json" "${args[@]}" || return 1
+    BENCH_JSON=$json # for a caller that wants more than the summary rows
     printf '\n| %s | mean ± σ | vs %s | peak RSS |\n|---|---|---|---|\n' "$title" "${names[0]}" \
         >>"$SUMMARY"
     for i in "${!names[@]}"; do
