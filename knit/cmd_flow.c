@@ -7,6 +7,7 @@
 #include "kerr.h"
 #include "log.h"
 #include "release.h"
+#include "target.h"
 #include "relfile.h"
 #include "relup.h"
 #include "report.h"
@@ -36,7 +37,7 @@ struct flow {
     struct arena *a;
     struct cfg cfg;
     struct release rel;
-    struct release_result res;
+    struct target_result res;
     struct relfile_rel new_rel;
     const char **from_args;
     size_t nfrom_args;
@@ -326,7 +327,7 @@ static int run_flow(struct flow *f)
         return -1;
     if (release_analyse(a, &f->cfg, &f->rel) != 0)
         return -1;
-    if (release_build(a, &f->rel, f->force, f->mode == FLOW_ALL, &f->res) != 0)
+    if (target_build(a, &f->rel, f->force, f->mode == FLOW_ALL, &f->res) != 0)
         return -1;
     if (f->mode == FLOW_ALL && add_artifact(f, "release_tarball", f->res.tarball) != 0)
         return -1;
@@ -410,8 +411,8 @@ static int flow(struct knit_ctx *ctx, int argc, char **argv, enum flow_mode mode
     int rc = parse_args(&f, argc, argv);
     if (rc == 0)
         rc = run_flow(&f);
-    /* the earlier build dir goes last, after the extractions (see release_finish) */
-    release_finish(&f.res);
+    /* the earlier build dir goes last, after the extractions (see target_finish) */
+    target_finish(&f.res);
     if (f.cfg.tmp_dir && f.cfg.remove_tmp) {
         struct kerr saved;
         kerr_copy(&saved);

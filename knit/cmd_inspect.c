@@ -358,11 +358,14 @@ static int read_whole(const char *path, uint8_t **buf, size_t *cap, size_t *len)
     if (fd < 0)
         return kerr_errno(path, "cannot open");
     struct stat st;
-    if (fstat(fd, &st) != 0 || S_ISDIR(st.st_mode)) {
-        int rc = S_ISDIR(st.st_mode) ? kerr_set(KERR_IO, path, 0, 0, "is a directory")
-                                     : kerr_errno(path, "cannot stat");
+    if (fstat(fd, &st) != 0) {
+        int rc = kerr_errno(path, "cannot stat");
         close(fd);
         return rc;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        close(fd);
+        return kerr_set(KERR_IO, path, 0, 0, "is a directory");
     }
     size_t want = st.st_size > 0 ? (size_t)st.st_size + 1 : 4096, n = 0;
     if (*cap < want) {

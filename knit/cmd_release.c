@@ -6,6 +6,7 @@
 #include "log.h"
 #include "release.h"
 #include "report.h"
+#include "target.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -13,7 +14,7 @@
 #include <sys/stat.h>
 
 /* report - the --json document: the release, its applications and the artifacts */
-static int report(struct arena *a, const struct release_result *res)
+static int report(struct arena *a, const struct target_result *res)
 {
     json_t *apps = json_object();
     size_t n;
@@ -60,9 +61,9 @@ int cmd_release(struct knit_ctx *ctx, int argc, char **argv)
     for (size_t i = 0; i < r.napps; i++)
         n += release_app_selected(&r.apps[i]);
     log_verbose("%zu of %zu applications found are included", n, r.napps);
-    struct release_result res;
-    int built = release_build(&a, &r, ctx->force || c.force, true, &res);
-    release_finish(&res);
+    struct target_result res;
+    int built = target_build(&a, &r, ctx->force || c.force, true, &res);
+    target_finish(&res);
     if (built != 0)
         goto done;
     if (ctx->json && report(&a, &res) != 0)

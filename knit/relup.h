@@ -30,7 +30,10 @@ int relup_make(struct arena *a, const char *top, const char *const *ups, size_t 
 /* relup_search_version - systools_relup:appup_search_for_version/2: the instructions of the
  * first {Vsn, Instrs} in LIST whose Vsn is the charlist VSN or a regex (binary) whose first
  * match is all of VSN. Returns NULL when none matches (*BAD set when LIST is malformed or a
- * regex does not compile, with the error recorded). */
+ * regex does not compile, with the error recorded).
+ * It lives here, in the port of systools_relup, although appup.c calls it too (against the
+ * pipeline's direction): appup.c checks a hand-written appup with the very lookup the relup
+ * compiler will make, so that an appup accepted there is one relup_make can use. */
 const struct term *relup_search_version(struct arena *a, const char *vsn, const struct term *list,
                                         bool *bad);
 

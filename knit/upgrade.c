@@ -4,7 +4,7 @@
 #include "fsutil.h"
 #include "kerr.h"
 #include "log.h"
-#include "release.h"
+#include "target.h"
 #include "tarball.h"
 #include "term_parse.h"
 #include "vsn.h"
@@ -300,7 +300,7 @@ int upgrade_pack(struct arena *a, const struct cfg *c, const char *build_dir,
 {
     const char *name = new_rel->name, *vsn = new_rel->vsn;
     const char *reldir = arena_sprintf(a, "%s/releases/%s", build_dir, vsn);
-    if (release_check_config(a, reldir, arena_sprintf(a, "%s/releases/%s", build_dir, vsn)) != 0)
+    if (target_check_config(a, reldir, reldir) != 0)
         return -1;
     size_t cap = new_rel->napps + 16, n = 0;
     const char **paths = arena_alloc(a, cap * sizeof *paths);
@@ -324,11 +324,16 @@ int upgrade_pack(struct arena *a, const struct cfg *c, const char *build_dir,
                      "(include_erts is false): the node must already have it",
                      new_rel->erts_vsn);
     }
-    static const char *const files[] = {"%s.rel",           "relup",      "%s.boot", "start.boot",
-                                        "start_clean.boot", "sys.config", "vm.args"};
+    /* releases/VSN/ files; SUFFIX files are named NAME.SUFFIX */
+    static const struct {
+        const char *file;
+        bool suffix;
+    } files[] = {{".rel", true},         {"relup", false},      {".boot", true},
+                 {"start.boot", false},  {"start_clean.boot", false},
+                 {"sys.config", false},  {"vm.args", false}};
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
-        char fname[512];
-        snprintf(fname, sizeof fname, files[i], name);
+        const char *fname =
+            files[i].suffix ? arena_sprintf(a, "%s%s", name, files[i].file) : files[i].file;
         const char *rel = arena_sprintf(a, "releases/%s/%s", vsn, fname);
         if (access(arena_sprintf(a, "%s/%s", build_dir, rel), R_OK) != 0)
             return kerr_set(KERR_BUILD, build_dir, 0, 0, "cannot pack the upgrade: '%s' is missing",
