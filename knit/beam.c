@@ -5,6 +5,7 @@
 #include "etf.h"
 #include "fsutil.h"
 #include "kerr.h"
+#include "utf8.h"
 
 #include <limits.h>
 #include <openssl/evp.h>
@@ -181,44 +182,6 @@ static int read_u_compact(const uint8_t *p, size_t n, size_t *pos, size_t *val)
         v = v << 8 | p[(*pos)++];
     *val = v;
     return 0;
-}
-
-/* utf8_valid - whether P holds well-formed UTF-8 (no overlongs, surrogates or > U+10FFFF) */
-static bool utf8_valid(const uint8_t *p, size_t n)
-{
-    size_t i = 0;
-    while (i < n) {
-        uint8_t c = p[i];
-        size_t k;
-        uint32_t cp;
-        if (c < 0x80) {
-            i++;
-            continue;
-        } else if (c >= 0xc2 && c <= 0xdf) {
-            k = 1;
-            cp = c & 0x1f;
-        } else if (c >= 0xe0 && c <= 0xef) {
-            k = 2;
-            cp = c & 0x0f;
-        } else if (c >= 0xf0 && c <= 0xf4) {
-            k = 3;
-            cp = c & 0x07;
-        } else {
-            return false;
-        }
-        if (k > n - i - 1)
-            return false;
-        for (size_t j = 1; j <= k; j++) {
-            if ((p[i + j] & 0xc0) != 0x80)
-                return false;
-            cp = cp << 6 | (p[i + j] & 0x3f);
-        }
-        if ((k == 2 && cp < 0x800) || (k == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
-            (cp >= 0xd800 && cp <= 0xdfff))
-            return false;
-        i += k + 1;
-    }
-    return true;
 }
 
 /* read_atoms - the atom table; like beam_lib, the count is not trusted: atoms run to the end
