@@ -64,7 +64,7 @@ struct cfg {
     size_t napps;
     struct cfg_app erts;
 
-    /* knit options (SPEC "Configuration") */
+    /* knit options (README "knit options") */
     bool force, warnings_as_errors, semver, remove_tmp, include_erts, auto_depends;
     const struct term *overlay;            /* list, or NULL */
     const struct term *overlay_vars;       /* a path or list of paths, or NULL */

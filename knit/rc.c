@@ -25,7 +25,7 @@ static const struct term *A(struct arena *a, const char *name)
     return term_atomz(a, name);
 }
 
-/* tag - the atom naming tuple T ({tag, ...} of size N), or NULL */
+/* is - whether T is a tuple of N elements tagged TAG */
 static bool is(const struct term *t, const char *tag, size_t n)
 {
     return term_is_tagged(t, tag, n);
@@ -942,7 +942,7 @@ static int translate_deps(struct arena *a, enum rc_mode mode, const struct term_
 
 /* ---- load_object_code merging and emulator restarts ---- */
 
-/* union_into - systools_rc:union(X, L): the elements of X not in L, then L */
+/* union_of - systools_rc:union(X, L): the elements of X not in L, then L */
 static const struct term *union_of(struct arena *a, const struct term *x, const struct term *l)
 {
     struct term_vec r = {0};

@@ -85,7 +85,7 @@ static size_t vsn_key(const char *vsn, long *out, size_t max)
     return n;
 }
 
-/* dir_before - app_dir_test(D1, D2): name ascending, version descending, parent ascending */
+/* dir_cmp - app_dir_test(D1, D2) as a comparison: name ascending, version descending, parent ascending */
 static int dir_cmp(struct arena *a, const char *d1, const char *d2)
 {
     const char *b1 = strrchr(d1, '/') + 1, *b2 = strrchr(d2, '/') + 1;

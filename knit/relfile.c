@@ -790,7 +790,7 @@ static const char *sv_join(struct arena *a, const struct strv *s)
     return r;
 }
 
-/* make_set - drop later duplicates */
+/* sv_set - systools' make_set: drop later duplicates */
 static void sv_set(struct strv *s)
 {
     struct relfile_path p = {s->n, s->v, NULL};

@@ -438,8 +438,9 @@ static bool is_regular(const char *path)
     return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-/* spec_app - the directory lib/DIR for APP: its files, ebin replaced by the appup, the app
- * file (per app_file) and the included modules, then the app filters */
+/* spec_app - the directory lib/DIR for APP: its files, with ebin/ rebuilt from the appup
+ * (when there is one), the .app file (kept or generated, per app_file) and the included
+ * modules' beams (stripped per debug_info), then the app filters applied */
 static int spec_app(struct tctx *t, const struct release_app *app, struct spec *lib)
 {
     struct arena *a = t->a;
@@ -783,7 +784,7 @@ int target_check_config(struct arena *a, const char *vsndir, const char *shown)
     return 0;
 }
 
-/* check_config - SPEC: sys.config parses as a list of {App, Env} and vm.args exists */
+/* check_config - target_check_config on the new build dir's releases/VSN */
 static int check_config(struct tctx *t)
 {
     const char *vsndir = arena_sprintf(t->a, "%s/releases/%s", t->dir, t->c->boot_rel->vsn);

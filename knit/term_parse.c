@@ -1076,7 +1076,7 @@ struct segspec {
     enum seg_endian endian;
 };
 
-/* int_bytes - sign and little-endian magnitude of the integer T (into SMALL when it fits) */
+/* int_mag - sign and little-endian magnitude of the integer T (into SMALL when it fits) */
 static const uint8_t *int_mag(const struct term *t, bool *neg, size_t *n, uint8_t small[8])
 {
     if (t->type == TERM_BIG) {
