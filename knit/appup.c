@@ -643,11 +643,14 @@ int appup_read_handwritten(struct arena *a, const char *path, const char *app, c
         return -1;
     size_t n;
     const struct term *const *e = term_list_els(terms, &n);
-    if (n != 1)
-        return kerr_set(KERR_INPUT, path, n ? (int)e[1]->line : 0, 0,
-                        "expected one {Vsn, UpFrom, DownTo} term in the appup of '%s', found "
-                        "%zu",
-                        app, n);
+    if (n == 0)
+        return kerr_set(KERR_INPUT, path, 0, 0,
+                        "expected a {Vsn, UpFrom, DownTo} term in the appup of '%s', found none",
+                        app);
+    if (n > 1) /* systools_lib:read_term/1 takes the first term (ranch 2.x ships several) */
+        log_warn("%s:%d: the appup of '%s' holds %zu terms; only the first is read, as "
+                 "systools reads it",
+                 path, (int)e[1]->line, app, n);
     const struct term *t = e[0];
     if (!term_is_tuple(t, 3))
         return hw_err(path, t, "appup of '%s' is not a {Vsn, UpFrom, DownTo} tuple: %s", app,

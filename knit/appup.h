@@ -98,7 +98,8 @@ int appup_generate(struct arena *a, const char *app, const char *new_vsn, const 
                    struct appup_result *out);
 
 /* appup_read_handwritten - read the hand-written appup PATH of APP at version VSN and check
- * it: a single {Vsn, UpFrom, DownTo} term, Vsn the string VSN, UpFrom and DownTo lists of
+ * it as systools_relup reads it: the first term (later terms are a warning: libraries such as
+ * ranch ship one term per version), a {Vsn, UpFrom, DownTo} tuple, Vsn the string VSN, UpFrom and DownTo lists of
  * {Key, Instrs}, Key a version string or a binary regular expression that compiles,
  * Instrs instructions systools_rc accepts. Sets *APPUP (in A) and returns 0, or returns -1
  * with KERR_INPUT (KERR_IO if PATH cannot be read) naming PATH, the line, and what is

@@ -386,6 +386,9 @@ static const char *const knit_options[] = {"force",
                                            "root_dir",
                                            "include_erts",
                                            "auto_depends",
+                                           "allow_no_upgrade",
+                                           "knit_defaults",
+                                           "check_ignore",
                                            NULL};
 
 static bool is_knit_option(const char *k)
@@ -489,6 +492,29 @@ static int knit_option(struct pc *p, const struct term *at, const char *k, const
         return get_bool(p, at, k, v, &c->include_erts);
     if (!strcmp(k, "auto_depends"))
         return get_bool(p, at, k, v, &c->auto_depends);
+    if (!strcmp(k, "allow_no_upgrade"))
+        return get_bool(p, at, k, v, &c->allow_no_upgrade);
+    if (!strcmp(k, "knit_defaults")) {
+        /* the entries are checked where they are used (appup.c), with the module's own */
+        if (!term_is_list(v))
+            return bad(p, at, k, "a list of {App, Attrs} or {{App, Module}, Attrs}", v);
+        c->knit_defaults = v;
+        c->knit_defaults_line = at ? (int)at->line : 0;
+        return 0;
+    }
+    if (!strcmp(k, "check_ignore")) {
+        size_t n;
+        const struct term *const *el = term_list_els(v, &n);
+        bool ok = term_is_list(v);
+        for (size_t i = 0; ok && i < n; i++)
+            ok = el[i]->type == TERM_ATOM ||
+                 (term_is_tuple(el[i], 2) && term_elem(el[i], 0)->type == TERM_ATOM &&
+                  term_elem(el[i], 1)->type == TERM_ATOM);
+        if (!ok)
+            return bad(p, at, k, "a list of rule ids or {RuleId, Module}", v);
+        c->check_ignore = v;
+        return 0;
+    }
     if (!strcmp(k, "overlay")) {
         if (!term_is_list(v))
             return bad(p, at, k, "a list of overlay instructions", v);

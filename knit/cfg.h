@@ -66,6 +66,9 @@ struct cfg {
 
     /* knit options (README "knit options") */
     bool force, warnings_as_errors, semver, remove_tmp, include_erts, auto_depends;
+    bool allow_no_upgrade;           /* earlier releases but no upgrade is fine */
+    const struct term *knit_defaults; /* [{App | {App, Module}, Attrs}], or NULL */
+    int knit_defaults_line;
     const struct term *overlay;            /* list, or NULL */
     const struct term *overlay_vars;       /* a path or list of paths, or NULL */
     const struct term *extra_overlay_vars; /* same */
@@ -77,6 +80,7 @@ struct cfg {
     const char **upgrade_versions; /* NULL when not given */
     size_t nupgrade_versions;
     const char *target_dir, *release_dir, *upgrade_dir, *tmp_dir; /* absolute */
+    const struct term *check_ignore; /* {check_ignore, [Rule | {Rule, Module}]}, or NULL */
 
     /* command-line name=value / name=!!term, in order, for the overlay context too */
     size_t nvars;

@@ -104,5 +104,6 @@ int cmd_release(struct knit_ctx *ctx, int argc, char **argv);
 int cmd_all(struct knit_ctx *ctx, int argc, char **argv);
 int cmd_appup(struct knit_ctx *ctx, int argc, char **argv);
 int cmd_relup(struct knit_ctx *ctx, int argc, char **argv);
+int cmd_check(struct knit_ctx *ctx, int argc, char **argv);
 
 #endif

@@ -174,3 +174,40 @@ int fs_is_dir(const char *path)
     struct stat st;
     return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
+
+const char *fs_stage_path(struct arena *a, const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        return arena_sprintf(a, ".%s.knit-%ld", path, (long)getpid());
+    return arena_sprintf(a, "%.*s/.%s.knit-%ld", (int)(slash - path), path, slash + 1,
+                         (long)getpid());
+}
+
+int fs_same_content(const char *a, const char *b)
+{
+    FILE *fa = fopen(a, "rb");
+    if (!fa)
+        return kerr_errno(a, "cannot open");
+    FILE *fb = fopen(b, "rb");
+    if (!fb) {
+        fclose(fa);
+        return errno == ENOENT ? 0 : kerr_errno(b, "cannot open");
+    }
+    int same = 1;
+    char ba[65536], bb[65536];
+    for (;;) {
+        size_t na = fread(ba, 1, sizeof ba, fa), nb = fread(bb, 1, sizeof bb, fb);
+        if (na != nb || memcmp(ba, bb, na) != 0) {
+            same = 0;
+            break;
+        }
+        if (na == 0)
+            break;
+    }
+    if (ferror(fa) || ferror(fb))
+        same = kerr_errno(ferror(fa) ? a : b, "cannot read");
+    fclose(fa);
+    fclose(fb);
+    return same;
+}

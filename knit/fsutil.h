@@ -22,6 +22,13 @@ int fs_write_all(int fd, const void *p, size_t n);
  * -1 with KERR_IO (and nothing left at PATH changed) on failure */
 int fs_write_atomic(const char *path, const void *data, size_t len, int mode);
 
+/* fs_stage_path - DIR/.BASE.knit-PID for PATH = DIR/BASE: where an artifact is written
+ * before it is renamed into place (a dot file, so no NAME-*.tar.gz glob sees it) */
+const char *fs_stage_path(struct arena *a, const char *path);
+/* fs_same_content - 1 when files A and B hold the same bytes, 0 when not (or B is
+ * missing), -1 with KERR_IO when one cannot be read */
+int fs_same_content(const char *a, const char *b);
+
 /* fs_mkdirs - mkdir -p PATH (mode 0755); -1 with KERR_IO naming the part that failed */
 int fs_mkdirs(const char *path);
 /* fs_remove_tree - rm -rf PATH without following symlinks; a missing PATH is fine;

@@ -51,7 +51,7 @@ static const struct command commands[] = {
      (const struct cmd_option[]){
          {"--from", NULL, "VSN", "only from earlier release VSN (repeatable)"},
          {NULL, NULL, NULL, NULL}}},
-    {"check", NULL, CMD_BUILD, "[BEAM...]", "lint for hot-upgrade hazards",
+    {"check", cmd_check, CMD_BUILD, "[BEAM...]", "lint for hot-upgrade hazards",
      (const struct cmd_option[]){
          {"--from", NULL, "VSN", "only against earlier release VSN (repeatable)"},
          {"--strict", NULL, NULL, "warnings fail the run too (exit 2)"},

@@ -22,6 +22,15 @@ int report_sha256_file(const char *path, char hex[65], long long *size);
 int report_json_string(struct buf *out, const char *s, size_t len);
 /* report_json_term - append T as a JSON string holding its one-line ~tp text */
 void report_json_term(struct buf *out, const struct term *t);
+struct flow;
+struct kerr;
+/* report_flow - print the document of one engine run (knit, release, appup, relup): the
+ * release, its applications, the artifacts at their final paths, and (not for release) per
+ * earlier release the upgrades and the skipped ones, the warnings; with ERR (a failed run,
+ * or NULL) an "error" object {message, file, line, exit_code} besides whatever was done.
+ * Returns 0 or -1 (KERR_IO) */
+int report_flow(const struct flow *f, const struct kerr *err);
+
 /* report_print - write DOC to stdout as one JSON document followed by a newline and
  * release it; -1 with KERR_IO when stdout fails */
 int report_print(json_t *doc);

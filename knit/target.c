@@ -846,11 +846,11 @@ int target_build(struct arena *a, const struct release *r, bool force, bool pack
     struct tarball_opts topts;
     if (tarball_opts_from_env(&topts, force) != 0)
         return -1;
+    (void)force; /* an existing tarball is judged when the staged one is committed */
     if (!pack)
         res->tarball = NULL;
-    else if (!force && access(res->tarball, F_OK) == 0)
-        return kerr_set(KERR_IO, res->tarball, 0, 0,
-                        "already exists; use --force (or {force, true}) to replace it");
+    else
+        res->tarball_stage = fs_stage_path(a, res->tarball);
     if (fs_mkdirs(c->target_dir) != 0)
         return -1;
     struct tctx t = {.a = a, .r = r, .c = c, .tmpl_dir = template_dir(a)};
@@ -887,10 +887,11 @@ int target_build(struct arena *a, const struct release *r, bool force, bool pack
         goto done;
     }
     log_progress("packing %s ...", res->tarball);
+    topts.force = true; /* the staged path is this run's own */
     if (fs_mkdirs(c->release_dir) != 0 ||
-        tarball_pack(res->tarball, res->build_dir, NULL, 0, &topts) != 0)
+        tarball_pack(res->tarball_stage, res->build_dir, NULL, 0, &topts) != 0)
         goto done;
-    log_info("packed %s", res->tarball);
+    log_verbose("packed %s (renamed into place when the run succeeds)", res->tarball_stage);
     rc = 0;
 done:
     if (rc != 0)

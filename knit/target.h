@@ -12,7 +12,8 @@
 /* The outputs of target_build, for the report. Arena-owned. */
 struct target_result {
     const char *build_dir; /* $target_dir/NAME */
-    const char *tarball;   /* $release_dir/NAME-VSN.tar.gz */
+    const char *tarball;   /* $release_dir/NAME-VSN.tar.gz: where it goes */
+    const char *tarball_stage; /* where target_build wrote it (fs_stage_path) */
     const char *rel_name, *rel_vsn, *erts_vsn;
     const struct term *rel; /* the boot release's .rel term */
     const char *old_dir;    /* the earlier build dir, set aside for target_finish; or NULL */
@@ -21,9 +22,10 @@ struct target_result {
 /* target_build - write the target system for R into a fresh directory beside
  * $target_dir/NAME, run the overlays, check sys.config and vm.args, swap it into place
  * (an earlier build dir is replaced only once the new one is complete), then pack the
- * release tarball when PACK (otherwise OUT->tarball is NULL). FORCE allows replacing an
- * existing tarball. Returns 0, or -1 with the
- * error recorded: KERR_IO (a tarball that exists, a failed write), KERR_INPUT (bad
+ * release tarball when PACK (otherwise OUT->tarball is NULL) at OUT->tarball_stage, beside
+ * OUT->tarball: the caller renames it into place when its whole run succeeded (flow_commit
+ * judges an existing tarball; FORCE is unused here). Returns 0, or -1 with the
+ * error recorded: KERR_IO (a failed write), KERR_INPUT (bad
  * sys.config, missing vm.args, overlay errors), KERR_BUILD (boot script errors). */
 int target_build(struct arena *a, const struct release *r, bool force, bool pack,
                   struct target_result *out);

@@ -1,6 +1,7 @@
 /* upgrade.c - earlier releases (found, filtered, extracted safely) and slim upgrade tarballs */
 #include "upgrade.h"
 
+#include "beam.h"
 #include "fsutil.h"
 #include "kerr.h"
 #include "log.h"
@@ -52,9 +53,31 @@ static int named(struct arena *a, const struct cfg *c, const char *name, const c
     return 0;
 }
 
-int upgrade_versions(struct arena *a, const struct cfg *c, const char *name, const char *current,
-                     const char *const *from, size_t nfrom, const char ***out, size_t *n)
+/* exclude - record release V as not upgraded from, and why */
+static void exclude(struct arena *a, struct upgrade_excluded **ex, size_t *nex, size_t *cap,
+                    const char *v, const char *why, bool later)
 {
+    log_verbose("release %s %s", v, why);
+    if (*nex == *cap) {
+        size_t nc = *cap ? *cap * 2 : 8;
+        struct upgrade_excluded *g = arena_alloc(a, nc * sizeof *g);
+        if (*nex)
+            memcpy(g, *ex, *nex * sizeof *g);
+        *ex = g;
+        *cap = nc;
+    }
+    (*ex)[*nex].later = later;
+    (*ex)[*nex].vsn = v;
+    (*ex)[(*nex)++].why = why;
+}
+
+int upgrade_versions(struct arena *a, const struct cfg *c, const char *name, const char *current,
+                     const char *const *from, size_t nfrom, const char ***out, size_t *n,
+                     struct upgrade_excluded **excl, size_t *nexcl)
+{
+    size_t ecap = 0;
+    *excl = NULL;
+    *nexcl = 0;
     if (nfrom > 0)
         return named(a, c, name, current, from, nfrom, "--from", out, n);
     if (c->upgrade_versions)
@@ -95,18 +118,25 @@ int upgrade_versions(struct arena *a, const struct cfg *c, const char *name, con
         if (vsn_compare(v, current, c->semver) >= 0) {
             /* only earlier releases: an upgrade from a later one would go backwards */
             if (strcmp(v, current) != 0)
-                log_verbose("release %s is not older than %s: not upgraded from", v, current);
+                exclude(a, excl, nexcl, &ecap, v,
+                        arena_sprintf(a, "is not older than %s (by %s order): an upgrade from it "
+                                         "would go backwards",
+                                      current, c->semver ? "semver" : "byte"),
+                        true);
             continue;
         }
         if (re && pcre2_match(re, (PCRE2_SPTR)v, strlen(v), 0, c->version_regex_match_flags, md,
                               NULL) < 0) {
-            log_verbose("earlier release %s does not match %s: skipped", v,
-                        c->version_regex_opt ? c->version_regex_opt : "version_regex");
+            exclude(a, excl, nexcl, &ecap, v,
+                    arena_sprintf(a, "does not match %s '%s'",
+                                  c->version_regex_opt ? c->version_regex_opt : "version_regex",
+                                  c->version_regex),
+                    false);
             continue;
         }
         if (c->version_min && vsn_compare(v, c->version_min, c->semver) < 0) {
-            log_verbose("earlier release %s is older than version_min %s: skipped", v,
-                        c->version_min);
+            exclude(a, excl, nexcl, &ecap, v,
+                    arena_sprintf(a, "is older than version_min %s", c->version_min), false);
             continue;
         }
         if (k == cap)
@@ -157,8 +187,12 @@ static bool comp_is(const char *name, int k, const char *want)
 struct take_ctx {
     struct arena *a;
     const struct relfile_rel *now;
+    const char *build_dir; /* the new release's, for same-version beams; or NULL */
     struct upgrade_from *out;
     size_t cap;
+    const char **seen; /* DIR/FILE of each same-version beam compared */
+    size_t nseen, seencap;
+    size_t changedcap;
 };
 
 /* ebin_file - whether NAME is [X/]lib/DIR/ebin/FILE (with TOP = 0 or 1 leading components) */
@@ -169,9 +203,21 @@ static bool ebin_file(const char *name, int top, const char **dir, size_t *dn, c
            comp_is(name, top + 2, "ebin") && comp(name, top + 3, file, &fn) && (*file)[fn] == 0;
 }
 
+/* same_version - whether DIR (DN bytes, APP-AVSN) is an application version NOW has too */
+static bool same_version(const struct relfile_rel *now, const char *dir, size_t dn)
+{
+    for (size_t i = 0; now && i < now->napps; i++) {
+        size_t an = strlen(now->apps[i].name), vn = strlen(now->apps[i].vsn);
+        if (dn == an + 1 + vn && !memcmp(dir, now->apps[i].name, an) && dir[an] == '-' &&
+            !memcmp(dir + an + 1, now->apps[i].vsn, vn))
+            return true;
+    }
+    return false;
+}
+
 static enum tarball_choice choose(const char *name, void *ctx)
 {
-    const struct relfile_rel *now = ((struct take_ctx *)ctx)->now;
+    const struct take_ctx *t = ctx;
     for (int top = 0; top < 2; top++) {
         if (comp_is(name, top, "releases"))
             return TARBALL_WRITE;
@@ -183,15 +229,65 @@ static enum tarball_choice choose(const char *name, void *ctx)
             return TARBALL_WRITE;
         if (!fs_stem(file, ".beam"))
             continue;
-        for (size_t i = 0; now && i < now->napps; i++) {
-            size_t an = strlen(now->apps[i].name), vn = strlen(now->apps[i].vsn);
-            if (dn == an + 1 + vn && !memcmp(dir, now->apps[i].name, an) && dir[an] == '-' &&
-                !memcmp(dir + an + 1, now->apps[i].vsn, vn))
-                return TARBALL_SKIP; /* the same version: unchanged */
-        }
+        if (same_version(t->now, dir, dn)) /* no appup: only compared (SPEC "Never silent") */
+            return t->build_dir ? TARBALL_READ : TARBALL_SKIP;
         return TARBALL_READ;
     }
     return TARBALL_SKIP;
+}
+
+static void add_changed(struct take_ctx *t, const char *dir, const char *mod, const char *how)
+{
+    struct upgrade_from *o = t->out;
+    if (o->nchanged == t->changedcap) {
+        t->changedcap = t->changedcap ? 2 * t->changedcap : 16;
+        struct upgrade_changed *v = arena_alloc(t->a, t->changedcap * sizeof *v);
+        if (o->nchanged)
+            memcpy(v, o->changed, o->nchanged * sizeof *v);
+        o->changed = v;
+    }
+    o->changed[o->nchanged++] = (struct upgrade_changed){dir, mod, how};
+}
+
+/* same_code - whether the old beam DATA and the new one at PATH have the same
+ * beam_lib:md5 (equal bytes first: the common case, no parsing) */
+static bool same_code(const char *path, const void *data, size_t len)
+{
+    struct arena s;
+    arena_init(&s);
+    size_t nlen;
+    struct kerr saved;
+    kerr_copy(&saved);
+    const char *now = fs_read_file(&s, path, &nlen);
+    bool same = now && nlen == len && !memcmp(now, data, len);
+    struct beam_info bo, bn;
+    if (now && !same && beam_read_facts(&s, path, (const uint8_t *)now, nlen, &bn) == 0 &&
+        beam_read_facts(&s, path, data, len, &bo) == 0)
+        same = !memcmp(bo.md5, bn.md5, sizeof bo.md5);
+    kerr_restore(&saved);
+    arena_close(&s);
+    return same;
+}
+
+/* compare_same - an earlier beam of an application version the new release has too */
+static void compare_same(struct take_ctx *t, const char *dir, size_t dn, const char *file,
+                         const void *data, size_t len)
+{
+    const char *d = arena_memdup(t->a, dir, dn);
+    const char *path = arena_sprintf(t->a, "%s/lib/%s/ebin/%s", t->build_dir, d, file);
+    if (t->nseen == t->seencap) {
+        t->seencap = t->seencap ? 2 * t->seencap : 256;
+        const char **v = arena_alloc(t->a, t->seencap * sizeof *v);
+        if (t->nseen)
+            memcpy(v, t->seen, t->nseen * sizeof *v);
+        t->seen = v;
+    }
+    t->seen[t->nseen++] = arena_sprintf(t->a, "%s/%s", d, file);
+    const char *mod = arena_memdup(t->a, file, fs_stem(file, ".beam"));
+    if (access(path, F_OK) != 0)
+        add_changed(t, d, mod, "removed");
+    else if (!same_code(path, data, len))
+        add_changed(t, d, mod, "changed");
 }
 
 static int take(const char *name, const void *data, size_t len, void *ctx)
@@ -201,6 +297,10 @@ static int take(const char *name, const void *data, size_t len, void *ctx)
     size_t dn = 0;
     if (!ebin_file(name, 0, &dir, &dn, &file) && !ebin_file(name, 1, &dir, &dn, &file))
         return 0; /* choose asks only for ebin files */
+    if (same_version(t->now, dir, dn)) {
+        compare_same(t, dir, dn, file, data, len);
+        return 0;
+    }
     struct upgrade_from *o = t->out;
     if (o->nbeams == t->cap) {
         t->cap = t->cap ? 2 * t->cap : 256;
@@ -211,6 +311,46 @@ static int take(const char *name, const void *data, size_t len, void *ctx)
     }
     o->beams[o->nbeams++] = (struct upgrade_file){
         arena_memdup(t->a, dir, dn), {arena_strdup(t->a, file), arena_memdup(t->a, data, len), len}};
+    return 0;
+}
+
+static int cmp_str(const void *x, const void *y)
+{
+    return strcmp(*(const char *const *)x, *(const char *const *)y);
+}
+
+static int cmp_changed(const void *x, const void *y)
+{
+    const struct upgrade_changed *p = x, *q = y;
+    int c = strcmp(p->dir, q->dir);
+    return c ? c : strcmp(p->module, q->module);
+}
+
+/* added_same - beams of same-version applications that the earlier release lacks */
+static int added_same(struct take_ctx *t)
+{
+    struct upgrade_from *o = t->out;
+    if (t->nseen)
+        qsort(t->seen, t->nseen, sizeof *t->seen, cmp_str);
+    for (size_t i = 0; i < o->rel.napps; i++) {
+        const char *d = arena_sprintf(t->a, "%s-%s", o->rel.apps[i].name, o->rel.apps[i].vsn);
+        if (!same_version(t->now, d, strlen(d)))
+            continue;
+        const char *ebin = arena_sprintf(t->a, "%s/lib/%s/ebin", t->build_dir, d);
+        DIR *dh = opendir(ebin);
+        if (!dh)
+            continue;
+        struct dirent *de;
+        while ((de = readdir(dh)) != NULL) {
+            size_t stem = fs_stem(de->d_name, ".beam");
+            if (!stem)
+                continue;
+            const char *key = arena_sprintf(t->a, "%s/%s", d, de->d_name);
+            if (!t->nseen || !bsearch(&key, t->seen, t->nseen, sizeof *t->seen, cmp_str))
+                add_changed(t, d, arena_memdup(t->a, de->d_name, stem), "added");
+        }
+        closedir(dh);
+    }
     return 0;
 }
 
@@ -243,7 +383,8 @@ const struct appup_beam *upgrade_beams(struct arena *a, const struct upgrade_fro
 }
 
 int upgrade_extract(struct arena *a, const struct cfg *c, const char *name, const char *vsn,
-                    const struct relfile_rel *now, struct upgrade_from *out)
+                    const struct relfile_rel *now, const char *build_dir,
+                    struct upgrade_from *out)
 {
     memset(out, 0, sizeof *out);
     out->vsn = vsn;
@@ -253,7 +394,7 @@ int upgrade_extract(struct arena *a, const struct cfg *c, const char *name, cons
         return -1;
     log_verbose("extracting %s", out->tarball);
     log_progress("extracting %s ...", out->tarball);
-    struct take_ctx tc = {a, now, out, 0};
+    struct take_ctx tc = {.a = a, .now = now, .build_dir = build_dir, .out = out};
     struct tarball_filter filter = {choose, take, &tc};
     if (tarball_extract_some(out->tarball, dest, &filter) != 0)
         return -1;
@@ -283,6 +424,10 @@ int upgrade_extract(struct arena *a, const struct cfg *c, const char *name, cons
         return kerr_set(KERR_INPUT, out->tarball, 0, 0,
                         "its release file says version '%s', the tarball name says '%s'",
                         out->rel.vsn, vsn);
+    if (build_dir && added_same(&tc) != 0)
+        return -1;
+    if (out->nchanged)
+        qsort(out->changed, out->nchanged, sizeof *out->changed, cmp_changed);
     return 0;
 }
 
@@ -296,7 +441,7 @@ static bool from_has_app(const struct upgrade_from *f, const char *app, const ch
 
 int upgrade_pack(struct arena *a, const struct cfg *c, const char *build_dir,
                  const struct relfile_rel *new_rel, const struct upgrade_from *from, size_t nfrom,
-                 bool force, const char **path)
+                 const char **path, const char **stage)
 {
     const char *name = new_rel->name, *vsn = new_rel->vsn;
     const char *reldir = arena_sprintf(a, "%s/releases/%s", build_dir, vsn);
@@ -348,9 +493,10 @@ int upgrade_pack(struct arena *a, const struct cfg *c, const char *build_dir,
     if (fs_mkdirs(c->upgrade_dir) != 0)
         return -1;
     struct tarball_opts o;
-    if (tarball_opts_from_env(&o, force) != 0)
+    if (tarball_opts_from_env(&o, true) != 0)
         return -1;
     *path = arena_sprintf(a, "%s/%s-%s.tar.gz", c->upgrade_dir, name, vsn);
+    *stage = fs_stage_path(a, *path);
     log_progress("packing %s ...", *path);
-    return tarball_pack(*path, build_dir, paths, n, &o);
+    return tarball_pack(*stage, build_dir, paths, n, &o);
 }

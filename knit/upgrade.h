@@ -17,6 +17,13 @@ struct upgrade_file {
     struct appup_beam beam;
 };
 
+/* A module of an application version both releases have, whose code differs. */
+struct upgrade_changed {
+    const char *dir;    /* APP-AVSN */
+    const char *module;
+    const char *how;    /* "changed" (beam_lib:md5 differs), "added", "removed" */
+};
+
 /* An earlier release to upgrade from. Arena-owned. */
 struct upgrade_from {
     const char *vsn;
@@ -26,6 +33,8 @@ struct upgrade_from {
     struct relfile_rel rel;
     struct upgrade_file *beams; /* the .beam files read, sorted by dir and name */
     size_t nbeams;
+    struct upgrade_changed *changed; /* same application version, different code */
+    size_t nchanged;
 };
 
 /* upgrade_versions - the versions to build upgrades from, sorted by knit's version order
@@ -34,19 +43,29 @@ struct upgrade_from {
  * (PCRE2 with the flags of its {Regex, Options} form, unanchored as re:run) and
  * cfg->version_min (inclusive). A named version without
  * a tarball is KERR_INPUT saying where it looked. Sets *OUT (arena array) and *N (0 is a
- * normal answer: a first release). */
+ * normal answer: a first release), and *EXCL and *NEXCL to the other release tarballs found in
+ * $release_dir that are not upgraded from, each with the reason (none when the versions
+ * were named). */
+struct upgrade_excluded {
+    const char *vsn, *why;
+    bool later; /* not older than CURRENT (the others were filtered out) */
+};
 int upgrade_versions(struct arena *a, const struct cfg *c, const char *name, const char *current,
-                     const char *const *from, size_t nfrom, const char ***out, size_t *n);
+                     const char *const *from, size_t nfrom, const char ***out, size_t *n,
+                     struct upgrade_excluded **excl, size_t *nexcl);
 
 /* upgrade_extract - extract the release tarball of VSN into TMP_DIR/from/VSN (treating it
  * as untrusted, see tarball_extract), accept both layouts, and read its NAME.rel. Only what
  * appups and relups read is taken: releases/ and the .app and .appup files of
  * lib/APP-AVSN/ebin are written; the .beam files of lib/APP-AVSN/ebin are read into memory
  * (OUT->beams, in A), except for application versions that NOW (the new release, or NULL)
- * has too, which need no appup. Returns 0 or -1 (KERR_INPUT for a bad archive or a
- * missing/bad .rel). */
+ * has too, which need no appup: with BUILD_DIR (the new release's build dir, or NULL) their
+ * beams are compared with BUILD_DIR/lib/APP-AVSN/ebin by beam_lib:md5, and each module that
+ * changed, was added or removed under the same version goes to OUT->changed. Returns 0 or
+ * -1 (KERR_INPUT for a bad archive or a missing/bad .rel). */
 int upgrade_extract(struct arena *a, const struct cfg *c, const char *name, const char *vsn,
-                    const struct relfile_rel *now, struct upgrade_from *out);
+                    const struct relfile_rel *now, const char *build_dir,
+                    struct upgrade_from *out);
 /* upgrade_beams - the .beam files of lib/APP-AVSN/ebin read by upgrade_extract, as an array
  * in A (*N of them) */
 const struct appup_beam *upgrade_beams(struct arena *a, const struct upgrade_from *f,
@@ -59,10 +78,11 @@ const struct appup_beam *upgrade_beams(struct arena *a, const struct upgrade_fro
  * relup, NAME.boot, start.boot, start_clean.boot, sys.config, vm.args}. sys.config must
  * parse as a list of {App, Env} and vm.args must exist (KERR_INPUT otherwise: a broken
  * sys.config is silently replaced by an empty one by release_handler). Reproducible and
- * atomic like the release tarball; an existing one is kept (KERR_IO) unless FORCE.
- * *PATH gets the tarball's path. Returns 0 or -1. */
+ * reproducible like the release tarball. *PATH gets the tarball's final path; it is written
+ * at *STAGE (fs_stage_path) for the caller to rename into place when its whole run
+ * succeeded. Returns 0 or -1. */
 int upgrade_pack(struct arena *a, const struct cfg *c, const char *build_dir,
                  const struct relfile_rel *new_rel, const struct upgrade_from *from, size_t nfrom,
-                 bool force, const char **path);
+                 const char **path, const char **stage);
 
 #endif

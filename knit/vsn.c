@@ -15,9 +15,30 @@ struct part {
     bool numeric;
     const char *num; /* digits without leading zeros */
     size_t numlen;
-    const char *tail; /* after '-' (NULL when none) */
+    const char *tail; /* after '-' (NULL when none), without a describe suffix */
     size_t taillen;
+    bool post;           /* a describe suffix: commits after a tag */
+    unsigned long long distance; /* its commit count */
 };
+
+/* describe_suffix - the length of a `git describe` suffix "N-gHEX" (or hg's "N-mHEX", see
+ * vcs_version) at the end of S (LEN bytes), preceded by nothing or by '-' within S; 0 when
+ * there is none. Sets *N to the commit count. */
+static size_t describe_suffix(const char *s, size_t len, unsigned long long *n)
+{
+    size_t h = len;
+    while (h > 0 && isxdigit((unsigned char)s[h - 1]))
+        h--;
+    if (len - h < 4 || h < 3 || (s[h - 1] != 'g' && s[h - 1] != 'm') || s[h - 2] != '-')
+        return 0;
+    size_t d = h - 2;
+    while (d > 0 && isdigit((unsigned char)s[d - 1]))
+        d--;
+    if (d == h - 2 || (d > 0 && s[d - 1] != '-') || h - 2 - d > 18)
+        return 0;
+    *n = strtoull(s + d, NULL, 10);
+    return len - d;
+}
 
 static void split_part(const char *s, size_t len, struct part *p)
 {
@@ -39,6 +60,16 @@ static void split_part(const char *s, size_t len, struct part *p)
     if (d < len) {
         p->tail = s + d + 1;
         p->taillen = len - d - 1;
+        /* "0-3-gabc1234" is 3 commits after tag ...0, not a pre-release of it */
+        size_t k = describe_suffix(p->tail, p->taillen, &p->distance);
+        if (k) {
+            p->post = true;
+            p->taillen -= k;
+            if (p->taillen == 0)
+                p->tail = NULL;
+            else
+                p->taillen--; /* the '-' before the suffix */
+        }
     }
 }
 
@@ -64,8 +95,21 @@ static int cmp_part(const struct part *a, const struct part *b)
         return c < 0 ? -1 : 1;
     if (!a->tail != !b->tail)
         return a->tail ? -1 : 1; /* 1.0.0-rc1 < 1.0.0 */
-    if (a->tail)
-        return cmp_mem(a->tail, a->taillen, b->tail, b->taillen);
+    if (a->tail) {
+        c = cmp_mem(a->tail, a->taillen, b->tail, b->taillen);
+        if (c)
+            return c;
+    }
+    return 0;
+}
+
+/* cmp_post - the describe suffixes of two parts equal by cmp_part: 1.0.0 < 1.0.0-1-gabc1234 */
+static int cmp_post(const struct part *a, const struct part *b)
+{
+    if (a->post != b->post)
+        return a->post ? 1 : -1;
+    if (a->distance != b->distance)
+        return a->distance < b->distance ? -1 : 1;
     return 0;
 }
 
@@ -79,6 +123,7 @@ int vsn_compare(const char *a, const char *b, bool semver)
         a++;
     if (b[0] == 'v')
         b++;
+    int post = 0; /* commits after a tag only decide between equal tagged versions */
     for (;;) {
         size_t an = strcspn(a, "."), bn = strcspn(b, ".");
         struct part pa, pb;
@@ -87,9 +132,11 @@ int vsn_compare(const char *a, const char *b, bool semver)
         int c = cmp_part(&pa, &pb);
         if (c)
             return c;
+        if (!post)
+            post = cmp_post(&pa, &pb);
         bool amore = a[an] == '.', bmore = b[bn] == '.';
         if (!amore || !bmore)
-            return amore - bmore;
+            return amore != bmore ? amore - bmore : post;
         a += an + 1;
         b += bn + 1;
     }
@@ -121,7 +168,10 @@ bool vcs_is_vcs(const char *name)
 char *vcs_version(const char *vcs, const char *dir)
 {
     const char *cmd = !strcmp(vcs, "git")      ? "git describe --always --tags"
-                      : !strcmp(vcs, "hg")     ? "hg identify -i"
+                      : !strcmp(vcs, "hg")
+                          ? "hg log -r . --template "
+                            "\"{latesttag}{ifeq(latesttagdistance, 0, '', "
+                            "'-{latesttagdistance}-m{node|short}')}\""
                       : !strcmp(vcs, "bzr")    ? "bzr revno"
                       : !strcmp(vcs, "svn")    ? "svnversion"
                       : !strcmp(vcs, "fossil") ? "fossil info"

@@ -9,12 +9,16 @@
 #include <string.h>
 
 /* each row is an ascending chain under semver */
-static const char *const chains[][6] = {
+static const char *const chains[][7] = {
     {"0.0.1", "0.0.2", "0.0.10", "0.1.0", "1.0.0", NULL},
     {"1.0.0-rc1", "1.0.0-rc2", "1.0.0", "1.0.1", NULL},
     {"v1.2", "1.2.0", "1.10", "2", NULL},
     {"1.0", "1.0.0", "1.0.0.1", NULL},
     {"1.0.9", "1.0.a", "1.0.b", NULL},
+    /* git describe: after the tag, before the next version (real pre-releases still before) */
+    {"2.0.0", "2.0.0-1-gb761fcb", "2.0.0-2-g0a1b2c3", "2.0.0-10-gffffeee", "2.0.1-rc1", "2.0.1"},
+    {"2.0.1-rc1", "2.0.1-rc1-3-gabcdef1", "2.0.1-rc2", "2.0.1", "2.0.1-1-mabcdef12", NULL},
+    {"v3.0", "v3.0-1-g1234abcd", "3.0.1", NULL},
 };
 
 START_TEST(semver_orders_chains)
@@ -57,6 +61,16 @@ START_TEST(git_version_from_repo)
     char *v = vcs_version("git", dir);
     ck_assert_msg(v != NULL, "%s", kerr_get()->msg);
     ck_assert_str_eq(v, "2.3.4");
+    free(v);
+    /* one commit after the tag: a version that orders after it */
+    snprintf(cmd, sizeof cmd,
+             "cd %s && git -c user.email=t@t -c user.name=t commit -q --allow-empty -m y", dir);
+    ck_assert_int_eq(system(cmd), 0);
+    v = vcs_version("git", dir);
+    ck_assert_msg(v != NULL, "%s", kerr_get()->msg);
+    ck_assert_msg(!strncmp(v, "2.3.4-1-g", 9), "git describe gave '%s'", v);
+    ck_assert_msg(vsn_compare("2.3.4", v, true) < 0 && vsn_compare(v, "2.3.5", true) < 0,
+                  "'%s' does not order between 2.3.4 and 2.3.5", v);
     free(v);
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     ck_assert_int_eq(system(cmd), 0);

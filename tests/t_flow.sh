@@ -269,13 +269,32 @@ left=$(ls -A "$A" | grep -E '\.knit-(old|new)-')
 [ -z "$left" ] && ok "the full run removed the earlier build dir it replaced" || fail "left behind in $A" "$left"
 has "knit -q -l: FILE has the messages" "$(cat "$T/knit.log" 2>&1)" "packed $REL2"
 has "knit -q -l: FILE has the upgrade message" "$(cat "$T/knit.log" 2>&1)" "$UP2"
+# the same inputs give the same tarballs: an identical existing one is accepted as it is
+# (file mtimes go into the tarballs: SOURCE_DATE_EPOCH makes two runs' tarballs equal)
+export SOURCE_DATE_EPOCH=1700000000
+kn "$A" -q -f
+rc_is "knit -q -f with SOURCE_DATE_EPOCH" 0
+touch -d @1000 "$REL2"
 kn "$A" -q
-rc_is "knit -q (tarball exists)" 3
+rc_is "knit -q (identical tarballs exist): accepted" 0
+eq "identical tarball kept as it was (mtime)" "$(stat -c %Y "$REL2")" 1000
+eq "no staged tarball left beside it" "$(find "$A/releases" "$A/upgrades" -name '.*knit-*' | wc -l)" 0
+# a tarball that differs from this build is refused, and nothing is renamed into place
+cp "$REL2" "$T/rel2.keep"
+printf 'different' >>"$REL2"
+cp "$REL2" "$T/rel2.changed"
+kn "$A" -q
+rc_is "knit -q (a different tarball exists)" 3
 eq "knit -q failing: exactly one line on stderr" "$(printf '%s\n' "$ERR" | wc -l)" 1
 has "knit -q failing: that line is the error" "$ERR" "already exists"
+cmp -s "$REL2" "$T/rel2.changed" && ok "the refused run left the existing tarball alone" ||
+    fail "the refused run changed $REL2"
+eq "the refused run left no staged tarball" "$(find "$A/releases" "$A/upgrades" -name '.*knit-*' | wc -l)" 0
 kn "$A" -q -l "$T/knit-fail.log"
 rc_is "knit -q -l FILE failing" 3
 has "knit -q -l failing: FILE has the error" "$(cat "$T/knit-fail.log" 2>&1)" "already exists"
+cp "$T/rel2.keep" "$REL2"
+unset SOURCE_DATE_EPOCH
 
 # ============ 10. a sys.config overlay that is not a list of {App, Env}: exit 2, nothing packed
 # (rel/bad.config: A's config at release 1.2.0, with the overlay)
@@ -363,8 +382,8 @@ filter 'version_regexp {Binary, [caseless]}' '["1.0.1","1.0.9"]' 'version_regexp
 filter 'version_regexp {Regex, [extended]}' '["1.0.9"]' 'version_regexp=!!{"^1 \\. 0 \\. 9 $", [extended]}'
 filter 'version_regex {Regex, [{capture, none}]}' '["1.0.0"]' 'version_regex=!!{"^1\\.0\\.0$", [{capture, none}]}'
 kn "$B" relup -f 'version_regexp=!!{"^1 \\. 0 \\. 9 $", []}'
-rc_is "B 1.1.0: version_regexp without extended: knit relup" 0
-has "B 1.1.0: version_regexp without extended matches nothing here" "$ERR" "no earlier release of hello"
+rc_is "B 1.1.0: version_regexp without extended matches nothing: every release skipped" 2
+has "B 1.1.0: version_regexp without extended: each release and why" "$ERR" "1.0.9 does not match version_regexp"
 kn "$B" relup -f 'version_regexp=!!{"x", [bogus]}'
 rc_is "B 1.1.0: version_regexp with an unknown re option" 2
 has "B 1.1.0: the message names version_regexp and the option" "$ERR" "option 'version_regexp': re option bogus is not supported"
@@ -382,33 +401,39 @@ cat >"$B/_build/lib/hello-1.1.0/ebin/hello.appup" <<'APPUP'
   {"1.0.1", [{load_module, hello_text}, {delete_module, hello_punct}]},
   {"1.0.10", [{load_module, hello_text}, {delete_module, hello_punct}]}]}.
 APPUP
-kn "$B" relup -f --json
-rc_is "B hand-written appup: knit relup" 0
-has "B hand-written appup: a warning names the version skipped" "$ERR" "1.0.9"
-has "B hand-written appup: the warning names the application" "$ERR" "'hello'"
-hasnt "B hand-written appup: no error line" "$ERR" "error:"
-jeq "B hand-written appup: skipped[]" '[.skipped[] | .from]' '["1.0.9"]'
-jeq "B hand-written appup: the reason names hello and 1.0.9" \
-    '[.skipped[] | .reason | test("hello") and test("1[.]0[.]9")]' '[true]'
-jeq "B hand-written appup: upgrades[].skipped" '[.upgrades[] | [.from, .skipped]]' \
-    '[["1.0.0",false],["1.0.1",false],["1.0.9",true],["1.0.10",false]]'
-jeq "B hand-written appup: a warning in the report" '[.warnings[] | test("1[.]0[.]9")] | any' true
-jeq "B hand-written appup: hello's appup is the hand-written one" \
-    '[.upgrades[] | select(.from == "1.0.0") | .apps[] | select(.app == "hello") | .appup]' '["hand-written"]'
-artifact_ok "B hand-written appup" upgrade_tarball "$B/upgrades/hello-1.1.0.tar.gz"
-RELUP_B=$B/hello/releases/1.1.0/relup
-if grep -q '"1.0.9"' "$RELUP_B" 2>/dev/null || ! grep -q '"1.0.10"' "$RELUP_B" 2>/dev/null; then
-    fail "B hand-written appup: the relup should have 1.0.0, 1.0.1, 1.0.10 and not 1.0.9" "$(cat "$RELUP_B" 2>&1 | head -30)"
-else
-    ok "B hand-written appup: the relup skips 1.0.9 only"
-fi
+# as systools_relup (no_relup), a from-version without an entry is an error, not a skip
+SRC_APPUP=$B/_build/lib/hello-1.1.0/ebin/hello.appup
 rm -f "$B/upgrades/hello-1.1.0.tar.gz"
-kn "$B" relup -f warnings_as_errors=true
-rc_is "B hand-written appup, warnings_as_errors=true: knit relup" 2
-has "B warnings_as_errors: the message names the version" "$ERR" "1.0.9"
-has "B warnings_as_errors: the message names the application" "$ERR" "'hello'"
-absent "B warnings_as_errors: no upgrade tarball" "$B/upgrades/hello-1.1.0.tar.gz"
-absent "B warnings_as_errors: tmp dir removed" "$B/.knit_tmp"
+kn "$B" relup -f --json
+rc_is "B hand-written appup without 1.0.9: knit relup" 2
+has "B hand-written appup: the error names the version" "$ERR" '"1.0.9"'
+has "B hand-written appup: the error names the application" "$ERR" "'hello'"
+has "B hand-written appup: the error names the appup the user edits, with its line" "$ERR" "knit: $SRC_APPUP:2:"
+hasnt "B hand-written appup: not the build dir copy" "$ERR" "$B/hello/lib"
+absent "B hand-written appup: no upgrade tarball" "$B/upgrades/hello-1.1.0.tar.gz"
+absent "B hand-written appup: tmp dir removed" "$B/.knit_tmp"
+# --json on failure: the document with an error object and what was done before it
+jeq "B hand-written appup --json: error.exit_code" '.error.exit_code' 2
+jeq "B hand-written appup --json: error.file is the source appup" '.error.file' "\"$SRC_APPUP\""
+jeq "B hand-written appup --json: error.line" '.error.line' 2
+jeq "B hand-written appup --json: error.message names 1.0.9" '.error.message | test("1[.]0[.]9")' true
+jeq "B hand-written appup --json: the release built before it" '[.command, .release.vsn]' '["relup","1.1.0"]'
+jeq "B hand-written appup --json: the earlier releases found" '[.upgrades[].from]' '["1.0.0","1.0.1","1.0.9","1.0.10"]'
+jeq "B hand-written appup --json: no artifact at a final path" '.artifacts' '[]'
+# a library's appup with one term per version (as ranch 2.x ships): the first is read, as
+# systools reads it, and the others are a warning
+cat >"$SRC_APPUP" <<'APPUP'
+{"1.1.0",
+ [{<<"1\\.0\\..*">>, [{add_module, hello_punct}, {load_module, hello_text}]}],
+ [{<<"1\\.0\\..*">>, [{load_module, hello_text}, {delete_module, hello_punct}]}]}.
+{"1.0.10", [{"1.0.9", []}], [{"1.0.9", []}]}.
+{"1.0.9", [], []}.
+APPUP
+kn "$B" relup -f
+rc_is "B appup with one term per version: knit relup" 0
+has "B appup with three terms: a warning says only the first is read" "$ERR" "holds 3 terms; only the first is read"
+has "B appup with three terms: the warning names the appup and the second term's line" "$ERR" "$SRC_APPUP:4:"
+present "B appup with three terms: upgrade tarball" "$B/upgrades/hello-1.1.0.tar.gz"
 rm -f "$B/_build/lib/hello-1.1.0/ebin/hello.appup"
 
 # ============ 7. untrusted earlier releases: hello-0.9.0.tar.gz with an entry that escapes

@@ -183,9 +183,13 @@ pkill -f "^$X/erts-[^/]*/bin/epmd" 2>/dev/null
 E=$T/example/rel/reltool.config
 TB=$T/example/out/releases/hello-1.0.0.tar.gz
 cp "$TB" "$T/first.tar.gz"
-expect_exit "existing tarball is kept (exit 3)" 3 "$KNIT" -q -r "$E" release "target_dir=$T/example/out"
+expect_exit "an identical existing tarball is accepted (exit 0)" 0 "$KNIT" -q -r "$E" release "target_dir=$T/example/out"
+cmp -s "$TB" "$T/first.tar.gz" && ok "accepting run leaves the tarball untouched" || fail "tarball changed"
+printf 'x' >>"$TB"
+cp "$TB" "$T/changed.tar.gz"
+expect_exit "a different existing tarball is kept (exit 3)" 3 "$KNIT" -q -r "$E" release "target_dir=$T/example/out"
 case $ERR in *hello-1.0.0.tar.gz*exists*) ok "refusal names the tarball" ;; *) fail "refusal message" "$ERR" ;; esac
-cmp -s "$TB" "$T/first.tar.gz" && ok "refused run leaves the tarball untouched" || fail "tarball changed"
+cmp -s "$TB" "$T/changed.tar.gz" && ok "refused run leaves the tarball untouched" || fail "tarball changed"
 touch -d @1000 "$TB"
 expect_exit "-f replaces it" 0 "$KNIT" -q -f -r "$E" release "target_dir=$T/example/out"
 [ "$(stat -c %Y "$TB")" != 1000 ] && ok "-f wrote a new tarball" || fail "-f did not rewrite"

@@ -7,7 +7,7 @@ set -u
 cd "$(dirname "$0")/../.."
 B=${FUZZ_BUILD:-build-fuzz}
 S=${FUZZ_S:-60}
-TARGETS=${FUZZ_TARGETS:-parse etf beam}
+TARGETS=${FUZZ_TARGETS:-parse etf beam beam_code}
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
@@ -25,7 +25,7 @@ for t in $TARGETS; do
         continue
     fi
     case $t in
-    beam) maxlen=1048576 ;;
+    beam | beam_code) maxlen=1048576 ;;
     *) maxlen=131072 ;;
     esac
     opts=(-rss_limit_mb=2048 -malloc_limit_mb=1024 -timeout=30 -max_len=$maxlen)
@@ -41,7 +41,7 @@ for t in $TARGETS; do
     fi
     mkdir -p "$B/corpus/$t"
     "$bin" "${opts[@]}" -max_total_time="$S" -print_final_stats=1 \
-        -artifact_prefix="$B/crashes/$t-" "$B/corpus/$t" "$B/seeds/$t" >"$B/fuzz_$t.log" 2>&1
+        -artifact_prefix="$B/crashes/$t-" "$B/corpus/$t" "$B/seeds/${t%_code}" >"$B/fuzz_$t.log" 2>&1
     rc=$?
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$B/fuzz_$t.log")
     cov=$(grep -o 'cov: [0-9]*' "$B/fuzz_$t.log" | tail -1)

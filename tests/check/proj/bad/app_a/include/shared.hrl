@@ -1,0 +1,2 @@
+%% a record app_a and app_b both include
+-record(msg, {id, body, ts}).

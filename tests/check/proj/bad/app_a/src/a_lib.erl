@@ -1,0 +1,4 @@
+-module(a_lib).
+-export([f/2]).
+
+f(X, Y) -> {f, X, Y}.

@@ -1,0 +1,6 @@
+-module(a_app).
+-behaviour(application).
+-export([start/2, stop/1]).
+
+start(_Type, _Args) -> a_sup:start_link().
+stop(_State) -> ok.

@@ -1,0 +1,4 @@
+-module(a_old).
+-export([h/0]).
+
+h() -> old.

@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# t_never.sh - SPEC "Never silent" and "Module attributes: additions", from the command line:
+# every earlier release skipped, git describe versions, changed code under an unchanged
+# application version, knit_defaults, all missing applications at once, messages that name
+# the files a user edits, progress only on a terminal. Works on copies of example/ in a temp
+# dir; no Erlang node is started (the live cases are in t_live_upgrade.sh).
+source "$(dirname "$0")/lib.sh"
+export KNIT_TEMPLATES=${KNIT_TEMPLATES:-$TOP/templates}
+unset SOURCE_DATE_EPOCH
+T=$(tmpdir)
+trap 'rm -rf "$T"' EXIT
+
+if [ ! -x "$KNIT" ]; then
+    fail "no knit binary at $KNIT (build it first)"
+    finish
+    exit
+fi
+for tool in jq erlc erl git; do
+    command -v "$tool" >/dev/null || fail "t_never.sh needs '$tool' on PATH"
+done
+[ "$T_FAIL" = 0 ] || { finish; exit; }
+
+# --- helpers (as t_flow.sh)
+kn() {
+    local d=$1
+    shift
+    (cd "$d" && "$KNIT" "$@") >"$T/.out" 2>"$T/.err"
+    RC=$?
+    OUT=$(cat "$T/.out")
+    ERR=$(cat "$T/.err")
+}
+rc_is() {
+    if [ "$RC" = "$2" ]; then ok "$1"; else fail "$1: exit $RC, expected $2" "stderr: $ERR"; fi
+}
+eq() {
+    if [ "$2" = "$3" ]; then ok "$1"; else fail "$1" "got:      $2
+expected: $3"; fi
+}
+jeq() {
+    local got
+    got=$(printf '%s' "$OUT" | jq -c "$2" 2>&1)
+    eq "$1 ($2)" "$got" "$3"
+}
+has() {
+    if printf '%s' "$2" | grep -qF -- "$3"; then ok "$1"; else fail "$1: no '$3' in" "$2"; fi
+}
+hasnt() {
+    if printf '%s' "$2" | grep -qF -- "$3"; then fail "$1: unexpected '$3' in" "$2"; else ok "$1"; fi
+}
+present() { [ -e "$2" ] && ok "$1" || fail "$1: missing $2"; }
+absent() { [ ! -e "$2" ] && ok "$1" || fail "$1: $2 should not exist"; }
+set_rel_vsn() { sed -i -E "s/\{rel, \"hello\", (\"[^\"]*\"|git)/{rel, \"hello\", $2/" "$1/rel/reltool.config"; }
+set_app_vsn() { sed -i -E "s/\{vsn, \"[^\"]*\"\}/{vsn, \"$2\"}/" "$1/apps/hello/src/hello.app.src"; }
+compile() { rm -rf "$1/_build" && "$1/build.sh" >/dev/null 2>"$T/.cerr" || fail "compile $1" "$(cat "$T/.cerr")"; }
+new_project() { cp -R "$TOP/example" "$1" && rm -rf "$1/_build" "$1/hello" "$1/releases" "$1/upgrades"; }
+# touch_text DIR WORD - change hello_text's code (its greeting suffix)
+touch_text() { sed -i -E "s/Name \+\+ \"[^\"]*\"/Name ++ \"$2\"/" "$1/apps/hello/src/hello_text.erl"; }
+
+# ============ 1. every earlier release skipped
+A=$T/a
+new_project "$A"
+compile "$A"
+kn "$A"
+rc_is "A 1.0.0: a first release is fine" 0
+set_app_vsn "$A" 1.1.0
+set_rel_vsn "$A" '"1.1.0"'
+touch_text "$A" "!!"
+compile "$A"
+kn "$A" --json 'version_regex=^0\.'
+rc_is "A 1.1.0, every earlier release filtered out: knit" 2
+has "A every release skipped: the message names 1.0.0 and why" "$ERR" "1.0.0 does not match version_regex '^0\\.'"
+has "A every release skipped: the message says what to do" "$ERR" "allow_no_upgrade"
+absent "A every release skipped: no release tarball renamed into place" "$A/releases/hello-1.1.0.tar.gz"
+jeq "A every release skipped --json: error and skipped" '[.error.exit_code, [.skipped[].from]]' '[2,["1.0.0"]]'
+kn "$A" 'version_regex=^0\.' allow_no_upgrade=true
+rc_is "A every release skipped, {allow_no_upgrade, true}: knit" 0
+present "A allow_no_upgrade: the release tarball" "$A/releases/hello-1.1.0.tar.gz"
+absent "A allow_no_upgrade: no upgrade tarball" "$A/upgrades/hello-1.1.0.tar.gz"
+kn "$A" relup -f 'version_regex=^0\.' --from 1.0.0
+rc_is "A narrowed on purpose (--from 1.0.0): knit relup" 0
+present "A --from 1.0.0: the upgrade tarball" "$A/upgrades/hello-1.1.0.tar.gz"
+
+# ============ 3. changed code under an unchanged application version
+kn "$A" -f
+rc_is "A 1.1.0 rebuilt with its tarballs: knit -f" 0
+set_rel_vsn "$A" '"1.2.0"'
+touch_text "$A" "!!!"
+printf '%s\n' '-module(hello_extra).' '-export([x/0]).' 'x() -> 1.' >"$A/apps/hello/src/hello_extra.erl"
+compile "$A"
+kn "$A" --json
+rc_is "A release 1.2.0 with hello's code changed but still 1.1.0: knit" 2
+has "A same version: the message names the application and its version" "$ERR" "'hello' 1.1.0"
+has "A same version: the message names the changed module" "$ERR" "hello_text changed"
+has "A same version: the message names the added module" "$ERR" "hello_extra added"
+has "A same version: the message names the .app the user edits" "$ERR" "knit: $A/_build/lib/hello-1.1.0/ebin/hello.app:"
+hasnt "A same version: the unchanged modules are not named" "$ERR" "hello_server"
+absent "A same version: no release tarball" "$A/releases/hello-1.2.0.tar.gz"
+jeq "A same version --json: the error" '[.error.exit_code, (.error.message | test("hello_text changed"))]' '[2,true]'
+set_app_vsn "$A" 1.2.0
+compile "$A"
+kn "$A"
+rc_is "A hello at 1.2.0: knit" 0
+present "A hello at 1.2.0: the upgrade tarball" "$A/upgrades/hello-1.2.0.tar.gz"
+
+# ============ 2. git describe versions: one commit after tag 2.0.0 upgrades from 2.0.0
+G=$T/g
+new_project "$G"
+set_rel_vsn "$G" git
+gitc() { git -C "$G" -c user.email=t@t -c user.name=t "$@" >/dev/null 2>&1; }
+gitc init -q && gitc add -A && gitc commit -q -m one && gitc tag 2.0.0 || fail "git setup in $G"
+compile "$G"
+kn "$G"
+rc_is "G at tag 2.0.0: knit" 0
+present "G: release 2.0.0" "$G/releases/hello-2.0.0.tar.gz"
+set_app_vsn "$G" 1.1.0
+touch_text "$G" "??"
+gitc commit -q -a -m two || fail "git commit in $G"
+DESC=$(git -C "$G" describe --always --tags)
+case $DESC in 2.0.0-1-g*) ok "G: git describe one commit after the tag is $DESC" ;; *) fail "G: git describe gave '$DESC'" ;; esac
+compile "$G"
+kn "$G" --json
+rc_is "G one commit after 2.0.0: knit" 0
+jeq "G: the release takes its version from git describe" '.release.vsn' "\"$DESC\""
+jeq "G: upgraded from 2.0.0" '[.upgrades[].from]' '["2.0.0"]'
+present "G: the upgrade tarball from 2.0.0" "$G/upgrades/hello-$DESC.tar.gz"
+grep -q '"2.0.0"' "$G/hello/releases/$DESC/relup" 2>/dev/null && ok "G: the relup names 2.0.0" ||
+    fail "G: the relup does not name 2.0.0" "$(head -5 "$G/hello/releases/$DESC/relup" 2>&1)"
+
+finish
