@@ -7,7 +7,10 @@ CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null)
 WARN     := -Wall -Wextra -Werror
 OPT      ?= -O2 -g
 CFLAGS_ALL = -std=c11 -D_GNU_SOURCE $(WARN) $(OPT) $(PKG_CFLAGS) $(EXTRA_CFLAGS) $(CFLAGS)
-LDLIBS_ALL = $(PKG_LIBS) -lpthread -lm $(EXTRA_LDFLAGS)
+# libei (erl_interface) from the OTP installation: knit is a hidden C node for node commands
+EI_DIR   := $(lastword $(sort $(wildcard /usr/lib/erlang/lib/erl_interface-*)))
+CFLAGS_ALL += -I$(EI_DIR)/include
+LDLIBS_ALL = $(PKG_LIBS) -L$(EI_DIR)/lib -lei -lpthread -lm $(EXTRA_LDFLAGS)
 
 BUILD    ?= build
 LIB_SRC  := $(filter-out knit/main.c,$(wildcard knit/*.c))

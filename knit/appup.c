@@ -365,6 +365,11 @@ static int cmp_ent_by(const struct ent *x, const struct ent *y, int ax, int ay)
     return strcmp(x->m->name, y->m->name);
 }
 
+static int cmp_ent_name(const void *p, const void *q)
+{
+    return strcmp(((const struct ent *)p)->m->name, ((const struct ent *)q)->m->name);
+}
+
 static int cmp_ent_up(const void *p, const void *q)
 {
     const struct ent *x = p, *y = q;
@@ -471,27 +476,11 @@ static void deps_for(struct arena *a, const char *app, const char *from, const s
     }
 }
 
-/* gen_from - the report (instructions up and down) for the upgrade from OLD to NW */
-static int gen_from(struct arena *a, const char *app, struct ebin *nw, const char *from_vsn,
-                    struct ebin *old, const struct appup_opts *opts, struct appup_report *rep)
+/* gen_ents - the report (instructions up and down) from FROM_VSN for the N modules BYNAME
+ * (sorted by name, attributes parsed) */
+static int gen_ents(struct arena *a, const char *app, const char *from_vsn, struct ent *byname,
+                    size_t n, const struct appup_opts *opts, struct appup_report *rep)
 {
-    struct ent *byname = arena_alloc(a, (nw->n + old->n + 1) * sizeof *byname);
-    size_t n = 0, i = 0, j = 0;
-    while (i < nw->n || j < old->n) {
-        int c = i == nw->n ? 1 : j == old->n ? -1 : strcmp(nw->m[i].name, old->m[j].name);
-        if (c < 0) {
-            byname[n++] = (struct ent){&nw->m[i++], APPUP_ADDED, 0};
-        } else if (c > 0) {
-            if (parse_attrs(a, &old->m[j]) != 0)
-                return -1;
-            byname[n++] = (struct ent){&old->m[j++], APPUP_DELETED, 0};
-        } else {
-            if (memcmp(nw->m[i].md5, old->m[j].md5, 16) != 0)
-                byname[n++] = (struct ent){&nw->m[i], APPUP_CHANGED, 0};
-            i++;
-            j++;
-        }
-    }
     struct ent *v = arena_alloc(a, (n + 1) * sizeof *v);
     if (n) {
         memcpy(v, byname, n * sizeof *v);
@@ -542,6 +531,30 @@ static int gen_from(struct arena *a, const char *app, struct ebin *nw, const cha
     return 0;
 }
 
+/* gen_from - the report (instructions up and down) for the upgrade from OLD to NW */
+static int gen_from(struct arena *a, const char *app, struct ebin *nw, const char *from_vsn,
+                    struct ebin *old, const struct appup_opts *opts, struct appup_report *rep)
+{
+    struct ent *byname = arena_alloc(a, (nw->n + old->n + 1) * sizeof *byname);
+    size_t n = 0, i = 0, j = 0;
+    while (i < nw->n || j < old->n) {
+        int c = i == nw->n ? 1 : j == old->n ? -1 : strcmp(nw->m[i].name, old->m[j].name);
+        if (c < 0) {
+            byname[n++] = (struct ent){&nw->m[i++], APPUP_ADDED, 0};
+        } else if (c > 0) {
+            if (parse_attrs(a, &old->m[j]) != 0)
+                return -1;
+            byname[n++] = (struct ent){&old->m[j++], APPUP_DELETED, 0};
+        } else {
+            if (memcmp(nw->m[i].md5, old->m[j].md5, 16) != 0)
+                byname[n++] = (struct ent){&nw->m[i], APPUP_CHANGED, 0};
+            i++;
+            j++;
+        }
+    }
+    return gen_ents(a, app, from_vsn, byname, n, opts, rep);
+}
+
 void appup_opts_init(struct appup_opts *o)
 {
     o->auto_depends = true;
@@ -580,6 +593,39 @@ int appup_generate(struct arena *a, const char *app, const char *new_vsn, const 
     out->reports = reps;
     out->nreports = nfrom;
     return 0;
+}
+
+int appup_changes(struct arena *a, const char *app, const char *label,
+                  const struct appup_change *ch, size_t n, const struct appup_opts *opts,
+                  struct appup_report *rep)
+{
+    struct appup_opts dflt;
+    if (!opts) {
+        appup_opts_init(&dflt);
+        opts = &dflt;
+    }
+    memset(rep, 0, sizeof *rep);
+    struct mod *m = arena_alloc(a, (n + 1) * sizeof *m);
+    for (size_t k = 0; k < n; k++) {
+        const char *base = strrchr(ch[k].path, '/');
+        base = base ? base + 1 : ch[k].path;
+        if (read_beam(a, ch[k].path, base, ch[k].data, ch[k].len, &m[k]) != 0 ||
+            parse_attrs(a, &m[k]) != 0)
+            return -1;
+    }
+    /* sorted by name with the action alongside: sort the modules, then look each up */
+    struct ent *byname = arena_alloc(a, (n + 1) * sizeof *byname);
+    for (size_t k = 0; k < n; k++)
+        byname[k] = (struct ent){&m[k], ch[k].action == APPUP_ADDED ? APPUP_ADDED : APPUP_CHANGED,
+                                 0};
+    if (n)
+        qsort(byname, n, sizeof *byname, cmp_ent_name);
+    for (size_t k = 1; k < n; k++)
+        if (!strcmp(byname[k - 1].m->name, byname[k].m->name))
+            return kerr_set(KERR_INPUT, byname[k].m->path, 0, 0,
+                            "module '%s' is given twice: also in '%s'", byname[k].m->name,
+                            byname[k - 1].m->path);
+    return gen_ents(a, app, label, byname, n, opts, rep);
 }
 
 /* ---- hand-written appups ---- */

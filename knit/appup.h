@@ -97,6 +97,26 @@ int appup_generate(struct arena *a, const char *app, const char *new_vsn, const 
                    const struct appup_from *from, size_t nfrom, const struct appup_opts *opts,
                    struct appup_result *out);
 
+/* A beam handed to appup_changes, and what it is to the code it replaces. */
+struct appup_change {
+    const char *path;          /* the beam file (its base name must be MODULE.beam) */
+    const unsigned char *data; /* its bytes, or NULL to read PATH */
+    size_t len;
+    enum appup_action action; /* APPUP_CHANGED (a module is loaded with another md5) or
+                                 APPUP_ADDED (none is) */
+};
+
+/* appup_changes - the upgrade instructions for N beams the caller has already compared (a
+ * hot patch: no earlier release, only what is loaded), generated exactly as appup_generate
+ * generates them for changed and added modules (kinds, knit_* attributes, sort order, apply
+ * phases, dependencies between the N modules). Fills REP (from_vsn = LABEL, everything in
+ * A). Returns 0, or -1 with KERR_INPUT for an unreadable beam, a module not in a file of
+ * its name, an invalid knit_* attribute, or a module given twice; KERR_IO when a PATH
+ * cannot be read. */
+int appup_changes(struct arena *a, const char *app, const char *label,
+                  const struct appup_change *ch, size_t n, const struct appup_opts *opts,
+                  struct appup_report *rep);
+
 /* appup_read_handwritten - read the hand-written appup PATH of APP at version VSN and check
  * it as systools_relup reads it: the first term (later terms are a warning: libraries such as
  * ranch ship one term per version), a {Vsn, UpFrom, DownTo} tuple, Vsn the string VSN, UpFrom and DownTo lists of

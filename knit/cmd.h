@@ -105,5 +105,10 @@ int cmd_all(struct knit_ctx *ctx, int argc, char **argv);
 int cmd_appup(struct knit_ctx *ctx, int argc, char **argv);
 int cmd_relup(struct knit_ctx *ctx, int argc, char **argv);
 int cmd_check(struct knit_ctx *ctx, int argc, char **argv);
+int cmd_status(struct knit_ctx *ctx, int argc, char **argv);
+int cmd_install(struct knit_ctx *ctx, int argc, char **argv);
+int cmd_downgrade(struct knit_ctx *ctx, int argc, char **argv);
+int cmd_remove(struct knit_ctx *ctx, int argc, char **argv);
+int cmd_patch(struct knit_ctx *ctx, int argc, char **argv);
 
 #endif

@@ -20,27 +20,26 @@ struct check_args {
     bool strict;
 };
 
-static int parse(struct arena *a, int argc, char **argv, struct check_args *o)
+static int parse(struct arena *a, struct knit_ctx *ctx, int argc, char **argv,
+                 struct check_args *o)
 {
     o->from = arena_alloc(a, (size_t)(argc + 1) * sizeof *o->from);
     o->beams = arena_alloc(a, (size_t)(argc + 1) * sizeof *o->beams);
-    for (int i = 1; i < argc; i++) {
-        const char *v = argv[i];
-        if (!strcmp(v, "--strict")) {
+    struct cmd_opts it;
+    cmd_opts_init(&it, ctx, argc, argv);
+    int r;
+    while ((r = cmd_opts_next(&it)) > 0) {
+        if (!it.opt)
+            o->beams[o->nbeams++] = it.val;
+        else if (cmd_opt_is(&it, "--strict"))
             o->strict = true;
-        } else if (!strcmp(v, "--from") || !strncmp(v, "--from=", 7)) {
-            const char *vsn = v[6] == '=' ? v + 7 : (i + 1 < argc ? argv[++i] : NULL);
-            if (!vsn || !*vsn)
-                return kerr_set(KERR_USAGE, NULL, 0, 0,
-                                "'--from' needs a version; try 'knit --help'");
-            o->from[o->nfrom++] = vsn;
-        } else if (v[0] == '-') {
-            return kerr_set(KERR_USAGE, NULL, 0, 0,
-                            "'%s' is not an argument of 'check'; try 'knit --help'", v);
-        } else {
-            o->beams[o->nbeams++] = v;
-        }
+        else if (cmd_opt_is(&it, "--from") && *it.val)
+            o->from[o->nfrom++] = it.val;
+        else
+            return cmd_usage("check", "'%s' needs a version", it.opt->name);
     }
+    if (r < 0)
+        return -1;
     if (o->nbeams && o->nfrom)
         return kerr_set(KERR_USAGE, NULL, 0, 0,
                         "'--from' compares releases and cannot be used with beam files; try "
@@ -117,7 +116,7 @@ int cmd_check(struct knit_ctx *ctx, int argc, char **argv)
     const char **vsns = NULL;
     size_t nv = 0;
     const struct cfg *cfg = NULL;
-    int rc = parse(&a, argc, argv, &args);
+    int rc = parse(&a, ctx, argc, argv, &args);
     if (rc == 0 && args.nbeams) {
         struct lint_opts o = {NULL};
         rc = lint_beams(&a, &o, args.beams, args.nbeams, &r);

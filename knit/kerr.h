@@ -2,13 +2,14 @@
 #ifndef KNIT_KERR_H
 #define KNIT_KERR_H
 
-/* Error classes double as process exit codes (README "Exit codes"); the node commands add
- * 4 (node unreachable) and 5 (node refused or pre-flight failed) when they land. */
+/* Error classes double as process exit codes (README "Exit codes"). */
 enum kerr_class {
     KERR_OK = 0,
     KERR_USAGE = 1, /* bad command line */
     KERR_INPUT = 2, /* bad configuration or input */
     KERR_IO = 3,    /* I/O error */
+    KERR_NODE_DOWN = 4,    /* node unreachable: no such node, refused, timed out */
+    KERR_NODE_REFUSED = 5, /* node refused: cookie, badrpc, pre-flight failed, locked */
     KERR_UNSUPPORTED = 126,
     KERR_BUILD = 127, /* the build itself failed (appup/relup error) */
 };

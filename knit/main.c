@@ -56,26 +56,22 @@ static const struct command commands[] = {
          {"--from", NULL, "VSN", "only against earlier release VSN (repeatable)"},
          {"--strict", NULL, NULL, "warnings fail the run too (exit 2)"},
          {NULL, NULL, NULL, NULL}}},
-    {"status", NULL, CMD_NODE, "NODE...", "what each node runs: releases, apps, patches, "
+    {"status", cmd_status, CMD_NODE, "NODE...", "what each node runs: releases, apps, patches, "
                                           "old code",
      (const struct cmd_option[]){NODE_OPTS, {NULL, NULL, NULL, NULL}}},
-    {"install", NULL, CMD_NODE, "NODE... TARBALL", "upload, pre-flight, unpack, install, "
+    {"install", cmd_install, CMD_NODE, "NODE... TARBALL", "upload, pre-flight, unpack, install, "
                                                    "make permanent",
      (const struct cmd_option[]){
          NODE_OPTS,
          {"--dry-run", NULL, NULL, "upload and pre-flight only"},
          {"--no-permanent", NULL, NULL, "install without making the release permanent"},
          {NULL, NULL, NULL, NULL}}},
-    {"downgrade", NULL, CMD_NODE, "NODE... VSN", "install an older release the nodes still "
-                                                 "hold",
-     (const struct cmd_option[]){
-         NODE_OPTS,
-         {"--dry-run", NULL, NULL, "pre-flight only"},
-         {"--no-permanent", NULL, NULL, "install without making the release permanent"},
-         {NULL, NULL, NULL, NULL}}},
-    {"remove", NULL, CMD_NODE, "NODE... VSN", "remove an unpacked, non-current release",
+    {"downgrade", cmd_downgrade, CMD_NODE, "NODE... VSN",
+     "install an older release the nodes still hold, and make it permanent",
      (const struct cmd_option[]){NODE_OPTS, {NULL, NULL, NULL, NULL}}},
-    {"patch", NULL, CMD_NODE, "NODE... BEAM|EBIN_DIR...", "hot-patch changed modules "
+    {"remove", cmd_remove, CMD_NODE, "NODE... VSN", "remove an unpacked, non-current release",
+     (const struct cmd_option[]){NODE_OPTS, {NULL, NULL, NULL, NULL}}},
+    {"patch", cmd_patch, CMD_NODE, "NODE... BEAM|EBIN_DIR...", "hot-patch changed modules "
                                                           "without a release",
      (const struct cmd_option[]){
          NODE_OPTS,

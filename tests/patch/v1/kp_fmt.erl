@@ -1,0 +1,3 @@
+-module(kp_fmt).
+-export([fmt/1]).
+fmt(X) -> {v1, X}.

@@ -1,0 +1,8 @@
+-module(kp_loop).
+%% a spawned process that recurses with a local call: it stays on the code it started in
+-export([start/0, ping/0]).
+start() -> register(kp_loop, spawn(fun loop/0)), ok.
+ping() -> kp_loop ! {ping, self()}, receive {pong, V} -> V after 2000 -> timeout end.
+loop() ->
+    receive {ping, From} -> From ! {pong, 1} end,
+    loop().
