@@ -30,7 +30,8 @@ DEB_PKGS := build-essential pkg-config clang libclang-rt-14-dev libarchive-dev \
 	libjansson-dev libpcre2-dev zlib1g-dev libssl-dev check hyperfine time git jq rebar3 \
 	erlang-base erlang-dev erlang-src erlang-tools erlang-reltool erlang-nox
 
-.PHONY: all deps test unit-test asan-test asan fuzz bench demo clean install
+.PHONY: all deps check-deps test unit-bins unit-test asan-test fuzz fuzz-bins bench demo \
+	clean install
 PREFIX   ?= /usr/local
 # The binary is build/knit: ./knit is the source directory.
 all: $(BUILD)/knit
@@ -62,14 +63,35 @@ deps:
 		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
 	fi
 
-test: deps
+# check-deps: name what is missing and stop (make deps installs; the tests never do)
+check-deps:
+	@missing=$$(for p in $(DEB_PKGS); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; \
+	done); \
+	if [ -n "$$missing" ]; then \
+		echo "missing Debian packages:" $$missing; echo "run 'make deps' to install them"; exit 1; \
+	fi; \
+	root=$$(erl -noshell -eval 'io:format("~s", [code:root_dir()]), halt().' 2>/dev/null); \
+	if [ -z "$$root" ] || { [ ! -f "$$root/usr/include/ei.h" ] && \
+		! ls "$$root"/lib/erl_interface-*/include/ei.h >/dev/null 2>&1; }; then \
+		echo "missing: OTP's erl_interface headers (ei.h, package erlang-dev)"; \
+		echo "run 'make deps' to install them"; exit 1; \
+	fi
+
+test: check-deps
 	$(MAKE) --no-print-directory unit-bins
 	KNIT_BUILD=$(BUILD) tests/run.sh
+
+# unit-test: the Check suites only
+unit-test: check-deps
+	$(MAKE) --no-print-directory unit-bins
+	@fails=0; for t in $(UNIT_BIN); do echo "== $$(basename $$t)"; $$t || fails=1; done; \
+	[ $$fails = 0 ]
 
 unit-bins: $(BUILD)/knit $(UNIT_BIN) $(TOOL_BIN)
 
 ASAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
-asan-test: deps
+asan-test: check-deps
 	$(MAKE) --no-print-directory BUILD=build-asan OPT="-O1 -g" \
 		EXTRA_CFLAGS="$(ASAN_FLAGS)" EXTRA_LDFLAGS="$(ASAN_FLAGS)" unit-bins
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
@@ -80,7 +102,6 @@ asan-test: deps
 FUZZ_S ?= 60
 FUZZ_FLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
 FUZZ_BIN := $(patsubst tests/fuzz/%.c,build-fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
-.PHONY: fuzz-bins
 fuzz:
 	$(MAKE) --no-print-directory BUILD=build-fuzz CC=clang OPT="-O1 -g" \
 		EXTRA_CFLAGS="$(FUZZ_FLAGS)" EXTRA_LDFLAGS="-fsanitize=address,undefined" \
@@ -98,11 +119,17 @@ bench: $(BUILD)/knit
 demo: $(BUILD)/knit
 	KNIT_BUILD=$(BUILD) tests/demo.sh
 
-# install: the binary and the templates it renders (found as ../share/knit/templates)
+# install: the binary, the templates it renders (found as ../share/knit/templates) and the
+# man page
 install: $(BUILD)/knit
 	install -D -m 0755 $(BUILD)/knit $(DESTDIR)$(PREFIX)/bin/knit
+	install -D -m 0644 knit.1 $(DESTDIR)$(PREFIX)/share/man/man1/knit.1
 	install -d $(DESTDIR)$(PREFIX)/share/knit/templates
 	install -m 0644 templates/* $(DESTDIR)$(PREFIX)/share/knit/templates/
+
+# knit.1: the man page, generated from README.md (committed; tests/t_house.sh checks it)
+knit.1: README.md knit/main.c tools/readme2man.sh
+	tools/readme2man.sh >$@.tmp && mv $@.tmp $@
 
 clean:
 	rm -rf build build-asan build-fuzz

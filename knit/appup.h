@@ -1,8 +1,7 @@
 /* appup.h - generate an application's .appup from its beams' md5s and knit_* attributes
  *
- * Generation (SPEC "Appup generation from module attributes", "Beyond knit"): modules of the
- * new and of each from-version's ebin are compared by beam_lib:md5. Decisions the SPEC leaves
- * open, as implemented:
+ * Generation (README "Module attributes"): modules of the new and of each from-version's
+ * ebin are compared by beam_lib:md5. Decisions the README leaves open, as implemented:
  * - From-versions appear in the appup in the order the caller gives them.
  * - Instruction order, up: `first` applies; then each module (added, then changed, then
  *   deleted; priority descending; name) followed by its `immediate` applies; then `last`
@@ -33,13 +32,12 @@
 #include <stddef.h>
 
 struct appup_opts {
-    bool auto_depends; /* infer Deps from imports (SPEC "Dependency inference"); default true */
+    bool auto_depends; /* infer Deps from imports; default true */
 };
 
 /* appup_opts_init - the defaults (auto_depends true) */
 void appup_opts_init(struct appup_opts *o);
 
-/* One earlier version of the application. */
 /* A .beam file in memory (from an earlier release's tarball). */
 struct appup_beam {
     const char *name; /* mod.beam */
@@ -47,6 +45,7 @@ struct appup_beam {
     size_t len;
 };
 
+/* One earlier version of the application. */
 struct appup_from {
     const char *vsn;  /* its version, e.g. "1.0.0": the appup's key for it */
     const char *ebin; /* its ebin directory */

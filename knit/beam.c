@@ -1,9 +1,11 @@
 /* beam.c - read compiled .beam files without a VM: the facts OTP's beam_lib gives */
 #include "beam.h"
 
+#include "buf.h"
 #include "etf.h"
 #include "fsutil.h"
 #include "kerr.h"
+#include "utf8.h"
 
 #include <limits.h>
 #include <openssl/evp.h>
@@ -180,44 +182,6 @@ static int read_u_compact(const uint8_t *p, size_t n, size_t *pos, size_t *val)
         v = v << 8 | p[(*pos)++];
     *val = v;
     return 0;
-}
-
-/* utf8_valid - whether P holds well-formed UTF-8 (no overlongs, surrogates or > U+10FFFF) */
-static bool utf8_valid(const uint8_t *p, size_t n)
-{
-    size_t i = 0;
-    while (i < n) {
-        uint8_t c = p[i];
-        size_t k;
-        uint32_t cp;
-        if (c < 0x80) {
-            i++;
-            continue;
-        } else if (c >= 0xc2 && c <= 0xdf) {
-            k = 1;
-            cp = c & 0x1f;
-        } else if (c >= 0xe0 && c <= 0xef) {
-            k = 2;
-            cp = c & 0x0f;
-        } else if (c >= 0xf0 && c <= 0xf4) {
-            k = 3;
-            cp = c & 0x07;
-        } else {
-            return false;
-        }
-        if (k > n - i - 1)
-            return false;
-        for (size_t j = 1; j <= k; j++) {
-            if ((p[i + j] & 0xc0) != 0x80)
-                return false;
-            cp = cp << 6 | (p[i + j] & 0x3f);
-        }
-        if ((k == 2 && cp < 0x800) || (k == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
-            (cp >= 0xd800 && cp <= 0xdfff))
-            return false;
-        i += k + 1;
-    }
-    return true;
 }
 
 /* read_atoms - the atom table; like beam_lib, the count is not trusted: atoms run to the end
@@ -731,4 +695,64 @@ void beam_md5_hex(const struct beam_info *b, char hex[33])
         hex[2 * i + 1] = digits[b->md5[i] & 15];
     }
     hex[32] = 0;
+}
+
+/* ---- beam_lib:strip ---- */
+
+/* the chunks beam_lib:strip/1 keeps (its significant_chunks), in the order it writes them */
+static const char *const strip_keep[] = {"Line", "Type", "Atom", "AtU8", "Code", "StrT",
+                                         "ImpT", "ExpT", "FunT", "LitT", "Meta", NULL};
+
+unsigned char *beam_strip(const char *name, const unsigned char *data, size_t len,
+                          size_t *out_len)
+{
+    uint8_t *plain = NULL;
+    if (len >= 2 && data[0] == 0x1f && data[1] == 0x8b) {
+        if (gunzip(name, data, len, &plain, &len) != 0)
+            return NULL;
+        data = plain;
+    }
+    if (len < 12 || memcmp(data, "FOR1", 4) != 0 || memcmp(data + 8, "BEAM", 4) != 0) {
+        free(plain);
+        kerr_set(KERR_INPUT, name, 0, 0, "not a beam file");
+        return NULL;
+    }
+    size_t end = 8 + (size_t)get_u32(data + 4);
+    if (end > len)
+        end = len;
+    struct buf b = BUF_INIT;
+    buf_add(&b, "FOR1\0\0\0\0BEAM", 12);
+    for (size_t k = 0; strip_keep[k]; k++) {
+        for (size_t off = 12; off + 8 <= end;) {
+            size_t sz = get_u32(data + off + 4);
+            if (sz > end - off - 8)
+                break;
+            if (!memcmp(data + off, strip_keep[k], 4)) {
+                buf_add(&b, data + off, 8 + sz);
+                static const char zero[4] = {0};
+                if (sz % 4)
+                    buf_add(&b, zero, 4 - sz % 4);
+                break;
+            }
+            off += 8 + ((sz + 3) & ~(size_t)3);
+        }
+    }
+    free(plain);
+    uint32_t total = (uint32_t)(b.len - 8);
+    unsigned char hdr[4] = {total >> 24, total >> 16 & 0xff, total >> 8 & 0xff, total & 0xff};
+    memcpy(b.p + 4, hdr, 4);
+    /* zlib:gzip/1: deflate at the default level into a gzip wrapper */
+    z_stream z = {0};
+    deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY);
+    size_t cap = deflateBound(&z, b.len) + 32;
+    unsigned char *out = xmalloc(cap);
+    z.next_in = (unsigned char *)b.p;
+    z.avail_in = (uInt)b.len;
+    z.next_out = out;
+    z.avail_out = (uInt)cap;
+    deflate(&z, Z_FINISH);
+    *out_len = cap - z.avail_out;
+    deflateEnd(&z);
+    buf_free(&b);
+    return out;
 }

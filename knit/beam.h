@@ -53,4 +53,11 @@ void beam_md5_hex(const struct beam_info *b, char hex[33]);
 /* beam_is_beam - whether DATA looks like a beam file (FOR1...BEAM or gzip) */
 bool beam_is_beam(const uint8_t *data, size_t len);
 
+/* beam_strip - beam_lib:strip/1 of the beam image DATA (plain or gzip'd): only the
+ * significant chunks are kept and the result is gzip'd as zlib:gzip/1 does. Returns a
+ * malloc'd buffer (*OUT_LEN bytes), or NULL with KERR_INPUT naming NAME when DATA is not a
+ * beam or its gzip data is bad. */
+unsigned char *beam_strip(const char *name, const unsigned char *data, size_t len,
+                          size_t *out_len);
+
 #endif

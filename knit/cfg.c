@@ -500,7 +500,7 @@ static int knit_option(struct pc *p, const struct term *at, const char *k, const
         if (!term_is_list(v))
             return bad(p, at, k, "a list of {App, Attrs} or {{App, Module}, Attrs}", v);
         c->knit_defaults = v;
-        c->knit_defaults_line = (int)at->line;
+        c->knit_defaults_line = at ? (int)at->line : 0;
         return 0;
     }
     if (!strcmp(k, "check_ignore")) {

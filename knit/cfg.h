@@ -64,7 +64,7 @@ struct cfg {
     size_t napps;
     struct cfg_app erts;
 
-    /* knit options (SPEC "Configuration") */
+    /* knit options (README "knit options") */
     bool force, warnings_as_errors, semver, remove_tmp, include_erts, auto_depends;
     bool allow_no_upgrade;           /* earlier releases but no upgrade is fine */
     const struct term *knit_defaults; /* [{App | {App, Module}, Attrs}], or NULL */

@@ -9,8 +9,10 @@
  *              "attributes":{Name:[TEXT...]},"exports":["f/a"...],"imports":["m:f/a"...],
  *              "has_debug_info":BOOL},
  *             {"path":P,"type":"terms"|"etf","terms":[TEXT...]}]}
- * one file per line, where TEXT is a term written as ~tw writes it (one line) and atoms in
- * "f/a" are quoted as ~tw quotes them. Files are read in parallel; output keeps argument
+ * one file per line, where TEXT is a term written on one line as io_lib:format("~0tp")
+ * writes it (strings stay strings) and atoms in "f/a" are quoted as ~tw quotes them. An
+ * attribute gives one TEXT per occurrence, in file order: its value as written (the
+ * compiler's [E] for -a(E) read back as E; see jattributes). Files are read in parallel; output keeps argument
  * order. The first failing file (in argument order) ends the run: its error is returned,
  * text output of the files before it has been written, and --json writes nothing.
  */
@@ -234,8 +236,10 @@ static int jmfas(struct atom_memo *a, struct buf *out, const char *path, const c
     return 0;
 }
 
-/* jattributes - name -> texts of the values' elements, names in first-seen order and
- * repeated attributes appended (the merge beam_lib:chunks(F, [attributes]) does) */
+/* jattributes - name -> one text per occurrence of the attribute, in file order, names in
+ * first-seen order. The compiler stores -a(V) as {a, [V]} when V is not a list and as
+ * {a, V} when it is, so a value [E] is given as E and any other value as it is: the text
+ * is the value as written (-app_vsn("inets-8.2.2") gives "\"inets-8.2.2\"") */
 static int jattributes(struct buf *out, const char *path, const struct term *attrs)
 {
     size_t n = 0;
@@ -260,16 +264,14 @@ static int jattributes(struct buf *out, const char *path, const struct term *att
             if (!term_equal(el[j]->u.tuple.el[0], key))
                 continue;
             const struct term *v = el[j]->u.tuple.el[1];
-            size_t m = 1;
-            const struct term *const *vs = &v;
-            if (term_is_list(v))
-                vs = term_list_els(v, &m);
-            for (size_t k = 0; k < m; k++) {
-                if (!first_val)
-                    buf_addc(out, ',');
-                first_val = false;
-                report_json_term(out, vs[k]);
-            }
+            size_t m = 0;
+            const struct term *const *vs = term_is_list(v) ? term_list_els(v, &m) : NULL;
+            if (m == 1)
+                v = vs[0]; /* a one-character string is [C] too: beam_lib cannot tell */
+            if (!first_val)
+                buf_addc(out, ',');
+            first_val = false;
+            report_json_term(out, v);
         }
         buf_addc(out, ']');
     }
@@ -356,11 +358,14 @@ static int read_whole(const char *path, uint8_t **buf, size_t *cap, size_t *len)
     if (fd < 0)
         return kerr_errno(path, "cannot open");
     struct stat st;
-    if (fstat(fd, &st) != 0 || S_ISDIR(st.st_mode)) {
-        int rc = S_ISDIR(st.st_mode) ? kerr_set(KERR_IO, path, 0, 0, "is a directory")
-                                     : kerr_errno(path, "cannot stat");
+    if (fstat(fd, &st) != 0) {
+        int rc = kerr_errno(path, "cannot stat");
         close(fd);
         return rc;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        close(fd);
+        return kerr_set(KERR_IO, path, 0, 0, "is a directory");
     }
     size_t want = st.st_size > 0 ? (size_t)st.st_size + 1 : 4096, n = 0;
     if (*cap < want) {

@@ -23,7 +23,6 @@ struct args {
     const char *top, *outdir;
     const char **ups, **downs, **paths;
     size_t nups, ndowns, npaths;
-    bool have_path;
     struct relup_opts opts;
 };
 
@@ -45,7 +44,6 @@ static int parse_args(const struct knit_ctx *ctx, struct arena *a, int argc, cha
             g->downs[g->ndowns++] = strip_rel(a, it.val);
         } else if (cmd_opt_is(&it, "--path")) {
             g->paths[g->npaths++] = it.val;
-            g->have_path = true;
         } else if (cmd_opt_is(&it, "--outdir")) {
             g->outdir = it.val;
         } else if (cmd_opt_is(&it, "--restart-emulator")) {

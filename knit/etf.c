@@ -1,5 +1,6 @@
 /* etf.c - the External Term Format: term_to_binary/1 and binary_to_term/1 as OTP 25 does them */
 #include "etf.h"
+#include "utf8.h"
 
 #include "kerr.h"
 
@@ -346,47 +347,6 @@ static const struct term *dec_small_int(struct dec *d, unsigned v)
     return d->ints[v];
 }
 
-/* utf8_chars - code points in the UTF-8 text S, or -1 when it is not strictly valid */
-static long utf8_chars(const uint8_t *s, size_t n)
-{
-    long chars = 0;
-    size_t i = 0;
-    while (i < n) {
-        uint8_t c = s[i];
-        size_t k;
-        uint32_t cp;
-        if (c < 0x80) {
-            i++;
-            chars++;
-            continue;
-        } else if (c >= 0xC2 && c <= 0xDF) {
-            k = 1;
-            cp = c & 0x1F;
-        } else if (c >= 0xE0 && c <= 0xEF) {
-            k = 2;
-            cp = c & 0x0F;
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            k = 3;
-            cp = c & 0x07;
-        } else {
-            return -1;
-        }
-        if (n - i - 1 < k)
-            return -1;
-        for (size_t j = 1; j <= k; j++) {
-            if ((s[i + j] & 0xC0) != 0x80)
-                return -1;
-            cp = cp << 6 | (s[i + j] & 0x3F);
-        }
-        if ((k == 2 && cp < 0x800) || (k == 3 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-            (cp >= 0xD800 && cp <= 0xDFFF))
-            return -1;
-        i += k + 1;
-        chars++;
-    }
-    return chars;
-}
-
 static const struct term *dec_atom_text(struct dec *d, int tag, size_t start)
 {
     bool small = tag == TAG_SMALL_ATOM || tag == TAG_SMALL_ATOM_UTF8;
@@ -422,7 +382,7 @@ static const struct term *dec_atom_text(struct dec *d, int tag, size_t start)
         }
         t = term_atom(d->a, tmp, k);
     } else {
-        long chars = utf8_chars(s, n);
+        long chars = utf8_count(s, n);
         if (chars < 0)
             return dec_fail(d, start, "invalid UTF-8 in atom");
         if (chars > ATOM_MAX_CHARS)

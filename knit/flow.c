@@ -65,7 +65,7 @@ int flow_build_release(struct flow *f)
         n += release_app_selected(&f->rel.apps[i]);
     log_verbose("%zu of %zu applications found are included", n, f->rel.napps);
     bool pack = f->mode == FLOW_ALL || f->mode == FLOW_RELEASE;
-    if (release_build(a, &f->rel, f->force, pack, &f->res) != 0)
+    if (target_build(a, &f->rel, f->force, pack, &f->res) != 0)
         return -1;
     if (pack) {
         struct flow_stage *s = &f->stages[f->nstages++];
@@ -372,8 +372,8 @@ int flow_finish(struct flow *f, int ok)
     for (size_t i = 0; i < f->nstages; i++)
         if (!f->stages[i].committed)
             unlink(f->stages[i].stage);
-    /* the earlier build dir goes last, after the extractions (see release_finish) */
-    release_finish(&f->res);
+    /* the earlier build dir goes last, after the extractions (see target_finish) */
+    target_finish(&f->res);
     if (f->mode != FLOW_RELEASE && f->cfg_loaded && f->cfg.tmp_dir && f->cfg.remove_tmp) {
         struct kerr saved;
         kerr_copy(&saved);

@@ -14,6 +14,7 @@
 #include "cfg.h"
 #include "release.h"
 #include "relfile.h"
+#include "target.h"
 #include "upgrade.h"
 
 #include <stdbool.h>
@@ -68,7 +69,7 @@ struct flow {
     bool cfg_loaded;
     bool force;
     struct release rel;
-    struct release_result res;
+    struct target_result res;
     struct relfile_rel new_rel;
     struct upgrade_from *from;
     size_t nfrom;

@@ -2,7 +2,7 @@
 #ifndef KNIT_KERR_H
 #define KNIT_KERR_H
 
-/* Error classes double as process exit codes (SPEC "Exit codes"). */
+/* Error classes double as process exit codes (README "Exit codes"). */
 enum kerr_class {
     KERR_OK = 0,
     KERR_USAGE = 1, /* bad command line */
@@ -27,7 +27,8 @@ struct kerr {
 int kerr_set(enum kerr_class cls, const char *file, int line, int col, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
 /* kerr_set_kind - kerr_set with " (MODULE: KIND)" after the message: the reason OTP's
- * MODULE gives for the same failure (systools_make, systools_relup, systools_rc) */
+ * MODULE gives for the same failure (systools_make, systools_relup, systools_rc); no line
+ * or column is recorded */
 int kerr_set_kind(enum kerr_class cls, const char *file, const char *module, const char *kind,
                   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 /* kerr_wrap - put PREFIX before and SUFFIX after the message of this thread's last error,

@@ -72,11 +72,6 @@ const char *const *log_warnings(size_t *n)
     return (const char *const *)warnings;
 }
 
-bool log_to_file(void)
-{
-    return log_fp != NULL;
-}
-
 void log_file_line(const char *line)
 {
     if (log_fp)

@@ -26,8 +26,6 @@ void log_progress(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* log_warnings - every warning logged so far (for the --json report), in order; the
  * strings stay valid until log_close */
 const char *const *log_warnings(size_t *n);
-/* log_to_file - whether a log file is open (the final error line goes there too) */
-bool log_to_file(void);
 /* log_file_line - write LINE (plus a newline) to the log file only */
 void log_file_line(const char *line);
 

@@ -68,8 +68,8 @@ static const struct command commands[] = {
          {"--dry-run", NULL, NULL, "upload and pre-flight only"},
          {"--no-permanent", NULL, NULL, "install without making the release permanent"},
          {NULL, NULL, NULL, NULL}}},
-    {"downgrade", cmd_downgrade, CMD_NODE, "NODE... VSN", "install an older release the nodes still "
-                                                 "hold",
+    {"downgrade", cmd_downgrade, CMD_NODE, "NODE... VSN",
+     "install an older release the nodes still hold, and make it permanent",
      (const struct cmd_option[]){
          NODE_OPTS,
          {"--dry-run", NULL, NULL, "pre-flight only"},
@@ -117,19 +117,47 @@ static const struct command *find_command(const char *name)
     return NULL;
 }
 
+#define HELP_WIDTH 96
+
+/* print_row - LEFT padded to column COL, then TEXT (and MORE) wrapped at HELP_WIDTH with
+ * continuation lines starting at COL */
+static void print_row(const char *left, int col, const char *text, const char *more)
+{
+    char buf[1024];
+    snprintf(buf, sizeof buf, "%s%s", text, more);
+    int at = printf("%-*s", col, left);
+    if (at > col) {
+        printf("\n%*s", col, "");
+        at = col;
+    }
+    for (const char *w = buf; *w;) {
+        size_t n = strcspn(w, " ");
+        if (at > col && at + 1 + (int)n > HELP_WIDTH) {
+            printf("\n%*s", col, "");
+            at = col;
+        }
+        if (at > col)
+            at += printf(" ");
+        at += printf("%.*s", (int)n, w);
+        w += n;
+        w += strspn(w, " ");
+    }
+    printf("\n");
+}
+
 static void print_option(const struct cmd_option *o, const char *indent)
 {
-    char left[96];
-    snprintf(left, sizeof left, "%s%s%s%s%s", o->short_name ? o->short_name : "",
+    char left[160];
+    snprintf(left, sizeof left, "%s%s%s%s%s%s ", indent, o->short_name ? o->short_name : "",
              o->short_name ? ", " : "", o->name, o->arg ? " " : "", o->arg ? o->arg : "");
-    printf("%s%-28s %s\n", indent, left, o->help);
+    print_row(left, (int)strlen(indent) + 29, o->help, "");
 }
 
 static void print_command(const struct command *c)
 {
-    char left[96];
-    snprintf(left, sizeof left, "%s%s%s", c->name, c->args[0] ? " " : "", c->args);
-    printf("  %-30s %s%s\n", left, c->summary, c->fn ? "" : " (not in this build)");
+    char left[160];
+    snprintf(left, sizeof left, "  %s%s%s ", c->name, c->args[0] ? " " : "", c->args);
+    print_row(left, 33, c->summary, c->fn ? "" : " (not in this build)");
     for (const struct cmd_option *o = c->opts; o && o->name; o++)
         print_option(o, "      ");
 }

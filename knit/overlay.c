@@ -772,10 +772,8 @@ static int run_copy(struct ov *o, size_t n)
     struct dest d;
     if (need_source(o, src, src_rel, &st) != 0 || dest(o, dst_rel, dst_rel, &d) != 0)
         return -1;
-    struct stat dst_st;
     size_t dl = strlen(dst_rel);
-    bool into = d.rel[0] == '\0' || (dl > 0 && dst_rel[dl - 1] == '/') ||
-                (stat(d.abs, &dst_st) == 0 && S_ISDIR(dst_st.st_mode));
+    bool into = d.rel[0] == '\0' || (dl > 0 && dst_rel[dl - 1] == '/') || fs_is_dir(d.abs);
     if (into) {
         const char *name = base_name(o->a, src_rel);
         const char *inside = d.rel[0] ? arena_sprintf(o->a, "%s/%s", d.rel, name) : name;
@@ -870,8 +868,7 @@ static int run_template_wildcard(struct ov *o)
     size_t skip = pat[0] == '/' ? 0 : strlen(o->src_dir) + 1;
     for (size_t i = 0; rc == 0 && i < g.gl_pathc; i++) {
         const char *m = g.gl_pathv[i];
-        struct stat st;
-        if (stat(m, &st) == 0 && S_ISDIR(st.st_mode)) {
+        if (fs_is_dir(m)) {
             log_warn("%s:%u: template_wildcard '%s' matched the directory '%s': skipped",
                      o->cfg_file, o->entry->line, pat, m);
             continue;

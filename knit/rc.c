@@ -70,7 +70,7 @@ static const struct term *A(struct arena *a, const char *name)
     return term_atomz(a, name);
 }
 
-/* tag - the atom naming tuple T ({tag, ...} of size N), or NULL */
+/* is - whether T is a tuple of N elements tagged TAG */
 static bool is(const struct term *t, const char *tag, size_t n)
 {
     return term_is_tagged(t, tag, n);

@@ -31,12 +31,6 @@ static void vec_push(struct vec *v, void *x)
     v->p[v->n++] = x;
 }
 
-static bool is_dir(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
 static bool str_in(const char *s, const char *const *v, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -91,7 +85,7 @@ static size_t vsn_key(const char *vsn, long *out, size_t max)
     return n;
 }
 
-/* dir_before - app_dir_test(D1, D2): name ascending, version descending, parent ascending */
+/* dir_cmp - app_dir_test(D1, D2) as a comparison: name ascending, version descending, parent ascending */
 static int dir_cmp(struct arena *a, const char *d1, const char *d2)
 {
     const char *b1 = strrchr(d1, '/') + 1, *b2 = strrchr(d2, '/') + 1;
@@ -157,7 +151,7 @@ static int scan_lib(struct arena *a, const char *lib, struct vec *out)
             continue;
         const char *dir = arena_sprintf(a, "%s/%s", lib, e->d_name);
         const char *ebin = arena_sprintf(a, "%s/ebin", dir);
-        if (!is_dir(ebin))
+        if (!fs_is_dir(ebin))
             continue;
         const char *name = app_name_of(a, e->d_name, ebin);
         if (!strcmp(name, "erts"))
@@ -211,7 +205,7 @@ static int find_candidates(struct arena *a, const struct cfg *c, struct vec *fou
         struct found *f = arena_alloc(a, sizeof *f);
         f->name = "erts";
         f->dir = arena_sprintf(a, "%s/%s", rootlib, e->d_name);
-        if (!is_dir(arena_sprintf(a, "%s/ebin", f->dir)))
+        if (!fs_is_dir(arena_sprintf(a, "%s/ebin", f->dir)))
             f->dir = arena_sprintf(a, "%s/%s/preloaded", c->root_dir, e->d_name);
         vec_push(found, f);
     }
@@ -606,7 +600,7 @@ static int build_apps(struct arena *a, struct release *r)
         struct release_app *app = &r->apps[i];
         app->cfg = app_cfg(c, app->name);
         if (app->cfg && app->cfg->lib_dir) {
-            if (!is_dir(app->cfg->lib_dir))
+            if (!fs_is_dir(app->cfg->lib_dir))
                 return kerr_set(KERR_INPUT, c->file, (int)app->cfg->line, 0,
                                 "illegal lib_dir for '%s': '%s' is not a directory", app->name,
                                 app->cfg->lib_dir);

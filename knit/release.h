@@ -1,5 +1,5 @@
 /* release.h - the release model: which applications and modules a target system holds, as
- * reltool_server decides it, and the target system (build dir) written from it */
+ * reltool_server decides it (target.h writes the target system from it) */
 #ifndef KNIT_RELEASE_H
 #define KNIT_RELEASE_H
 
@@ -87,43 +87,5 @@ bool release_app_selected(const struct release_app *app);
  * arena-owned term, or NULL with KERR_INPUT for undefined or circular dependencies. */
 const struct term *release_rel_term(struct arena *a, const struct release *r,
                                     const struct cfg_rel *rel);
-
-/* The outputs of release_build, for the report. Arena-owned. */
-struct release_result {
-    const char *build_dir; /* $target_dir/NAME */
-    const char *tarball;   /* $release_dir/NAME-VSN.tar.gz: where it goes */
-    const char *tarball_stage; /* where release_build wrote it (fs_stage_path) */
-    const char *rel_name, *rel_vsn, *erts_vsn;
-    const struct term *rel; /* the boot release's .rel term */
-    const char *old_dir;    /* the earlier build dir, set aside for release_finish; or NULL */
-};
-
-/* release_build - write the target system for R into a fresh directory beside
- * $target_dir/NAME, run the overlays, check sys.config and vm.args, swap it into place
- * (an earlier build dir is replaced only once the new one is complete), then pack the
- * release tarball when PACK (otherwise OUT->tarball is NULL) at OUT->tarball_stage, beside
- * OUT->tarball: the caller renames it into place when its whole run succeeded (flow_commit
- * judges an existing tarball; FORCE is unused here). Returns 0, or -1 with the
- * error recorded: KERR_IO (a failed write), KERR_INPUT (bad
- * sys.config, missing vm.args, overlay errors), KERR_BUILD (boot script errors). */
-int release_build(struct arena *a, const struct release *r, bool force, bool pack,
-                  struct release_result *out);
-/* release_finish - remove the earlier build dir that release_build set aside (renamed
- * beside the new one). Callers that create many files after release_build (extracting
- * earlier releases) call it last: on ext4 without a journal, files created just after
- * thousands were deleted are slow to allocate. */
-void release_finish(struct release_result *res);
-
-/* release_check_config - SPEC: VSNDIR/sys.config parses as one list of {App, Env} (or
- * config file names) and VSNDIR/vm.args exists; messages name the files as SHOWN/...
- * Returns 0, or -1 with KERR_INPUT (release_handler would silently install an empty
- * configuration for a broken sys.config, so knit refuses to pack one) */
-int release_check_config(struct arena *a, const char *vsndir, const char *shown);
-
-/* release_strip_beam - beam_lib:strip/1 of the beam image DATA: only the significant
- * chunks are kept and the result is gzip'd. Returns a malloc'd buffer (*OUT_LEN bytes),
- * or NULL with KERR_INPUT naming NAME when DATA is not a beam. */
-unsigned char *release_strip_beam(const char *name, const unsigned char *data, size_t len,
-                                  size_t *out_len);
 
 #endif

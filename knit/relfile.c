@@ -176,11 +176,6 @@ static void path_add(struct arena *a, struct relfile_path *p, const char *dir)
     p->dirs[p->n++] = dir;
 }
 
-static bool dir_p(const char *d)
-{
-    struct stat st;
-    return stat(d, &st) == 0 && S_ISDIR(st.st_mode);
-}
 
 /* join - filename:join(D, F) for simple names */
 static const char *join(struct arena *a, const char *d, const char *f)
@@ -222,7 +217,7 @@ static void match_dirs(struct arena *a, const char *re_text, const char *d0, boo
         if (!full_match(re, de->d_name))
             continue;
         const char *d = root ? arena_strdup(a, de->d_name) : join(a, d0, de->d_name);
-        if (dir_p(d))
+        if (fs_is_dir(d))
             path_add(a, out, d);
     }
     if (dh)
@@ -263,12 +258,12 @@ static void expand_one(struct arena *a, const char *pat, struct relfile_path *ou
                     match_dirs(a, buf_cstr(&re), cur.dirs[i], false, &next);
             buf_free(&re);
         } else if (root) {
-            if (dir_p(name))
+            if (fs_is_dir(name))
                 path_add(a, &next, name);
         } else {
             for (size_t i = 0; i < cur.n; i++) {
                 const char *d = join(a, cur.dirs[i], name);
-                if (dir_p(d))
+                if (fs_is_dir(d))
                     path_add(a, &next, d);
             }
         }
@@ -325,7 +320,7 @@ const char *relfile_otp_root(struct arena *a)
         if (base && !strncmp(base + 1, "erts-", 5))
             *(char *)base = 0;
         char *root = arena_strdup(a, real[0] ? real : "/");
-        if (dir_p(join(a, root, "lib")))
+        if (fs_is_dir(join(a, root, "lib")))
             return root;
     }
     return NULL;
@@ -362,7 +357,7 @@ void relfile_code_path(struct arena *a, struct relfile_path *out)
             if (pass < 2 ? strncmp(all.dirs[i], first[pass], 7) != 0 : is_first)
                 continue;
             const char *ebin = join(a, join(a, lib, all.dirs[i]), "ebin");
-            if (dir_p(ebin))
+            if (fs_is_dir(ebin))
                 path_add(a, out, ebin);
         }
 }
@@ -466,11 +461,11 @@ static int check_rel(struct arena *a, const struct term *t, struct relfile_rel *
 static const char *open_first(struct arena *a, const char *file, const struct relfile_path *path)
 {
     if (file[0] == '/')
-        return access(file, R_OK) == 0 && !dir_p(file) ? file : NULL;
+        return access(file, R_OK) == 0 && !fs_is_dir(file) ? file : NULL;
     for (size_t i = 0; i <= path->n; i++) {
         const char *d = i == 0 ? "." : path->dirs[i - 1];
         const char *full = join(a, d, file);
-        if (access(full, R_OK) == 0 && !dir_p(full))
+        if (access(full, R_OK) == 0 && !fs_is_dir(full))
             return full;
     }
     return NULL;
@@ -707,17 +702,9 @@ static bool may_hold(struct arena *a, struct listing *l, const char *dir, const 
     return hit != NULL;
 }
 
-static int find_app(struct arena *a, const char *name, const char *vsn,
-                    const struct relfile_path *path, const struct term *incls,
-                    struct relfile_app *out, struct relfile_cache *cache);
-
-int relfile_find_app(struct arena *a, const char *name, const char *vsn,
-                     const struct relfile_path *path, const struct term *incls,
-                     struct relfile_app *out)
-{
-    return find_app(a, name, vsn, path, incls, out, path->cache);
-}
-
+/* find_app - the first NAME.app along PATH whose vsn is VSN (systools_make's
+ * read_application): parsed and checked, with INCLS (a .rel override, or NULL) replacing
+ * its included_applications. Type is set to permanent. */
 static int find_app(struct arena *a, const char *name, const char *vsn,
                     const struct relfile_path *path, const struct term *incls,
                     struct relfile_app *out, struct relfile_cache *cache)
@@ -733,7 +720,7 @@ static int find_app(struct arena *a, const char *name, const char *vsn,
         const char *full = join(a, path->dirs[i], file);
         const struct term *t = slot ? *slot : NULL;
         if (!t) {
-            if (access(full, R_OK) != 0 || dir_p(full))
+            if (access(full, R_OK) != 0 || fs_is_dir(full))
                 continue;
             const char *kind;
             t = relfile_read_first_term(cache ? cache->a : a, full, &kind);
@@ -807,7 +794,7 @@ static const char *sv_join(struct arena *a, const struct strv *s)
     return r;
 }
 
-/* make_set - drop later duplicates */
+/* sv_set - systools' make_set: drop later duplicates */
 static void sv_set(struct strv *s)
 {
     struct relfile_path p = {s->n, s->v, NULL};

@@ -84,7 +84,10 @@ void relfile_path_expand(struct arena *a, const char *const *patterns, size_t n,
                          struct relfile_path *out);
 
 /* relfile_otp_root - the root of the Erlang installation that `erl` on PATH belongs to
- * (symlinks resolved), e.g. /usr/lib/erlang; NULL when there is none */
+ * (symlinks resolved), e.g. /usr/lib/erlang; NULL when there is none.
+ * It lives here beside relfile_code_path (code:get_path() of a plain `erl`, which the
+ * plumbing commands search as systools does without any config); cfg.c calls it too, for
+ * root_dir's default, so a config and the plumbing find the same OTP. */
 const char *relfile_otp_root(struct arena *a);
 
 /* relfile_code_path - what code:get_path() holds in a plain `erl`: ".", then
@@ -103,13 +106,6 @@ void relfile_path_cache(struct arena *a, struct relfile_path *p);
  * does in "." and then PATH, and check it as systools_make:check_rel does. */
 int relfile_read_rel(struct arena *a, const char *file, const struct relfile_path *path,
                      struct relfile_rel *out);
-
-/* relfile_find_app - the first NAME.app along PATH whose vsn is VSN (systools_make's
- * read_application): parsed and checked, with INCLS (a .rel override, or NULL) replacing
- * its included_applications. Type is set to permanent. */
-int relfile_find_app(struct arena *a, const char *name, const char *vsn,
-                     const struct relfile_path *path, const struct term *incls,
-                     struct relfile_app *out);
 
 /* relfile_get_release - systools_make:get_release(File, Path): the .rel, every application
  * found and checked (undefined, duplicate registered names/modules/includes), sorted into

@@ -21,7 +21,11 @@ struct relup_opts {
  * pre_R15_emulator_upgrade) in systools' order and *TEXTS (may be NULL) their messages, one
  * per line; all in A. Returns 0, or -1 with the error recorded: KERR_BUILD for relup and
  * appup errors (message ending "(systools_relup: KIND)", "(systools_rc: KIND)" or
- * "(systools_make: KIND)"), KERR_INPUT for unreadable or malformed files. */
+ * "(systools_make: KIND)"), KERR_INPUT for unreadable or malformed files.
+ * The appups are read from the ebin directories along PATH, also when knit has just
+ * generated them (cmd_flow writes each appup, then calls this): the relup is then built from
+ * exactly the bytes a user can review and systools would read, which is what makes it equal
+ * to systools' relup for the same files. */
 int relup_make(struct arena *a, const char *top, const char *const *ups, size_t nups,
                const char *const *downs, size_t ndowns, const struct relfile_path *path,
                const struct relup_opts *opts, const struct term **relup,
@@ -30,7 +34,10 @@ int relup_make(struct arena *a, const char *top, const char *const *ups, size_t 
 /* relup_search_version - systools_relup:appup_search_for_version/2: the instructions of the
  * first {Vsn, Instrs} in LIST whose Vsn is the charlist VSN or a regex (binary) whose first
  * match is all of VSN. Returns NULL when none matches (*BAD set when LIST is malformed or a
- * regex does not compile, with the error recorded). */
+ * regex does not compile, with the error recorded).
+ * It lives here, in the port of systools_relup, although appup.c calls it too (against the
+ * pipeline's direction): appup.c checks a hand-written appup with the very lookup the relup
+ * compiler will make, so that an appup accepted there is one relup_make can use. */
 const struct term *relup_search_version(struct arena *a, const char *vsn, const struct term *list,
                                         bool *bad);
 

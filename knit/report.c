@@ -6,6 +6,7 @@
 #include "kerr.h"
 #include "log.h"
 #include "term_print.h"
+#include "utf8.h"
 
 #include <openssl/evp.h>
 #include <stdio.h>
@@ -78,26 +79,6 @@ int report_print(json_t *doc)
     return 0;
 }
 
-/* utf8_len - the length of the valid UTF-8 sequence at S (N bytes left), 0 when invalid */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-    unsigned c = s[0];
-    size_t k = c < 0x80                ? 1
-               : c >= 0xC2 && c < 0xE0 ? 2
-               : c >= 0xE0 && c < 0xF0 ? 3
-               : c >= 0xF0 && c < 0xF5 ? 4
-                                       : 0;
-    if (k == 0 || k > n)
-        return 0;
-    for (size_t i = 1; i < k; i++)
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-    if ((c == 0xE0 && s[1] < 0xA0) || (c == 0xED && s[1] >= 0xA0) || (c == 0xF0 && s[1] < 0x90) ||
-        (c == 0xF4 && s[1] >= 0x90))
-        return 0; /* overlong, surrogate or past U+10FFFF */
-    return k;
-}
-
 int report_json_string(struct buf *out, const char *s, size_t len)
 {
     const unsigned char *p = (const unsigned char *)s, *end = p + len;
@@ -112,7 +93,8 @@ int report_json_string(struct buf *out, const char *s, size_t len)
             break;
         unsigned c = *p;
         if (c >= 0x80) {
-            size_t k = utf8_len(p, (size_t)(end - p));
+            size_t k;
+            utf8_decode(p, (size_t)(end - p), &k);
             if (k == 0) {
                 out->len = mark;
                 out->p[mark] = 0;

@@ -145,7 +145,6 @@ int script_learn_otp(struct arena *a, const char *root, struct script_otp *out)
         !term_is_list(terms->u.list.el[0]->u.tuple.el[2]))
         return kerr_set(KERR_UNSUPPORTED, file, 0, 0,
                         "boot script is not {script, {Name, Vsn}, [Instruction]}");
-    out->source = file;
     return learn(a, file, terms->u.list.el[0]->u.tuple.el[2], out);
 }
 

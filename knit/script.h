@@ -13,7 +13,6 @@
  * mandatory_modules/0 and kernel_processes/0), learned from that OTP's own
  * releases/VSN/start_clean.script rather than from a table. Arena-owned. */
 struct script_otp {
-    const char *source;           /* the start_clean.script it was learned from */
     const struct term *preloaded; /* {preLoaded, L}: L, a list of atoms */
     const struct term *mandatory; /* the {primLoad, L} before {kernel_load_completed}: L */
     size_t nprocs;

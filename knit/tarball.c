@@ -2,6 +2,7 @@
 #include "tarball.h"
 
 #include "arena.h"
+#include "fsutil.h"
 #include "kerr.h"
 #include "pgzip.h"
 
@@ -521,9 +522,8 @@ done:
 char *tarball_release_root(const char *dest, const char *archive_name)
 {
     char p[PATH_MAX];
-    struct stat st;
     snprintf(p, sizeof p, "%s/releases", dest);
-    if (stat(p, &st) == 0 && S_ISDIR(st.st_mode))
+    if (fs_is_dir(p))
         return strdup(dest);
     DIR *d = opendir(dest);
     if (!d) {
@@ -538,7 +538,7 @@ char *tarball_release_root(const char *dest, const char *archive_name)
             continue;
         count++;
         snprintf(p, sizeof p, "%s/%s/releases", dest, de->d_name);
-        if (stat(p, &st) == 0 && S_ISDIR(st.st_mode) && !found) {
+        if (fs_is_dir(p) && !found) {
             snprintf(p, sizeof p, "%s/%s", dest, de->d_name);
             found = strdup(p);
         }

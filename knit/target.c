@@ -1,7 +1,9 @@
 /* target.c - write the target system (build dir) of a release model as reltool_target's
  * gen_target does (file filters, app dirs, erts), plus knit's releases/, bin/ and tarball */
 #define PCRE2_CODE_UNIT_WIDTH 8
-#include "release.h"
+#include "target.h"
+
+#include "beam.h"
 
 #include "buf.h"
 #include "fsutil.h"
@@ -344,7 +346,7 @@ static int spec_eval(struct tctx *t, const struct spec *s, const char *dir)
         goto done;
     if (s->kind == SPEC_STRIP) {
         size_t n;
-        unsigned char *out = release_strip_beam(s->src, (const unsigned char *)data, len, &n);
+        unsigned char *out = beam_strip(s->src, (const unsigned char *)data, len, &n);
         if (!out)
             goto done;
         rc = put_file(path, out, n, 0644);
@@ -355,104 +357,6 @@ static int spec_eval(struct tctx *t, const struct spec *s, const char *dir)
 done:
     arena_close(&scratch);
     return rc;
-}
-
-/* ---- beam_lib:strip ---- */
-
-static const char *const strip_keep[] = {"Line", "Type", "Atom", "AtU8", "Code", "StrT",
-                                         "ImpT", "ExpT", "FunT", "LitT", "Meta", NULL};
-
-static unsigned char *gunzip_all(const unsigned char *data, size_t len, size_t *out_len)
-{
-    z_stream z = {0};
-    if (inflateInit2(&z, 31) != Z_OK)
-        return NULL;
-    size_t cap = len * 4 + 1024, n = 0;
-    unsigned char *out = xmalloc(cap);
-    z.next_in = (unsigned char *)data;
-    z.avail_in = (uInt)len;
-    int rc;
-    do {
-        if (n == cap) {
-            if (cap > ((size_t)256 << 20))
-                break;
-            cap *= 2;
-            out = xrealloc(out, cap);
-        }
-        z.next_out = out + n;
-        z.avail_out = (uInt)(cap - n);
-        rc = inflate(&z, Z_NO_FLUSH);
-        n = cap - z.avail_out;
-    } while (rc == Z_OK);
-    inflateEnd(&z);
-    if (rc != Z_STREAM_END) {
-        free(out);
-        return NULL;
-    }
-    *out_len = n;
-    return out;
-}
-
-static uint32_t be32(const unsigned char *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-unsigned char *release_strip_beam(const char *name, const unsigned char *data, size_t len,
-                                  size_t *out_len)
-{
-    unsigned char *plain = NULL;
-    if (len >= 2 && data[0] == 0x1f && data[1] == 0x8b) {
-        plain = gunzip_all(data, len, &len);
-        if (!plain) {
-            kerr_set(KERR_INPUT, name, 0, 0, "not a beam file (bad gzip data)");
-            return NULL;
-        }
-        data = plain;
-    }
-    if (len < 12 || memcmp(data, "FOR1", 4) != 0 || memcmp(data + 8, "BEAM", 4) != 0) {
-        free(plain);
-        kerr_set(KERR_INPUT, name, 0, 0, "not a beam file");
-        return NULL;
-    }
-    size_t end = 8 + (size_t)be32(data + 4);
-    if (end > len)
-        end = len;
-    struct buf b = BUF_INIT;
-    buf_add(&b, "FOR1\0\0\0\0BEAM", 12);
-    for (size_t k = 0; strip_keep[k]; k++) {
-        for (size_t off = 12; off + 8 <= end;) {
-            size_t sz = be32(data + off + 4);
-            if (sz > end - off - 8)
-                break;
-            if (!memcmp(data + off, strip_keep[k], 4)) {
-                buf_add(&b, data + off, 8 + sz);
-                static const char zero[4] = {0};
-                if (sz % 4)
-                    buf_add(&b, zero, 4 - sz % 4);
-                break;
-            }
-            off += 8 + ((sz + 3) & ~(size_t)3);
-        }
-    }
-    free(plain);
-    uint32_t total = (uint32_t)(b.len - 8);
-    unsigned char hdr[4] = {total >> 24, total >> 16 & 0xff, total >> 8 & 0xff, total & 0xff};
-    memcpy(b.p + 4, hdr, 4);
-    /* zlib:gzip/1: deflate at the default level into a gzip wrapper */
-    z_stream z = {0};
-    deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY);
-    size_t cap = deflateBound(&z, b.len) + 32;
-    unsigned char *out = xmalloc(cap);
-    z.next_in = (unsigned char *)b.p;
-    z.avail_in = (uInt)b.len;
-    z.next_out = out;
-    z.avail_out = (uInt)cap;
-    deflate(&z, Z_FINISH);
-    *out_len = cap - z.avail_out;
-    deflateEnd(&z);
-    buf_free(&b);
-    return out;
 }
 
 /* ---- lib/: reltool_target spec_lib_files / spec_app ---- */
@@ -524,12 +428,6 @@ static struct spec *gen_app(struct tctx *t, const struct release_app *app, const
     return s;
 }
 
-static bool is_dir(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
 static bool str_in_list(const char *s, const char *const *v, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -544,8 +442,9 @@ static bool is_regular(const char *path)
     return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-/* spec_app - the directory lib/DIR for APP: its files, ebin replaced by the appup, the app
- * file (per app_file) and the included modules, then the app filters */
+/* spec_app - the directory lib/DIR for APP: its files, with ebin/ rebuilt from the appup
+ * (when there is one), the .app file (kept or generated, per app_file) and the included
+ * modules' beams (stripped per debug_info), then the app filters applied */
 static int spec_app(struct tctx *t, const struct release_app *app, struct spec *lib)
 {
     struct arena *a = t->a;
@@ -683,7 +582,7 @@ static int write_erts(struct tctx *t)
     const struct cfg *c = t->c;
     const char *label = arena_sprintf(t->a, "erts-%s", t->r->erts_vsn);
     const char *src = arena_sprintf(t->a, "%s/%s", c->root_dir, label);
-    if (!is_dir(src))
+    if (!fs_is_dir(src))
         return kerr_set(KERR_INPUT, c->file, 0, 0,
                         "this system is not installed: the directory '%s' is missing", src);
     struct spec *erts = spec_dir(t, src, label);
@@ -874,7 +773,7 @@ static void relx_src(struct tctx *t)
             unlink(arena_sprintf(t->a, "%s/%s", vsndir, files[i]));
 }
 
-static int write_releases(struct tctx *t, struct release_result *res)
+static int write_releases(struct tctx *t, struct target_result *res)
 {
     struct arena *a = t->a;
     const struct cfg *c = t->c;
@@ -951,7 +850,7 @@ static int write_releases(struct tctx *t, struct release_result *res)
     return c->relx_layout ? relx_layout(t, vsndir, res->rel) : 0;
 }
 
-int release_check_config(struct arena *a, const char *vsndir, const char *shown)
+int target_check_config(struct arena *a, const char *vsndir, const char *shown)
 {
     const char *path = arena_sprintf(a, "%s/sys.config", vsndir);
     const char *shown_sys = arena_sprintf(a, "%s/sys.config", shown);
@@ -989,17 +888,17 @@ int release_check_config(struct arena *a, const char *vsndir, const char *shown)
     return 0;
 }
 
-/* check_config - SPEC: sys.config parses as a list of {App, Env} and vm.args exists */
+/* check_config - target_check_config on the new build dir's releases/VSN */
 static int check_config(struct tctx *t)
 {
     const char *vsndir = arena_sprintf(t->a, "%s/releases/%s", t->dir, t->c->boot_rel->vsn);
-    return release_check_config(t->a, vsndir,
+    return target_check_config(t->a, vsndir,
                                 arena_sprintf(t->a, "releases/%s", t->c->boot_rel->vsn));
 }
 
 /* ---- the build ---- */
 
-static int build_tree(struct tctx *t, struct release_result *res)
+static int build_tree(struct tctx *t, struct target_result *res)
 {
     const struct cfg *c = t->c;
     if (write_lib(t) != 0)
@@ -1032,15 +931,15 @@ static int build_tree(struct tctx *t, struct release_result *res)
     return check_config(t);
 }
 
-void release_finish(struct release_result *res)
+void target_finish(struct target_result *res)
 {
     if (res->old_dir)
         fs_remove_tree(res->old_dir);
     res->old_dir = NULL;
 }
 
-int release_build(struct arena *a, const struct release *r, bool force, bool pack,
-                  struct release_result *res)
+int target_build(struct arena *a, const struct release *r, bool force, bool pack,
+                  struct target_result *res)
 {
     const struct cfg *c = r->cfg;
     const struct cfg_rel *boot = c->boot_rel;

@@ -1,5 +1,6 @@
 /* term.c - constructing, inspecting and comparing Erlang terms */
 #include "term.h"
+#include "utf8.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -198,36 +199,6 @@ const struct term *term_map(struct arena *a, const struct term *const *keys,
     return t;
 }
 
-/* utf8_next - decode one code point at S (LEN bytes left); invalid bytes decode as latin-1 */
-static unsigned long utf8_next(const unsigned char *s, size_t len, size_t *used)
-{
-    unsigned long c = s[0];
-    size_t n = c < 0x80                ? 1
-               : c >= 0xF0 && c < 0xF5 ? 4
-               : c >= 0xE0             ? 3
-               : c >= 0xC2 && c < 0xE0 ? 2
-                                       : 0;
-    if (n == 1 || n == 0 || n > len) {
-        *used = 1;
-        return c;
-    }
-    unsigned long cp = c & (0x7F >> n);
-    for (size_t i = 1; i < n; i++) {
-        if ((s[i] & 0xC0) != 0x80) {
-            *used = 1;
-            return c;
-        }
-        cp = (cp << 6) | (s[i] & 0x3F);
-    }
-    if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-        (cp >= 0xD800 && cp <= 0xDFFF)) {
-        *used = 1;
-        return c;
-    }
-    *used = n;
-    return cp;
-}
-
 const struct term *term_string(struct arena *a, const char *s, size_t len)
 {
     if (len == 0)
@@ -236,7 +207,7 @@ const struct term *term_string(struct arena *a, const char *s, size_t len)
     size_t n = 0;
     for (size_t i = 0; i < len;) {
         size_t used;
-        unsigned long cp = utf8_next((const unsigned char *)s + i, len - i, &used);
+        uint32_t cp = utf8_decode_or_latin1((const uint8_t *)s + i, len - i, &used);
         v[n++] = term_int(a, (int64_t)cp);
         i += used;
     }

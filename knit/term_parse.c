@@ -5,6 +5,7 @@
 #include "buf.h"
 #include "fsutil.h"
 #include "kerr.h"
+#include "utf8.h"
 
 #include <float.h>
 #include <math.h>
@@ -118,11 +119,6 @@ static unsigned digit_value(uint32_t c)
     return 99;
 }
 
-static void utf8_put(struct buf *b, uint32_t c)
-{
-    buf_add_utf8(b, c);
-}
-
 /* ---- input decoding ---- */
 
 /* coding_latin1 - whether epp:set_encoding/1 finds a latin-1 coding comment: a '%' comment
@@ -219,23 +215,7 @@ static int decode(struct parser *p, const char *text, size_t len, bool latin1)
         uint32_t c = s[i];
         size_t k = 1;
         if (c >= 0x80 && !latin1) {
-            unsigned char lo = 0x80, hi = 0xBF;
-            if (c >= 0xC2 && c <= 0xDF)
-                k = 2, c &= 0x1F;
-            else if (c >= 0xE0 && c <= 0xEF)
-                k = 3, lo = c == 0xE0 ? 0xA0 : 0x80, hi = c == 0xED ? 0x9F : 0xBF, c &= 0x0F;
-            else if (c >= 0xF0 && c <= 0xF4)
-                k = 4, lo = c == 0xF0 ? 0x90 : 0x80, hi = c == 0xF4 ? 0x8F : 0xBF, c &= 0x07;
-            else
-                k = 0;
-            for (size_t j = 1; k && j < k; j++) {
-                if (i + j >= len || s[i + j] < (j == 1 ? lo : 0x80) ||
-                    s[i + j] > (j == 1 ? hi : 0xBF)) {
-                    k = 0;
-                    break;
-                }
-                c = (c << 6) | (s[i + j] & 0x3F);
-            }
+            c = utf8_decode(s + i, len - i, &k);
             if (k == 0)
                 return perr(p, line, col,
                             "invalid UTF-8 byte 0x%02X (a latin-1 file needs a "
@@ -293,7 +273,7 @@ static const char *src_text(struct parser *p, size_t from, size_t to, char *out,
         else if (c < ' ' || c == 0x7F)
             buf_addf(&b, "\\x%02X", (unsigned)c);
         else
-            utf8_put(&b, c);
+            buf_add_utf8(&b, c);
     }
     buf_addc(&b, '\'');
     snprintf(out, size, "%s", b.p);
@@ -713,7 +693,7 @@ static const struct term *sv_atom(struct parser *p)
 {
     buf_reset(&p->tmp);
     for (size_t i = 0; i < p->sn; i++)
-        utf8_put(&p->tmp, p->sv[i]);
+        buf_add_utf8(&p->tmp, p->sv[i]);
     return at_line(p, term_atom(p->a, p->tmp.len ? p->tmp.p : "", p->tmp.len), p->tok.line);
 }
 
@@ -908,7 +888,7 @@ static void fun_atom_text(struct buf *out, const uint32_t *cps, size_t n)
         uint32_t c = cps[i];
         const char *letter = c >= 8 && c <= 13 ? &"btnvfr"[c - 8] : NULL;
         if (plain)
-            utf8_put(out, c);
+            buf_add_utf8(out, c);
         else if (c == '\'' || c == '\\')
             buf_addc(out, '\\'), buf_addc(out, (char)c);
         else if (letter)
@@ -916,7 +896,7 @@ static void fun_atom_text(struct buf *out, const uint32_t *cps, size_t n)
         else if (c < ' ' || (c >= 0x80 && c < 0xA0))
             buf_addf(out, "\\%03o", (unsigned)c);
         else
-            utf8_put(out, c);
+            buf_add_utf8(out, c);
     }
     if (!plain)
         buf_addc(out, '\'');
@@ -1096,7 +1076,7 @@ struct segspec {
     enum seg_endian endian;
 };
 
-/* int_bytes - sign and little-endian magnitude of the integer T (into SMALL when it fits) */
+/* int_mag - sign and little-endian magnitude of the integer T (into SMALL when it fits) */
 static const uint8_t *int_mag(const struct term *t, bool *neg, size_t *n, uint8_t small[8])
 {
     if (t->type == TERM_BIG) {

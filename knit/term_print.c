@@ -11,6 +11,7 @@
  * which this port does not reproduce (they print in that same small-map order).
  */
 #include "term_print.h"
+#include "utf8.h"
 
 #include <limits.h>
 #include <math.h>
@@ -21,43 +22,14 @@
 
 /* ---- characters ---------------------------------------------------------------------- */
 
-#define BAD_LEAD 9
-
-/* utf8_follow - how many continuation bytes follow the lead byte C, or BAD_LEAD */
-static size_t utf8_follow(unsigned c)
-{
-    if (c < 0x80)
-        return 0;
-    if (c >= 0xC2 && c < 0xE0)
-        return 1;
-    if (c >= 0xE0 && c < 0xF0)
-        return 2;
-    if (c >= 0xF0 && c < 0xF5)
-        return 3;
-    return BAD_LEAD;
-}
-
-/* utf8_next - the code point at *P (advancing it); a byte that does not start valid UTF-8
- * is taken as a latin-1 character, the way term_string reads text */
+/* utf8_next - the code point at *P (advancing it); a byte that does not start well-formed
+ * UTF-8 is taken as a latin-1 character, the way term_string reads text */
 static unsigned long utf8_next(const uint8_t **pp, const uint8_t *end)
 {
-    const uint8_t *p = *pp;
-    unsigned c = p[0];
-    size_t n = utf8_follow(c);
-    if (n == 0 || n == BAD_LEAD || (size_t)(end - p) <= n) {
-        *pp = p + 1;
-        return c;
-    }
-    unsigned long cp = c & (0x3F >> n);
-    for (size_t i = 1; i <= n; i++) {
-        if ((p[i] & 0xC0) != 0x80) {
-            *pp = p + 1;
-            return c;
-        }
-        cp = cp << 6 | (p[i] & 0x3F);
-    }
-    *pp = p + n + 1;
-    return cp;
+    size_t k;
+    uint32_t c = utf8_decode_or_latin1(*pp, (size_t)(end - *pp), &k);
+    *pp += k;
+    return c;
 }
 
 /* string_char (io_lib.erl, unicode_as_unicode): C inside a string or atom quoted by Q */
@@ -908,27 +880,8 @@ static int printable_binary(const struct term *t)
     size_t n = t->u.bits.nbits / 8;
     const uint8_t *p = t->u.bits.data;
     /* valid_utf8/2: as Erlang's <<C/utf8>> matcher: no overlongs, surrogates or > 10FFFF */
-    bool valid = true;
-    size_t i = 0;
-    while (i < n && valid) {
-        uint8_t c = p[i];
-        size_t k = utf8_follow(c);
-        if (k == BAD_LEAD || n - i <= k) {
-            valid = k == 0;
-            break;
-        }
-        unsigned long cp = c & (0x3F >> k);
-        for (size_t j = 1; j <= k; j++) {
-            if ((p[i + j] & 0xC0) != 0x80)
-                valid = false;
-            cp = cp << 6 | (p[i + j] & 0x3F);
-        }
-        if (valid && k == 2 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF)))
-            valid = false;
-        if (valid && k == 3 && (cp < 0x10000 || cp > 0x10FFFF))
-            valid = false;
-        i += k + 1;
-    }
+    bool valid = utf8_valid(p, n);
+    size_t i;
     if (valid) {
         const uint8_t *q = p, *end = p + n;
         size_t chars = 0;

@@ -13,7 +13,7 @@ void term_print(struct buf *out, const struct term *t);
  * WIDTH, as io_lib_pretty:print(T, Col, Width, ...) with the ~tp defaults */
 void term_print_at(struct buf *out, const struct term *t, int col, int width);
 /* term_print_line - append io_lib:format("~0tp", [T]): ~tp on one line (strings stay
- * strings); the form SPEC asks for an Erlang term inside JSON */
+ * strings); the form of an Erlang term inside knit's JSON */
 void term_print_line(struct buf *out, const struct term *t);
 /* term_show - T in A as one line of ~tp text (term_print_line), cut to about MAX bytes with
  * "..." when longer (MAX 0: whole): for naming a value in a message */

@@ -5,8 +5,9 @@
 #include "fsutil.h"
 #include "kerr.h"
 #include "log.h"
-#include "release.h"
 #include "relfile.h"
+#include "release.h"
+#include "target.h"
 #include "tarball.h"
 #include "term_parse.h"
 #include "vsn.h"
@@ -553,7 +554,7 @@ int upgrade_pack(struct arena *a, const struct cfg *c, const char *build_dir,
 {
     const char *name = new_rel->name, *vsn = new_rel->vsn;
     const char *reldir = arena_sprintf(a, "%s/releases/%s", build_dir, vsn);
-    if (release_check_config(a, reldir, arena_sprintf(a, "%s/releases/%s", build_dir, vsn)) != 0)
+    if (target_check_config(a, reldir, reldir) != 0)
         return -1;
     size_t cap = new_rel->napps + 18, n = 0;
     const char **paths = arena_alloc(a, cap * sizeof *paths);
@@ -577,11 +578,16 @@ int upgrade_pack(struct arena *a, const struct cfg *c, const char *build_dir,
                      "(include_erts is false): the node must already have it",
                      new_rel->erts_vsn);
     }
-    static const char *const files[] = {"%s.rel",           "relup",      "%s.boot", "start.boot",
-                                        "start_clean.boot", "sys.config", "vm.args"};
+    /* releases/VSN/ files; SUFFIX files are named NAME.SUFFIX */
+    static const struct {
+        const char *file;
+        bool suffix;
+    } files[] = {{".rel", true},         {"relup", false},      {".boot", true},
+                 {"start.boot", false},  {"start_clean.boot", false},
+                 {"sys.config", false},  {"vm.args", false}};
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
-        char fname[512];
-        snprintf(fname, sizeof fname, files[i], name);
+        const char *fname =
+            files[i].suffix ? arena_sprintf(a, "%s%s", name, files[i].file) : files[i].file;
         const char *rel = arena_sprintf(a, "releases/%s/%s", vsn, fname);
         const char *src = arena_sprintf(a, "%s.src", rel); /* relx's sys.config.src & co. */
         if (i >= 5 && access(arena_sprintf(a, "%s/%s", build_dir, src), R_OK) == 0) {

@@ -10,7 +10,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* An earlier release to upgrade from. Arena-owned. */
 /* A file kept in memory rather than extracted: lib/DIR/ebin/BEAM.name of an earlier
  * release. */
 struct upgrade_file {
@@ -25,6 +24,7 @@ struct upgrade_changed {
     const char *how;    /* "changed" (beam_lib:md5 differs), "added", "removed" */
 };
 
+/* An earlier release to upgrade from. Arena-owned. */
 struct upgrade_from {
     const char *vsn;
     const char *tarball;  /* $release_dir/NAME-VSN.tar.gz */
@@ -40,7 +40,8 @@ struct upgrade_from {
 /* upgrade_versions - the versions to build upgrades from, sorted by knit's version order
  * (cfg->semver): FROM (NFROM versions from --from) when given, else cfg->upgrade_versions,
  * else every $release_dir/NAME-*.tar.gz older than CURRENT, filtered by cfg->version_regex
- * (PCRE2, unanchored as re:run) and cfg->version_min (inclusive). A named version without
+ * (PCRE2 with the flags of its {Regex, Options} form, unanchored as re:run) and
+ * cfg->version_min (inclusive). A named version without
  * a tarball is KERR_INPUT saying where it looked. Sets *OUT (arena array) and *N (0 is a
  * normal answer: a first release), and *EXCL and *NEXCL to the other release tarballs found in
  * $release_dir that are not upgraded from, each with the reason (none when the versions

@@ -22,9 +22,9 @@ erlc +debug_info -o "$T/d" "$FX"/*.erl && erlc -o "$T/n" "$FX"/*.erl &&
     erlc +compressed +debug_info -o "$T/z" "$FX"/*.erl || fail "setup: fixtures compile"
 cp "$T/d/knit_fx_sup.beam" "$T/renamed.dat" # a beam by content, not by name
 
-# --- beam facts: fixtures and every 20th OTP beam, against beam_lib ---
+# --- beam facts: fixtures and every beam of the OTP tree, against beam_lib ---
 beams=("$T"/d/*.beam "$T"/n/*.beam "$T"/z/*.beam "$T/renamed.dat")
-mapfile -t otp < <(find /usr/lib/erlang/lib -name '*.beam' | sort | awk 'NR % 20 == 1')
+mapfile -t otp < <(find "$(erl -noshell -eval 'io:format("~s", [code:root_dir()]), halt().')/lib" -name '*.beam' | sort)
 beams+=("${otp[@]}")
 "$OTP/beam_facts.escript" "${beams[@]}" >"$T/want.txt" 2>"$T/want.err"
 "$KNIT" inspect --json "${beams[@]}" >"$T/got.json" 2>"$T/got.err"
@@ -46,6 +46,11 @@ for key in knit_priority knit_depends knit_apply 'ünïcødé'; do
         fail "fixture has attribute $key"
     fi
 done
+# a string-valued attribute is its string, as written, not a list of character codes
+inets=$(printf '%s\n' "${otp[@]}" | grep '/inets-[^/]*/ebin/inets.beam$' | head -1)
+got=$(jq -r --arg p "$inets" '.files[] | select(.path == $p) | .attributes.app_vsn | join(" ")' "$T/got.json")
+case $got in '"inets-'*'"') ok "inets.beam: app_vsn is one string text ($got)" ;;
+*) fail "inets.beam: app_vsn is one string text" "got: $got" ;; esac
 n_dbg=$(grep -c '^dbg .* true$' "$T/got.txt")
 n_nodbg=$(grep -c "^dbg $T/n/.* false$" "$T/got.txt")
 if [ "$n_nodbg" = 4 ] && [ "$n_dbg" -gt 8 ]; then

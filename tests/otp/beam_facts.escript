@@ -4,9 +4,11 @@
 %% beam_lib computes them, one per line:
 %%   module P M | md5 P HEX | vsn P TEXT | beh P B1,B2 | attrkey P NAME | attr P NAME TEXT
 %%   exp P f/a | imp P m:f/a | dbg P true|false
-%% TEXT is io_lib:format("~0tp") (one-line ~tp) for values, ~tw for names. Attributes come from the raw Attr chunk
-%% (= Module:module_info(attributes)), grouped by name in first-seen order; the script
-%% checks that this grouping equals beam_lib:chunks(F, [attributes]) after a key sort.
+%% TEXT is io_lib:format("~0tp") (one-line ~tp) for values, ~tw for names. Attributes come
+%% from the raw Attr chunk (= Module:module_info(attributes)), grouped by name in first-seen
+%% order, one TEXT per occurrence: the value as written ([E] is E, any other value as it
+%% is); the script checks that the occurrences, as beam_lib merges them, equal
+%% beam_lib:chunks(F, [attributes]) after a key sort.
 %% Files are read by content whatever their name.
 -mode(compile).
 
@@ -22,7 +24,8 @@ facts(P) ->
     {ok, {M, [{"Attr", AttrBin}]}} = beam_lib:chunks(F, ["Attr"]),
     Raw = binary_to_term(AttrBin),
     Groups = group(Raw, []),
-    case lists:keysort(1, Groups) =:= Merged of
+    case lists:keysort(1, [{K, lists:append([elements(V) || {K1, V} <- Raw, K1 =:= K])}
+                           || {K, _} <- Groups]) =:= Merged of
         true -> ok;
         false -> out("attrcheck ~ts grouping differs from beam_lib~n", [P])
     end,
@@ -42,13 +45,17 @@ facts(P) ->
     [out("imp ~ts ~tw:~tw/~w~n", [P, Mo, Fn, A]) || {Mo, Fn, A} <- Imp],
     out("dbg ~ts ~w~n", [P, has_debug_info(F)]).
 
-%% {Name, [element texts...]} in first-seen order, repeated names appended
+%% {Name, [occurrence values...]} in first-seen order, repeated names appended
 group([], Acc) -> lists:reverse(Acc);
 group([{K, V} | T], Acc) ->
     case lists:keyfind(K, 1, Acc) of
-        false -> group(T, [{K, elements(V)} | Acc]);
-        {K, Old} -> group(T, lists:keyreplace(K, 1, Acc, {K, Old ++ elements(V)}))
+        false -> group(T, [{K, [as_written(V)]} | Acc]);
+        {K, Old} -> group(T, lists:keyreplace(K, 1, Acc, {K, Old ++ [as_written(V)]}))
     end.
+
+%% the compiler stores -a(E) as [E] when E is not a list
+as_written([E]) -> E;
+as_written(V) -> V.
 
 elements(V) ->
     try length(V) of _ -> V catch error:badarg -> [V] end.
