@@ -234,6 +234,9 @@ static int app_appup(struct flow *f, const char *name, const char *vsn)
     struct appup_opts o;
     appup_opts_init(&o);
     o.auto_depends = f->cfg.auto_depends;
+    o.defaults = f->cfg.knit_defaults;
+    o.defaults_file = f->cfg.file;
+    o.defaults_line = f->cfg.knit_defaults_line;
     if (appup_generate(a, name, vsn, ebin, froms, n, &o, &fa->res) != 0)
         return -1;
     fa->generated = true;

@@ -102,6 +102,49 @@ kn "$A"
 rc_is "A hello at 1.2.0: knit" 0
 present "A hello at 1.2.0: the upgrade tarball" "$A/upgrades/hello-1.2.0.tar.gz"
 
+# ============ 4. knit_apply with a direction, and knit_defaults for code you don't own
+set_app_vsn "$A" 1.3.0
+set_rel_vsn "$A" '"1.3.0"'
+touch_text "$A" "?"
+sed -i 's/^-knit_priority(10)\./-knit_priority(10).\n-knit_purge(brutal_purge).\n-knit_apply({up, first, {io, format, ["hi~n"]}}).\n-knit_apply({down, last, {io, format, ["bye~n"]}}).\n-knit_apply({down, {first, 1}, {io, format, ["first~n"]}})./' \
+    "$A/apps/hello/src/hello_server.erl"
+sed -i 's/{ok, #{count => 0}}/{ok, #{count => 0, since => 13}}/' "$A/apps/hello/src/hello_server.erl"
+grep -q 'since => 13' "$A/apps/hello/src/hello_server.erl" || fail "fixture: hello_server.erl not changed"
+compile "$A"
+cp "$A/rel/reltool.config" "$T/plain.config"
+echo '{knit_defaults, [{hello, [{knit_purge, soft_purge}, {knit_timeout, 3000}]},
+                  {{hello, hello_text}, [{knit_purge, {soft_purge, brutal_purge}}]}]}.' >>"$A/rel/reltool.config"
+kn "$A" appup --json
+rc_is "A 1.3.0 with knit_defaults: knit appup" 0
+MODS='.upgrades[0].apps[] | select(.app == "hello") | .modules[]'
+jeq "knit_defaults: {App, Module} wins over App (hello_text)" "[$MODS | select(.module == \"hello_text\") | .up]" \
+    '["{load_module,hello_text,soft_purge,brutal_purge,[]}"]'
+jeq "knit_defaults: the module's own knit_purge wins, the App default timeout applies (hello_server)" \
+    "[$MODS | select(.module == \"hello_server\") | .up]" \
+    '["{update,hello_server,dynamic,3000,{advanced,{greeting,\"Hello\"}},brutal_purge,brutal_purge,[hello_text]}"]'
+HUP='.upgrades[0].apps[] | select(.app == "hello")'
+jeq "knit_apply up: the first instruction of the upgrade" "$HUP | .up | startswith(\"[{apply,{io,format,[\\\"hi~n\\\"]}}\")" true
+jeq "knit_apply down: first phase opens the downgrade" "$HUP | .down | startswith(\"[{apply,{io,format,[\\\"first~n\\\"]}}\")" true
+jeq "knit_apply down: last phase closes the downgrade" "$HUP | .down | endswith(\"{apply,{io,format,[\\\"bye~n\\\"]}}]\")" true
+jeq "knit_apply down: not in the upgrade" "$HUP | .up | test(\"bye\")" false
+jeq "knit_apply up: not in the downgrade" "$HUP | .down | test(\"hi~n\")" false
+cp "$T/plain.config" "$A/rel/reltool.config"
+kn "$A" appup --json
+jeq "without knit_defaults: hello_text is brutal_purge" "[$MODS | select(.module == \"hello_text\") | .up]" \
+    '["{load_module,hello_text,brutal_purge,brutal_purge,[]}"]'
+echo '{knit_defaults, [{hello, [{knit_purge, gentle}]}]}.' >>"$A/rel/reltool.config"
+kn "$A" appup
+rc_is "knit_defaults with a bad value: exit 2" 2
+has "knit_defaults bad value: the message names the value" "$ERR" "gentle"
+cp "$T/plain.config" "$A/rel/reltool.config"
+echo '{knit_defaults, [{hello, [{knit_purrge, soft_purge}]}]}.' >>"$A/rel/reltool.config"
+kn "$A" appup
+rc_is "knit_defaults with an unknown attribute: exit 2" 2
+has "knit_defaults unknown attribute: the message names the config" "$ERR" "reltool.config:"
+cp "$T/plain.config" "$A/rel/reltool.config"
+kn "$A" relup
+rc_is "A 1.3.0: knit relup (the relup compiles with the down applies)" 0
+
 # ============ 2. git describe versions: one commit after tag 2.0.0 upgrades from 2.0.0
 G=$T/g
 new_project "$G"
