@@ -145,6 +145,26 @@ cp "$T/plain.config" "$A/rel/reltool.config"
 kn "$A" relup
 rc_is "A 1.3.0: knit relup (the relup compiles with the down applies)" 0
 
+# ============ 5. every missing or excluded application at once, each with what needs it
+M=$T/m
+new_project "$M"
+compile "$M"
+sed -i 's/\[kernel, stdlib, sasl, hello\]/[kernel, stdlib, sasl, ssl, hello]/; s/{app, hello, \[{incl_cond, include}\]}/{app, hello, [{incl_cond, include}]}, {app, ssl, [{incl_cond, include}]}/' \
+    "$M/rel/reltool.config"
+kn "$M" release
+rc_is "M: ssl included, its dependencies excluded: knit release" 2
+for need in "'asn1' (needed by 'public_key')" "'public_key' (needed by 'ssl')" "'crypto' (needed by"; do
+    has "M: one run names $need" "$ERR" "$need"
+done
+sed -i 's/sasl, ssl, hello\]/sasl, hello, nosuch_a, nosuch_b]/' "$M/rel/reltool.config"
+sed -i -E 's/\{applications, *\[/{applications, [nosuch_c, /' "$M/_build/lib/hello-1.0.0/ebin/hello.app"
+kn "$M" release
+rc_is "M: applications found nowhere: knit release" 2
+for need in "'nosuch_a' (needed by release 'hello')" "'nosuch_b' (needed by release 'hello')" \
+    "'nosuch_c' (needed by 'hello')"; do
+    has "M: one run names $need" "$ERR" "$need"
+done
+
 # ============ 2. git describe versions: one commit after tag 2.0.0 upgrades from 2.0.0
 G=$T/g
 new_project "$G"
