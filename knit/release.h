@@ -115,10 +115,12 @@ int release_build(struct arena *a, const struct release *r, bool force, bool pac
 void release_finish(struct release_result *res);
 
 /* release_check_config - SPEC: VSNDIR/sys.config parses as one list of {App, Env} (or
- * config file names) and VSNDIR/vm.args exists; messages name the files as SHOWN/...
+ * config file names) and VSNDIR/vm.args exists; messages name sys.config as SYS_SRC (the
+ * file the user edits, NULL when knit wrote it) and the others as SHOWN/...
  * Returns 0, or -1 with KERR_INPUT (release_handler would silently install an empty
  * configuration for a broken sys.config, so knit refuses to pack one) */
-int release_check_config(struct arena *a, const char *vsndir, const char *shown);
+int release_check_config(struct arena *a, const char *vsndir, const char *shown,
+                         const char *sys_src);
 
 /* release_strip_beam - beam_lib:strip/1 of the beam image DATA: only the significant
  * chunks are kept and the result is gzip'd. Returns a malloc'd buffer (*OUT_LEN bytes),

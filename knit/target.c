@@ -855,10 +855,11 @@ static int write_releases(struct tctx *t, struct release_result *res)
     return spec_eval(t, bin, t->dir);
 }
 
-int release_check_config(struct arena *a, const char *vsndir, const char *shown)
+int release_check_config(struct arena *a, const char *vsndir, const char *shown,
+                         const char *sys_src)
 {
     const char *path = arena_sprintf(a, "%s/sys.config", vsndir);
-    const char *shown_sys = arena_sprintf(a, "%s/sys.config", shown);
+    const char *shown_sys = sys_src ? sys_src : arena_sprintf(a, "%s/sys.config", shown);
     if (!is_regular(path))
         return kerr_set(KERR_INPUT, shown_sys, 0, 0,
                         "missing: release_handler "
@@ -885,25 +886,56 @@ int release_check_config(struct arena *a, const char *vsndir, const char *shown)
     return 0;
 }
 
-/* check_config - SPEC: sys.config parses as a list of {App, Env} and vm.args exists */
-static int check_config(struct tctx *t)
+/* check_config - SPEC: sys.config parses as a list of {App, Env} and vm.args exists;
+ * messages name the overlay source of sys.config (the file the user edits) when one wrote it */
+static int check_config(struct tctx *t, const struct overlay_trace *trace)
 {
     const char *vsndir = arena_sprintf(t->a, "%s/releases/%s", t->dir, t->c->boot_rel->vsn);
-    return release_check_config(t->a, vsndir,
-                                arena_sprintf(t->a, "releases/%s", t->c->boot_rel->vsn));
+    const char *rel = arena_sprintf(t->a, "releases/%s", t->c->boot_rel->vsn);
+    return release_check_config(
+        t->a, vsndir, rel,
+        overlay_trace_source(t->a, trace, arena_sprintf(t->a, "%s/sys.config", rel)));
 }
 
 /* ---- the build ---- */
 
+/* name_source - when the recorded error names a file in the new build dir (a copy), name
+ * the file the user edits instead: lib/APP-VSN/... -> the application's own directory,
+ * anything an overlay wrote -> its source (SPEC "Never silent") */
+static void name_source(struct tctx *t, const struct overlay_trace *trace)
+{
+    struct kerr e;
+    kerr_copy(&e);
+    size_t dl = strlen(t->dir);
+    if (strncmp(e.file, t->dir, dl) != 0 || e.file[dl] != '/')
+        return;
+    const char *rel = e.file + dl + 1;
+    const char *src = overlay_trace_source(t->a, trace, rel);
+    if (!src && !strncmp(rel, "lib/", 4)) {
+        size_t n = strcspn(rel + 4, "/");
+        for (size_t i = 0; i < t->r->napps && !src; i++) {
+            const struct release_app *app = &t->r->apps[i];
+            if (app->dir && strlen(app->label) == n && !strncmp(app->label, rel + 4, n))
+                src = arena_sprintf(t->a, "%s%s", app->dir, rel + 4 + n);
+        }
+    }
+    if (!src)
+        src = arena_sprintf(t->a, "%s/%s", t->r->cfg->target_dir, rel); /* where it will be */
+    snprintf(e.file, sizeof e.file, "%s", src);
+    kerr_restore(&e);
+}
+
 static int build_tree(struct tctx *t, struct release_result *res)
 {
     const struct cfg *c = t->c;
+    struct overlay_trace trace = {0};
+    int rc = -1;
     if (write_lib(t) != 0)
-        return -1;
+        goto done;
     if (c->include_erts && write_erts(t) != 0)
-        return -1;
+        goto done;
     if (write_releases(t, res) != 0)
-        return -1;
+        goto done;
     struct overlay_vars_src src = {.cfg_file = c->file,
                                    .cfg_dir = c->dir,
                                    .overlay_vars = c->overlay_vars,
@@ -918,12 +950,15 @@ static int build_tree(struct tctx *t, struct release_result *res)
                                    .build_dir = res->build_dir};
     json_t *ctx = overlay_context(t->a, &src);
     if (!ctx)
-        return -1;
-    int rc = overlay_apply(t->a, c->overlay, c->file, c->dir, t->dir, ctx);
+        goto done;
+    rc = overlay_apply_traced(t->a, c->overlay, c->file, c->dir, t->dir, ctx, &trace);
     json_decref(ctx);
+    if (rc == 0)
+        rc = check_config(t, &trace);
+done:
     if (rc != 0)
-        return -1;
-    return check_config(t);
+        name_source(t, &trace);
+    return rc;
 }
 
 void release_finish(struct release_result *res)

@@ -441,7 +441,8 @@ int upgrade_pack(struct arena *a, const struct cfg *c, const char *build_dir,
 {
     const char *name = new_rel->name, *vsn = new_rel->vsn;
     const char *reldir = arena_sprintf(a, "%s/releases/%s", build_dir, vsn);
-    if (release_check_config(a, reldir, arena_sprintf(a, "%s/releases/%s", build_dir, vsn)) != 0)
+    if (release_check_config(a, reldir, arena_sprintf(a, "%s/releases/%s", build_dir, vsn),
+                             NULL) != 0)
         return -1;
     size_t cap = new_rel->napps + 16, n = 0;
     const char **paths = arena_alloc(a, cap * sizeof *paths);

@@ -165,6 +165,29 @@ for need in "'nosuch_a' (needed by release 'hello')" "'nosuch_b' (needed by rele
     has "M: one run names $need" "$ERR" "$need"
 done
 
+# ============ 6. messages name the file the user edits, not the copy in the build dir
+S=$T/s
+new_project "$S"
+compile "$S"
+mkdir -p "$S/files"
+printf '%s\n' '[{hello, [{greeting, "Hi"}]},' '  oops].' >"$S/files/sys.config"
+echo '{overlay, [{copy, "../files/sys.config", "releases/{{rel_vsn}}/sys.config"}]}.' >>"$S/rel/reltool.config"
+kn "$S" release
+rc_is "S: a sys.config overlay that is not a list of {App, Env}: knit release" 2
+has "S: the message names the source sys.config" "$ERR" "knit: $S/rel/../files/sys.config"
+hasnt "S: not the build dir copy" "$ERR" "knit-new"
+printf '%s\n' '[{hello, [{greeting, "Hi"}]}' >"$S/files/sys.config"
+kn "$S" release
+rc_is "S: a sys.config overlay that does not parse: knit release" 2
+has "S: the parse error names the source sys.config and its line" "$ERR" "knit: $S/rel/../files/sys.config:1:"
+printf '%s\n' '[{hello, [{greeting, "Hi"}]}].' >"$S/files/sys.config"
+sed -i 's/{description, "[^"]*"},//' "$S/_build/lib/hello-1.0.0/ebin/hello.app"
+grep -q description "$S/_build/lib/hello-1.0.0/ebin/hello.app" && fail "fixture: description still in hello.app"
+kn "$S" release
+rc_is "S: a .app without description: knit release" 127
+has "S: the message names the application's own .app" "$ERR" "knit: $S/_build/lib/hello-1.0.0/ebin/hello.app: missing parameter 'description'"
+hasnt "S: .app: not the build dir copy" "$ERR" "knit-new"
+
 # ============ 2. git describe versions: one commit after tag 2.0.0 upgrades from 2.0.0
 G=$T/g
 new_project "$G"
