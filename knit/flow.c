@@ -257,9 +257,13 @@ static int app_appup(struct flow *f, const char *name, const char *vsn)
 int flow_make_appups(struct flow *f)
 {
     f->apps = arena_alloc(f->a, (f->new_rel.napps + 1) * sizeof *f->apps);
-    for (size_t i = 0; i < f->new_rel.napps; i++)
+    for (size_t i = 0; i < f->new_rel.napps; i++) {
+        if (f->nfrom)
+            log_progress_step("appups: application", i + 1, f->new_rel.napps,
+                              f->new_rel.apps[i].name);
         if (app_appup(f, f->new_rel.apps[i].name, f->new_rel.apps[i].vsn) != 0)
             return -1;
+    }
     f->done = FLOW_DONE_APPUPS;
     return 0;
 }

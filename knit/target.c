@@ -728,12 +728,16 @@ static int write_lib(struct tctx *t)
     struct spec *lib = spec_new(t, "lib", SPEC_DIR);
     const struct release *r = t->r;
     bool kernel = false, stdlib = false;
+    size_t total = 0, k = 0;
+    for (size_t i = 0; i < r->napps; i++)
+        total += release_app_selected(&r->apps[i]) && r->apps[i].dir;
     for (size_t i = 0; i < r->napps; i++) {
         const struct release_app *app = &r->apps[i];
         if (!release_app_selected(app) || !app->dir)
             continue;
         kernel = kernel || !strcmp(app->name, "kernel");
         stdlib = stdlib || !strcmp(app->name, "stdlib");
+        log_progress_step("lib: application", ++k, total, app->label);
         log_verbose("lib/%s from %s", app->label, app->dir);
         if (spec_app(t, app, lib) != 0)
             return -1;

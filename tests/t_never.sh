@@ -188,6 +188,28 @@ rc_is "S: a .app without description: knit release" 127
 has "S: the message names the application's own .app" "$ERR" "knit: $S/_build/lib/hello-1.0.0/ebin/hello.app: missing parameter 'description'"
 hasnt "S: .app: not the build dir copy" "$ERR" "knit-new"
 
+# ============ 7. progress per application and file count, on a terminal only
+Q=$T/q
+new_project "$Q"
+compile "$Q"
+if command -v script >/dev/null; then
+    # script(1) gives knit a terminal; its output is what the terminal showed
+    tty_out=$(cd "$Q" && script -qec "'$KNIT' release" /dev/null 2>&1)
+    has "terminal: progress per application" "$tty_out" "lib: application 1/4"
+    has "terminal: progress per file count when packing" "$tty_out" "packing: file 1/"
+    tty_q=$(cd "$Q" && script -qec "'$KNIT' -q -f release" /dev/null 2>&1)
+    hasnt "terminal with -q: no progress" "$tty_q" "application 1/"
+    tty_j=$(cd "$Q" && script -qec "'$KNIT' --json -f release" /dev/null 2>&1)
+    hasnt "terminal with --json: no progress" "$tty_j" "application 1/"
+    has "terminal with --json: the document" "$tty_j" '"command": "release"'
+else
+    fail "t_never.sh needs script(1) (util-linux) to give knit a terminal"
+fi
+kn "$Q" -f release
+rc_is "not a terminal: knit release" 0
+hasnt "not a terminal: no progress on stderr" "$ERR" "application 1/"
+hasnt "not a terminal: no packing count" "$ERR" "packing: file"
+
 # ============ 2. git describe versions: one commit after tag 2.0.0 upgrades from 2.0.0
 G=$T/g
 new_project "$G"
