@@ -714,6 +714,22 @@ static int write_erts(struct tctx *t)
         excl->re[excl->n - 1] = pcre2_compile((PCRE2_SPTR) "^erts.*/bin/.*src$",
                                               PCRE2_ZERO_TERMINATED, PCRE2_UTF, &err, &off, NULL);
     }
+    /* reltool_target:check_sys: the sys filters must leave something in bin/ (reltool puts
+     * the root's bin/ files there, filtered as bin/NAME) */
+    DIR *rb = opendir(arena_sprintf(t->a, "%s/bin", c->root_dir));
+    bool bin_kept = rb == NULL; /* no root bin/ to judge by */
+    for (struct dirent *e; rb && (e = readdir(rb)) && !bin_kept;)
+        bin_kept = e->d_name[0] != '.' &&
+                   match(arena_sprintf(t->a, "bin/%s", e->d_name), incl, excl);
+    if (rb)
+        closedir(rb);
+    if (!bin_kept)
+        return kerr_set(KERR_INPUT, c->file, 0, 0,
+                        "mandatory system directory 'bin' is not included: the sys filters "
+                        "(profile %s, incl_sys_filters, excl_sys_filters) exclude every bin/ "
+                        "file, as reltool refuses it (Mandatory system directory bin is not "
+                        "included)",
+                        c->profile);
     struct spec *kept = spec_filter(t, erts, "", incl, excl);
     if (!kept)
         return kerr_set(KERR_INPUT, c->file, 0, 0,

@@ -210,6 +210,21 @@ rc_is "not a terminal: knit release" 0
 hasnt "not a terminal: no progress on stderr" "$ERR" "application 1/"
 hasnt "not a terminal: no packing count" "$ERR" "packing: file"
 
+# ============ 8. reltool parity: a standalone profile that excludes ^bin/.* is refused, as
+# reltool refuses it (real reltool is asked the same question)
+X=$T/x
+new_project "$X"
+compile "$X"
+sed -i 's/{profile, embedded}/{profile, standalone}, {excl_sys_filters, ["^bin\/.*"]}/' "$X/rel/reltool.config"
+kn "$X" release
+rc_is "X: standalone without bin/: knit release" 2
+has "X: the message says what reltool says" "$ERR" "Mandatory system directory bin is not included"
+reltool_says=$(cd "$X/rel" && erl -noshell -eval '
+    {ok, [Sys | _]} = file:consult("reltool.config"),
+    R = (catch reltool:get_target_spec([{config, Sys}])),
+    io:format("~p", [R]), halt().' 2>&1)
+has "X: reltool refuses the same config" "$reltool_says" "Mandatory system directory bin is not included"
+
 # ============ 2. git describe versions: one commit after tag 2.0.0 upgrades from 2.0.0
 G=$T/g
 new_project "$G"
