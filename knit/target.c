@@ -715,9 +715,10 @@ static int write_erts(struct tctx *t)
                                               PCRE2_ZERO_TERMINATED, PCRE2_UTF, &err, &off, NULL);
     }
     /* reltool_target:check_sys: the sys filters must leave something in bin/ (reltool puts
-     * the root's bin/ files there, filtered as bin/NAME) */
+     * the root's bin/ files there, filtered as bin/NAME; an emptied bin/ stays when "bin"
+     * itself matches, as do_filter_spec keeps it: the embedded profile with ^bin/.* passes) */
     DIR *rb = opendir(arena_sprintf(t->a, "%s/bin", c->root_dir));
-    bool bin_kept = rb == NULL; /* no root bin/ to judge by */
+    bool bin_kept = rb == NULL || match("bin", incl, excl);
     for (struct dirent *e; rb && (e = readdir(rb)) && !bin_kept;)
         bin_kept = e->d_name[0] != '.' &&
                    match(arena_sprintf(t->a, "bin/%s", e->d_name), incl, excl);

@@ -224,6 +224,9 @@ reltool_says=$(cd "$X/rel" && erl -noshell -eval '
     R = (catch reltool:get_target_spec([{config, Sys}])),
     io:format("~p", [R]), halt().' 2>&1)
 has "X: reltool refuses the same config" "$reltool_says" "Mandatory system directory bin is not included"
+sed -i 's/{profile, standalone}/{profile, embedded}/' "$X/rel/reltool.config"
+kn "$X" release
+rc_is "X: embedded with ^bin/.* excluded (reltool keeps an empty bin/): knit release" 0
 
 # ============ 2. git describe versions: one commit after tag 2.0.0 upgrades from 2.0.0
 G=$T/g
