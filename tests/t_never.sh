@@ -228,6 +228,22 @@ sed -i 's/{profile, standalone}/{profile, embedded}/' "$X/rel/reltool.config"
 kn "$X" release
 rc_is "X: embedded with ^bin/.* excluded (reltool keeps an empty bin/): knit release" 0
 
+# {mod_cond, derived} with erts included: lib/erts-*/ebin equals reltool's (a guard: the
+# case the issue reports was not reproduced with this project)
+D=$T/d
+new_project "$D"
+compile "$D"
+sed -i 's/{incl_cond, exclude},/{incl_cond, exclude}, {mod_cond, derived}, {erts, [{incl_cond, include}]},/' \
+    "$D/rel/reltool.config"
+kn "$D" release
+rc_is "D: mod_cond derived with erts: knit release" 0
+rt_out=$(cd "$D/rel" && erl -noshell -eval '
+    {ok, [Sys | _]} = file:consult("reltool.config"), ok = file:make_dir("'"$T/d_rt"'"),
+    io:format("~p", [reltool:create_target([{config, Sys}], "'"$T/d_rt"'")]), halt().' 2>&1)
+eq "D: reltool builds the same config" "$rt_out" ok
+eq "D: lib/erts-*/ebin as reltool's" "$(cd "$D/hello/lib" && ls erts-*/ebin 2>&1)" \
+    "$(cd "$T/d_rt/lib" && ls erts-*/ebin 2>&1)"
+
 # ============ 2. git describe versions: one commit after tag 2.0.0 upgrades from 2.0.0
 G=$T/g
 new_project "$G"
