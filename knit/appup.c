@@ -24,6 +24,7 @@
 enum phase { PH_FIRST, PH_IMMEDIATE, PH_LAST };
 
 struct apply {
+    bool down; /* {down, Phase, MFA}: runs in the downgrade script */
     enum phase phase;
     const struct term *prio; /* an integer */
     const struct term *mfa;  /* {M, F, A} */
@@ -220,11 +221,20 @@ static int parse_phase(const struct term *p, enum phase *ph)
     return 0;
 }
 
-/* parse_apply - one knit_apply item: {M,F,A} or {Phase, {M,F,A}} */
+/* parse_apply - one knit_apply item: {M,F,A}, {Phase, {M,F,A}} or {up | down, Phase,
+ * {M,F,A}} */
 static int parse_apply(struct arena *a, const struct term *t, struct apply *ap)
 {
+    ap->down = false;
     ap->phase = PH_LAST;
     ap->prio = term_int(a, 0);
+    if (term_is_tuple(t, 3) && (term_is_atom(t->u.tuple.el[0], "up") ||
+                                term_is_atom(t->u.tuple.el[0], "down"))) {
+        ap->down = term_is_atom(t->u.tuple.el[0], "down");
+        t = term_tuplev(a, 2, t->u.tuple.el[1], t->u.tuple.el[2]);
+        if (!term_is_tuple(t->u.tuple.el[1], 3))
+            return -1;
+    }
     const struct term *mfa = t;
     if (term_is_tuple(t, 2)) {
         const struct term *p = t->u.tuple.el[0];
@@ -256,9 +266,90 @@ static const struct term *const *items(const struct term *v, const struct term *
     return one;
 }
 
-/* parse_attrs - validate M's knit_* attributes and fill in their values (defaults where
- * absent); -1 with KERR_INPUT naming the module, attribute and value */
-static int parse_attrs(struct arena *a, struct mod *m)
+/* One knit_* attribute value to apply, from the module or from knit_defaults. */
+struct attr_src {
+    const char *name;
+    const struct term *v;
+};
+
+static bool attr_known(const char *name)
+{
+    static const char *const k[] = {"knit_priority", "knit_extra", "knit_timeout", "knit_purge",
+                                    "knit_depends",  "knit_apply", NULL};
+    for (size_t i = 0; k[i]; i++)
+        if (!strcmp(k[i], name))
+            return true;
+    return false;
+}
+
+/* defaults_for - the Attrs of the knit_defaults entry for KEY (an atom App, or {App,
+ * Module}), or NULL; -1 with KERR_INPUT naming the config for a malformed entry */
+static int defaults_for(struct arena *a, const struct appup_opts *o, const char *app,
+                        const char *mod, const struct term **attrs)
+{
+    *attrs = NULL;
+    if (!o || !o->defaults)
+        return 0;
+    size_t n;
+    const struct term *const *e = term_list_els(o->defaults, &n);
+    for (size_t i = 0; i < n; i++) {
+        const struct term *k = term_is_tuple(e[i], 2) ? e[i]->u.tuple.el[0] : NULL;
+        bool ok = k && term_is_list(e[i]->u.tuple.el[1]) &&
+                  (k->type == TERM_ATOM ||
+                   (term_is_tuple(k, 2) && k->u.tuple.el[0]->type == TERM_ATOM &&
+                    k->u.tuple.el[1]->type == TERM_ATOM));
+        if (!ok)
+            return kerr_set(KERR_INPUT, o->defaults_file, o->defaults_line, 0,
+                            "option 'knit_defaults': entry %s is not {App, Attrs} or {{App, "
+                            "Module}, Attrs}",
+                            term_show(a, e[i], 200));
+        bool hit = mod ? term_is_tuple(k, 2) && term_is_atom(k->u.tuple.el[0], app) &&
+                             term_is_atom(k->u.tuple.el[1], mod)
+                       : term_is_atom(k, app);
+        if (hit)
+            *attrs = e[i]->u.tuple.el[1];
+    }
+    return 0;
+}
+
+/* add_defaults - the entries of ATTRS (a knit_defaults Attrs list) whose attribute M does
+ * not set itself (nor an entry already taken), appended to V */
+static int add_defaults(struct arena *a, const struct appup_opts *o, const struct mod *m,
+                        const struct term *attrs, struct attr_src **v, size_t *n, size_t own)
+{
+    size_t na;
+    const struct term *const *e = term_list_els(attrs, &na);
+    for (size_t i = 0; i < na; i++) {
+        if (!term_is_tuple(e[i], 2) || e[i]->u.tuple.el[0]->type != TERM_ATOM ||
+            !attr_known(e[i]->u.tuple.el[0]->u.atom.name))
+            return kerr_set(KERR_INPUT, o->defaults_file, o->defaults_line, 0,
+                            "option 'knit_defaults': %s is not a {knit_Attribute, Value} pair "
+                            "(knit_purge, knit_timeout, knit_priority, knit_extra, "
+                            "knit_depends, knit_apply)",
+                            term_show(a, e[i], 200));
+        const char *name = e[i]->u.tuple.el[0]->u.atom.name;
+        bool set = false;
+        for (size_t k = 0; k < *n && !set; k++)
+            set = !strcmp((*v)[k].name, name); /* the module's own (k < OWN), or taken */
+        if (set)
+            continue;
+        struct attr_src *nv = arena_alloc(a, (*n + 1) * sizeof *nv);
+        if (*n)
+            memcpy(nv, *v, *n * sizeof *nv);
+        nv[(*n)++] = (struct attr_src){name, e[i]->u.tuple.el[1]};
+        *v = nv;
+    }
+    (void)m;
+    (void)own;
+    return 0;
+}
+
+/* parse_attrs - validate M's knit_* attributes, with the knit_defaults of APP for those it
+ * does not set (SPEC "Module attributes: additions": the module's own win, then an {App,
+ * Module} entry, then an App entry), and fill in their values (defaults where absent); -1
+ * with KERR_INPUT naming the module, attribute and value */
+static int parse_attrs(struct arena *a, struct mod *m, const char *app,
+                       const struct appup_opts *o)
 {
     if (m->parsed)
         return 0;
@@ -267,14 +358,29 @@ static int parse_attrs(struct arena *a, struct mod *m)
     m->extra = term_nil();
     m->timeout = A(a, "default");
     m->pre = m->post = A(a, "brutal_purge");
-    size_t n;
-    const struct term *const *e = term_list_els(m->attrs, &n);
-    for (size_t k = 0; k < n; k++) {
-        const char *name = e[k]->u.tuple.el[0]->u.atom.name;
-        const struct term *v = e[k]->u.tuple.el[1];
+    size_t n0;
+    const struct term *const *e0 = term_list_els(m->attrs, &n0);
+    struct attr_src *e = arena_alloc(a, (n0 + 1) * sizeof *e);
+    size_t n = 0;
+    for (size_t k = 0; k < n0; k++) {
+        const struct term *v = e0[k]->u.tuple.el[1];
         /* the compiler stores -a(V) as {a, [V]} for a non-list V, {a, V} for a list */
         if (term_list_len(v) == 1)
             v = v->u.list.el[0];
+        e[n++] = (struct attr_src){e0[k]->u.tuple.el[0]->u.atom.name, v};
+    }
+    size_t own = n;
+    const struct term *dm, *da;
+    if (defaults_for(a, o, app, m->name, &dm) != 0 || defaults_for(a, o, app, NULL, &da) != 0)
+        return -1;
+    if ((dm && add_defaults(a, o, m, dm, &e, &n, own) != 0) ||
+        (da && add_defaults(a, o, m, da, &e, &n, own) != 0))
+        return -1;
+    if (n > own)
+        log_debug("%s: %zu knit_defaults attribute(s) applied to '%s'", m->path, n - own, m->name);
+    for (size_t k = 0; k < n; k++) {
+        const char *name = e[k].name;
+        const struct term *v = e[k].v;
         const struct term **seen = NULL;
         if (!strcmp(name, "knit_priority"))
             seen = &seen_prio;
@@ -337,8 +443,9 @@ static int parse_attrs(struct arena *a, struct mod *m)
             for (size_t j = 0; j < ni; j++)
                 if (parse_apply(a, it[j], &m->applies[m->napplies++]) != 0)
                     return bad_attr(a, m, name, it[j],
-                                    "{M, F, Args} or {Phase, {M, F, Args}} with Phase first, "
-                                    "immediate, last or {Phase, Priority}");
+                                    "{M, F, Args}, {Phase, {M, F, Args}} or {up | down, Phase, "
+                                    "{M, F, Args}} with Phase first, immediate, last or {Phase, "
+                                    "Priority}");
         } else {
             log_warn("%s: unknown attribute '%s' in module '%s' ignored", m->path, name, m->name);
         }
@@ -408,9 +515,10 @@ static const struct ent *ent_find(const struct ent *v, size_t n, const char *nam
     return NULL;
 }
 
-/* applies_of - append the {apply, MFA} instructions of PHASE from the N entries, sorted */
+/* applies_of - append the {apply, MFA} instructions of PHASE and direction DOWN from the N
+ * entries, sorted */
 static void applies_of(struct arena *a, const struct ent *v, size_t n, enum phase phase,
-                       struct term_vec *out)
+                       bool down, struct term_vec *out)
 {
     size_t cnt = 0;
     for (size_t k = 0; k < n; k++)
@@ -421,7 +529,7 @@ static void applies_of(struct arena *a, const struct ent *v, size_t n, enum phas
     for (size_t k = 0; k < n; k++)
         if (v[k].act != APPUP_DELETED)
             for (size_t j = 0; j < v[k].m->napplies; j++)
-                if (v[k].m->applies[j].phase == phase)
+                if (v[k].m->applies[j].phase == phase && v[k].m->applies[j].down == down)
                     ap[na++] = v[k].m->applies[j];
     if (na)
         qsort(ap, na, sizeof *ap, cmp_apply);
@@ -490,7 +598,7 @@ static int gen_ents(struct arena *a, const char *app, const char *from_vsn, stru
     rep->nmods = n;
     rep->mods = arena_alloc(a, (n + 1) * sizeof *rep->mods);
     struct term_vec up = {0};
-    applies_of(a, v, n, PH_FIRST, &up);
+    applies_of(a, v, n, PH_FIRST, false, &up);
     for (size_t k = 0; k < n; k++) {
         struct appup_module *r = &rep->mods[k];
         const struct mod *m = v[k].m;
@@ -514,20 +622,26 @@ static int gen_ents(struct arena *a, const char *app, const char *from_vsn, stru
         struct term_vec own = {0};
         if (v[k].act != APPUP_DELETED)
             for (size_t p = 0; p < m->napplies; p++)
-                term_vec_add(a, &own, term_tuplev(a, 2, A(a, "apply"), m->applies[p].mfa));
+                if (!m->applies[p].down)
+                    term_vec_add(a, &own, term_tuplev(a, 2, A(a, "apply"), m->applies[p].mfa));
         r->applies = term_list(a, own.v, own.n, term_nil());
-        applies_of(a, &v[k], 1, PH_IMMEDIATE, &up);
+        applies_of(a, &v[k], 1, PH_IMMEDIATE, false, &up);
     }
-    applies_of(a, v, n, PH_LAST, &up);
+    applies_of(a, v, n, PH_LAST, false, &up);
     rep->up = term_list(a, up.v, up.n, term_nil());
 
     /* down: the same modules, each instruction reversed, sorted for the way back */
     if (n)
         qsort(v, n, sizeof *v, cmp_ent_down);
-    const struct term **down = arena_alloc(a, (n + 1) * sizeof *down);
-    for (size_t k = 0; k < n; k++)
-        down[k] = rep->mods[v[k].idx].down;
-    rep->down = term_list(a, down, n, term_nil());
+    /* {down, Phase, MFA} applies of the new code (the code being replaced) at their phases */
+    struct term_vec down = {0};
+    applies_of(a, v, n, PH_FIRST, true, &down);
+    for (size_t k = 0; k < n; k++) {
+        term_vec_add(a, &down, rep->mods[v[k].idx].down);
+        applies_of(a, &v[k], 1, PH_IMMEDIATE, true, &down);
+    }
+    applies_of(a, v, n, PH_LAST, true, &down);
+    rep->down = term_list(a, down.v, down.n, term_nil());
     return 0;
 }
 
@@ -542,7 +656,7 @@ static int gen_from(struct arena *a, const char *app, struct ebin *nw, const cha
         if (c < 0) {
             byname[n++] = (struct ent){&nw->m[i++], APPUP_ADDED, 0};
         } else if (c > 0) {
-            if (parse_attrs(a, &old->m[j]) != 0)
+            if (parse_attrs(a, &old->m[j], app, opts) != 0)
                 return -1;
             byname[n++] = (struct ent){&old->m[j++], APPUP_DELETED, 0};
         } else {
@@ -557,6 +671,7 @@ static int gen_from(struct arena *a, const char *app, struct ebin *nw, const cha
 
 void appup_opts_init(struct appup_opts *o)
 {
+    memset(o, 0, sizeof *o);
     o->auto_depends = true;
 }
 
@@ -574,7 +689,7 @@ int appup_generate(struct arena *a, const char *app, const char *new_vsn, const 
     if (read_ebin(a, new_ebin, NULL, 0, &nw) != 0)
         return -1;
     for (size_t k = 0; k < nw.n; k++)
-        if (parse_attrs(a, &nw.m[k]) != 0)
+        if (parse_attrs(a, &nw.m[k], app, opts) != 0)
             return -1;
     struct appup_report *reps = arena_alloc(a, (nfrom + 1) * sizeof *reps);
     const struct term **ups = arena_alloc(a, (nfrom + 1) * sizeof *ups);
@@ -610,7 +725,7 @@ int appup_changes(struct arena *a, const char *app, const char *label,
         const char *base = strrchr(ch[k].path, '/');
         base = base ? base + 1 : ch[k].path;
         if (read_beam(a, ch[k].path, base, ch[k].data, ch[k].len, &m[k]) != 0 ||
-            parse_attrs(a, &m[k]) != 0)
+            parse_attrs(a, &m[k], app, opts) != 0)
             return -1;
     }
     /* sorted by name with the action alongside: sort the modules, then look each up */

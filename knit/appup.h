@@ -17,7 +17,9 @@
  *   up (same kind, Timeout, Extra, purge and Deps: all from the NEW beam, which is the code
  *   being replaced and whose code_change({down, Vsn}, ...) systools calls). Sorted as up:
  *   added back, changed, deleted; a module added back takes its priority from its old beam.
- *   knit_apply hooks are upgrade-only and do not run on downgrade.
+ *   knit_apply hooks run on upgrade; those written {down, Phase, MFA} run in the down
+ *   instructions instead, at the same phases (first, after the module's own instruction,
+ *   last), taken from the new beam (the code the downgrade replaces).
  * - Attributes are validated in every beam of the new version (so the same application
  *   fails the same way whatever the from-versions) and in the old beam of a deleted module.
  *   knit_depends and knit_apply take one item or a list of items per occurrence.
@@ -32,7 +34,13 @@
 #include <stddef.h>
 
 struct appup_opts {
-    bool auto_depends; /* infer Deps from imports; default true */
+    bool auto_depends; /* infer Deps from imports (SPEC "Dependency inference"); default true */
+    /* knit_defaults: [{App, Attrs} | {{App, Module}, Attrs}] from the config (NULL: none);
+     * used for the attributes a module does not set itself ({App, Module} wins over App).
+     * DEFAULTS_FILE and DEFAULTS_LINE name it in messages. */
+    const struct term *defaults;
+    const char *defaults_file;
+    int defaults_line;
 };
 
 /* appup_opts_init - the defaults (auto_depends true) */

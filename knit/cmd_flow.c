@@ -3,6 +3,7 @@
 #include "cmd.h"
 #include "flow.h"
 #include "kerr.h"
+#include "log.h"
 #include "report.h"
 #include "term_print.h"
 
@@ -62,6 +63,8 @@ static int flow(struct knit_ctx *ctx, int argc, char **argv, enum flow_mode mode
     f.overrides = ctx->overrides;
     f.noverrides = (size_t)ctx->noverrides;
     f.force_arg = ctx->force;
+    if (ctx->json)
+        log_progress_off(); /* stderr keeps only messages; the document is the progress */
     const char **from = arena_alloc(&a, (size_t)(argc + 1) * sizeof *from);
     int rc = parse_args(&f, from, argc, argv);
     if (rc != 0) {

@@ -235,6 +235,9 @@ static int app_appup(struct flow *f, const char *name, const char *vsn)
     struct appup_opts o;
     appup_opts_init(&o);
     o.auto_depends = f->cfg.auto_depends;
+    o.defaults = f->cfg.knit_defaults;
+    o.defaults_file = f->cfg.file;
+    o.defaults_line = f->cfg.knit_defaults_line;
     if (appup_generate(a, name, vsn, ebin, froms, n, &o, &fa->res) != 0)
         return -1;
     fa->generated = true;
@@ -255,9 +258,13 @@ static int app_appup(struct flow *f, const char *name, const char *vsn)
 int flow_make_appups(struct flow *f)
 {
     f->apps = arena_alloc(f->a, (f->new_rel.napps + 1) * sizeof *f->apps);
-    for (size_t i = 0; i < f->new_rel.napps; i++)
+    for (size_t i = 0; i < f->new_rel.napps; i++) {
+        if (f->nfrom)
+            log_progress_step("appups: application", i + 1, f->new_rel.napps,
+                              f->new_rel.apps[i].name);
         if (app_appup(f, f->new_rel.apps[i].name, f->new_rel.apps[i].vsn) != 0)
             return -1;
+    }
     f->done = FLOW_DONE_APPUPS;
     return 0;
 }

@@ -13,6 +13,8 @@
 
 static enum log_level shown = LOG_INFO;
 static bool console_off;
+static bool progress_off;  /* --json: stderr carries no progress either */
+static bool progress_open; /* a step line is on the terminal, to be cleared */
 static FILE *log_fp;
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 static char **warnings;
@@ -58,6 +60,10 @@ void log_msg(enum log_level level, const char *fmt, ...)
             nwarnings++;
     }
     if (level <= shown) {
+        if (progress_open && !console_off) {
+            fputs("\r\033[K", stderr);
+            progress_open = false;
+        }
         if (!console_off)
             fprintf(stderr, "knit: %s%s\n", prefix[level], text);
         if (log_fp)
@@ -78,13 +84,36 @@ void log_file_line(const char *line)
         fprintf(log_fp, "%s\n", line);
 }
 
+void log_progress_off(void)
+{
+    progress_off = true;
+}
+
+void log_progress_step(const char *what, size_t k, size_t n, const char *item)
+{
+    if (console_off || progress_off || !isatty(STDERR_FILENO))
+        return;
+    pthread_mutex_lock(&log_lock);
+    fprintf(stderr, "\r\033[Kknit: %s %zu/%zu %s", what, k, n, item);
+    progress_open = true;
+    if (k == n) {
+        fputs("\r\033[K", stderr);
+        progress_open = false;
+    }
+    fflush(stderr);
+    pthread_mutex_unlock(&log_lock);
+}
+
 void log_progress(const char *fmt, ...)
 {
-    if (console_off || !isatty(STDERR_FILENO))
+    if (console_off || progress_off || !isatty(STDERR_FILENO))
         return;
     va_list ap;
     va_start(ap, fmt);
     pthread_mutex_lock(&log_lock);
+    if (progress_open)
+        fputs("\r\033[K", stderr);
+    progress_open = false;
     fputs("knit: ", stderr);
     vfprintf(stderr, fmt, ap);
     fputc('\n', stderr);

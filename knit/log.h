@@ -23,6 +23,12 @@ void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(p
  * stderr is a terminal and -q is off; never in the log file */
 void log_progress(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* log_progress_step - "WHAT K/N ITEM" on one terminal line that the next step overwrites
+ * and K == N clears (per application, per file count); same conditions as log_progress */
+void log_progress_step(const char *what, size_t k, size_t n, const char *item);
+/* log_progress_off - no progress at all (--json: stderr stays for messages only) */
+void log_progress_off(void);
+
 /* log_warnings - every warning logged so far (for the --json report), in order; the
  * strings stay valid until log_close */
 const char *const *log_warnings(size_t *n);

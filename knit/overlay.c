@@ -403,7 +403,43 @@ struct ov {
     char *root_real; /* realpath of build_dir */
     const json_t *ctx;
     const struct term *entry; /* the entry being run */
+    struct overlay_trace *trace; /* where copied and rendered files came from, or NULL */
 };
+
+/* traced - remember that build-dir path REL came from SRC (absolute) */
+static void traced(struct ov *o, const char *rel, const char *src)
+{
+    struct overlay_trace *t = o->trace;
+    if (!t)
+        return;
+    if (t->n == t->cap) {
+        size_t nc = t->cap ? 2 * t->cap : 16;
+        const char **d = arena_alloc(o->a, nc * sizeof *d), **sv = arena_alloc(o->a, nc * sizeof *sv);
+        if (t->n) {
+            memcpy(d, t->dst, t->n * sizeof *d);
+            memcpy(sv, t->src, t->n * sizeof *sv);
+        }
+        t->dst = d;
+        t->src = sv;
+        t->cap = nc;
+    }
+    t->dst[t->n] = arena_strdup(o->a, rel);
+    t->src[t->n++] = arena_strdup(o->a, src);
+}
+
+const char *overlay_trace_source(struct arena *a, const struct overlay_trace *t, const char *rel)
+{
+    for (size_t i = t ? t->n : 0; i-- > 0;) {
+        size_t dl = strlen(t->dst[i]);
+        if (!strcmp(t->dst[i], rel))
+            return t->src[i];
+        if (dl == 0)
+            return arena_sprintf(a, "%s/%s", t->src[i], rel);
+        if (!strncmp(t->dst[i], rel, dl) && rel[dl] == '/')
+            return arena_sprintf(a, "%s%s", t->src[i], rel + dl);
+    }
+    return NULL;
+}
 
 static const char known_kinds[] = "mkdir, copy, template, template_wildcard, create, replace";
 
@@ -793,6 +829,7 @@ static int run_copy(struct ov *o, size_t n)
     log_verbose("overlay: copy %s %s", src_rel, d.rel[0] ? d.rel : ".");
     if (make_parent(o, &d) != 0)
         return -1;
+    traced(o, d.rel, src);
     return copy_tree(o, src, &st, d.abs);
 }
 
@@ -815,6 +852,7 @@ static int template_file(struct ov *o, const char *src, const char *src_shown, c
         return -1; /* reported at the template's own file, line and column */
     }
     log_verbose("overlay: template %s %s", src_shown, d.rel);
+    traced(o, d.rel, src);
     int rc = make_parent(o, &d);
     if (rc == 0)
         rc = put_file(o, d.abs, out.p ? out.p : "", out.len, st.st_mode);
@@ -1204,12 +1242,19 @@ static int run_entry(struct ov *o)
 int overlay_apply(struct arena *a, const struct term *overlays, const char *cfg_file,
                   const char *src_dir, const char *build_dir, const json_t *ctx)
 {
+    return overlay_apply_traced(a, overlays, cfg_file, src_dir, build_dir, ctx, NULL);
+}
+
+int overlay_apply_traced(struct arena *a, const struct term *overlays, const char *cfg_file,
+                         const char *src_dir, const char *build_dir, const json_t *ctx,
+                         struct overlay_trace *trace)
+{
     if (!overlays || overlays->type == TERM_NIL)
         return 0;
     size_t bl = strlen(build_dir);
     while (bl > 1 && build_dir[bl - 1] == '/')
         bl--;
-    struct ov o = {a, cfg_file, src_dir, arena_memdup(a, build_dir, bl), NULL, ctx, NULL};
+    struct ov o = {a, cfg_file, src_dir, arena_memdup(a, build_dir, bl), NULL, ctx, NULL, trace};
     build_dir = o.build_dir;
     if (!term_is_list(overlays))
         return kerr_set(KERR_INPUT, cfg_file, (int)overlays->line, 0,

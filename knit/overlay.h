@@ -108,4 +108,18 @@ json_t *overlay_term_to_json(struct arena *a, const struct term *t);
 int overlay_apply(struct arena *a, const struct term *overlays, const char *cfg_file,
                   const char *src_dir, const char *build_dir, const json_t *ctx);
 
+/* Where the files copy and template wrote came from (arena-owned; zero it first). */
+struct overlay_trace {
+    const char **dst; /* relative to the build dir ("" for the build dir itself) */
+    const char **src; /* the absolute source path the user edits */
+    size_t n, cap;
+};
+/* overlay_apply_traced - overlay_apply, recording into TRACE (may be NULL) */
+int overlay_apply_traced(struct arena *a, const struct term *overlays, const char *cfg_file,
+                         const char *src_dir, const char *build_dir, const json_t *ctx,
+                         struct overlay_trace *trace);
+/* overlay_trace_source - the source of build-dir path REL (the last overlay step that wrote
+ * it or a directory above it), or NULL when no overlay wrote it */
+const char *overlay_trace_source(struct arena *a, const struct overlay_trace *t, const char *rel);
+
 #endif

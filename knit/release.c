@@ -2,6 +2,8 @@
  * holds, decided as OTP's reltool_server does (refresh/1, analyse/3) */
 #include "release.h"
 
+#include "buf.h"
+
 #include "beam.h"
 #include "fsutil.h"
 #include "kerr.h"
@@ -646,6 +648,7 @@ done:
 
 struct dep {
     const char *name;
+    const char *by; /* the application that needs it */
     bool optional;
 };
 
@@ -656,28 +659,32 @@ static void more_deps(struct arena *a, const struct release_app *app, const char
     for (size_t i = 0; i < app->napplications; i++) {
         struct dep *d = arena_alloc(a, sizeof *d);
         d->name = app->applications[i];
+        d->by = app->name;
         d->optional = str_in(d->name, app->opt_apps, app->nopt_apps);
         vec_push(out, d);
     }
     for (size_t i = 0; i < nincls; i++) {
         struct dep *d = arena_alloc(a, sizeof *d);
         d->name = incls[i];
+        d->by = app->name;
         vec_push(out, d);
     }
 }
 
-static int no_app(struct arena *a, const struct release *r, const struct cfg_rel *rel,
-                  const char *name)
+/* missing_add - note application NAME, needed by BY, as found nowhere (each once) */
+static void missing_add(struct buf *miss, const char *name, const char *by)
 {
-    return kerr_set(KERR_INPUT, r->cfg->file, (int)rel->line, 0,
-                    "release '%s' uses application '%s', which is in none of the searched "
-                    "directories: %s",
-                    rel->name, name, searched(a, r->cfg));
+    char key[512];
+    snprintf(key, sizeof key, "'%s' (", name);
+    if (strstr(buf_cstr(miss), key))
+        return;
+    buf_addf(miss, "%s'%s' (needed by %s)", miss->len ? ", " : "", name, by);
 }
 
-/* more_apps - more_apps_in_rels: add DEPS and their closure to ACC (names) */
-static int more_apps(struct arena *a, const struct release *r, const struct cfg_rel *rel,
-                     struct vec *deps, size_t from, struct vec *acc)
+/* more_apps - more_apps_in_rels: add DEPS and their closure to ACC (names); applications
+ * found nowhere go to MISS, so that all of them are reported at once */
+static void more_apps(struct arena *a, const struct release *r, struct vec *deps, size_t from,
+                      struct vec *acc, struct buf *miss)
 {
     for (size_t i = from; i < deps->n; i++) {
         struct dep *d = deps->p[i];
@@ -685,22 +692,20 @@ static int more_apps(struct arena *a, const struct release *r, const struct cfg_
             continue;
         struct release_app *app = release_app_find(r, d->name);
         if (!app || !app->dir) {
-            if (d->optional)
-                continue;
-            return no_app(a, r, rel, d->name);
+            if (!d->optional)
+                missing_add(miss, d->name, arena_sprintf(a, "'%s'", d->by));
+            continue;
         }
         vec_push(acc, (void *)app->name);
         struct vec extra = {0};
         more_deps(a, app, app->incl_apps, app->nincl_apps, &extra);
-        int rc = more_apps(a, r, rel, &extra, 0, acc);
+        more_apps(a, r, &extra, 0, acc, miss);
         free(extra.p);
-        if (rc != 0)
-            return -1;
     }
-    return 0;
 }
 
-/* rel_apps - apps_in_rel: the names of the applications REL needs (into ACC) */
+/* rel_apps - apps_in_rel: the names of the applications REL needs (into ACC); -1 with
+ * KERR_INPUT naming every application found nowhere and what needs it */
 static int rel_apps(struct arena *a, const struct release *r, const struct cfg_rel *rel,
                     struct vec *acc)
 {
@@ -709,13 +714,13 @@ static int rel_apps(struct arena *a, const struct release *r, const struct cfg_r
     for (size_t i = 0; i < rel->napps; i++)
         vec_push(acc, (void *)rel->apps[i].name);
     struct vec deps = {0};
-    int rc = 0;
-    for (size_t i = 0; i < rel->napps && rc == 0; i++) {
+    struct buf miss = BUF_INIT;
+    for (size_t i = 0; i < rel->napps; i++) {
         const struct cfg_rel_app *ra = &rel->apps[i];
         struct release_app *app = release_app_find(r, ra->name);
         if (!app || !app->dir) {
-            rc = no_app(a, r, rel, ra->name);
-            break;
+            missing_add(&miss, ra->name, arena_sprintf(a, "release '%s'", rel->name));
+            continue;
         }
         const char **incls = app->incl_apps;
         size_t nincls = app->nincl_apps;
@@ -728,9 +733,15 @@ static int rel_apps(struct arena *a, const struct release *r, const struct cfg_r
                 vec_push(&deps, more.p[k]);
         free(more.p);
     }
-    if (rc == 0)
-        rc = more_apps(a, r, rel, &deps, 0, acc);
+    more_apps(a, r, &deps, 0, acc, &miss);
     free(deps.p);
+    int rc = 0;
+    if (miss.len)
+        rc = kerr_set(KERR_INPUT, r->cfg->file, (int)rel->line, 0,
+                      "release '%s' uses applications that are in none of the searched "
+                      "directories: %s; searched: %s",
+                      rel->name, buf_cstr(&miss), searched(a, r->cfg));
+    buf_free(&miss);
     return rc;
 }
 
@@ -747,17 +758,25 @@ static void mark_mod(struct release_mod *m)
 }
 
 /* init_app - app_init_is_included: the app's and its modules' first state */
-static int init_app(struct release *r, struct release_app *app, const char *rel_name)
+static int init_app(struct release *r, struct release_app *app, const char *rel_name,
+                    struct buf *excluded)
 {
     const char *ac = incl_cond_of(r, app), *mc = mod_cond_of(r, app);
     int def = RELEASE_UNDEF;
     if (!strcmp(ac, "include")) {
         app->pre = app->incl = RELEASE_YES;
     } else if (!strcmp(ac, "exclude")) {
-        if (app->in_rels)
-            return kerr_set(KERR_INPUT, r->cfg->file, app->cfg ? (int)app->cfg->line : 0, 0,
-                            "application '%s' is used in release '%s' and cannot be excluded",
-                            app->name, rel_name);
+        if (app->in_rels) {
+            /* reported with every other one after the loop (SPEC "Never silent") */
+            const char *by = NULL;
+            for (size_t i = 0; i < r->napps && !by; i++)
+                if (r->apps[i].in_rels &&
+                    (str_in(app->name, r->apps[i].applications, r->apps[i].napplications) ||
+                     str_in(app->name, r->apps[i].incl_apps, r->apps[i].nincl_apps)))
+                    by = r->apps[i].name;
+            buf_addf(excluded, "%s'%s' (needed by %s%s%s)", excluded->len ? ", " : "", app->name,
+                     by ? "'" : "release '", by ? by : rel_name, "'");
+        }
         app->pre = app->incl = RELEASE_NO;
     } else if (app->in_rels) {
         app->incl = RELEASE_YES;
@@ -924,9 +943,18 @@ int release_analyse(struct arena *a, const struct cfg *cfg, struct release *r)
             }
         }
     }
-    for (size_t i = 0; i < r->napps; i++)
-        if (init_app(r, &r->apps[i], first_rel[i]) != 0)
-            goto fail;
+    struct buf excluded = BUF_INIT;
+    int bad = 0;
+    for (size_t i = 0; i < r->napps && !bad; i++)
+        bad = init_app(r, &r->apps[i], first_rel[i], &excluded);
+    if (!bad && excluded.len)
+        bad = kerr_set(KERR_INPUT, cfg->file, 0, 0,
+                       "applications used in a release cannot be excluded: %s; include them "
+                       "({app, Name, [{incl_cond, include}]}) or change incl_cond",
+                       buf_cstr(&excluded));
+    buf_free(&excluded);
+    if (bad)
+        goto fail;
     for (size_t i = 0; i < r->napps; i++) {
         struct release_app *app = &r->apps[i];
         if (app->incl == RELEASE_YES && !app->in_rels &&
@@ -944,16 +972,23 @@ int release_analyse(struct arena *a, const struct cfg *cfg, struct release *r)
                 app->incl = RELEASE_YES;
     }
     /* verify_config: every application a release uses is included */
+    struct buf unsel = BUF_INIT;
+    int line = 0;
     for (size_t k = 0; k < cfg->nrels; k++)
         for (size_t j = 0; j < per_rel[k].n; j++) {
             struct release_app *app = release_app_find(r, per_rel[k].p[j]);
-            if (!app || !app->dir)
-                return no_app(a, r, &cfg->rels[k], per_rel[k].p[j]);
-            if (!release_app_selected(app))
-                return kerr_set(KERR_INPUT, cfg->file, (int)cfg->rels[k].line, 0,
-                                "release '%s' uses application '%s', which is not included",
-                                cfg->rels[k].name, app->name);
+            if (app && app->dir && !release_app_selected(app)) {
+                buf_addf(&unsel, "%s'%s' (used by release '%s')", unsel.len ? ", " : "",
+                         app->name, cfg->rels[k].name);
+                line = line ? line : (int)cfg->rels[k].line;
+            }
         }
+    if (unsel.len) {
+        kerr_set(KERR_INPUT, cfg->file, line, 0, "applications not included: %s",
+                 buf_cstr(&unsel));
+        buf_free(&unsel);
+        goto fail;
+    }
     for (size_t k = 0; k < cfg->nrels; k++)
         free(per_rel[k].p);
     return 0;

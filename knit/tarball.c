@@ -4,6 +4,7 @@
 #include "arena.h"
 #include "fsutil.h"
 #include "kerr.h"
+#include "log.h"
 #include "pgzip.h"
 
 #include <archive.h>
@@ -252,6 +253,8 @@ int tarball_pack(const char *path, const char *root, const char *const *paths, s
         goto done;
     }
     for (size_t i = 0; i < ns.n; i++) {
+        if (i + 1 == ns.n || i % 64 == 0) /* a terminal line per 64 files, not per file */
+            log_progress_step("packing: file", i + 1, ns.n, path);
         if (i > 0 && strcmp(ns.v[i], ns.v[i - 1]) == 0)
             continue;
         if (add_entry(a, e, root, ns.v[i], o, path) != 0)

@@ -617,6 +617,23 @@ static int write_erts(struct tctx *t)
         excl->re[excl->n - 1] = pcre2_compile((PCRE2_SPTR) "^erts.*/bin/.*src$",
                                               PCRE2_ZERO_TERMINATED, PCRE2_UTF, &err, &off, NULL);
     }
+    /* reltool_target:check_sys: the sys filters must leave something in bin/ (reltool puts
+     * the root's bin/ files there, filtered as bin/NAME; an emptied bin/ stays when "bin"
+     * itself matches, as do_filter_spec keeps it: the embedded profile with ^bin/.* passes) */
+    DIR *rb = opendir(arena_sprintf(t->a, "%s/bin", c->root_dir));
+    bool bin_kept = rb == NULL || match("bin", incl, excl);
+    for (struct dirent *e; rb && (e = readdir(rb)) && !bin_kept;)
+        bin_kept = e->d_name[0] != '.' &&
+                   match(arena_sprintf(t->a, "bin/%s", e->d_name), incl, excl);
+    if (rb)
+        closedir(rb);
+    if (!bin_kept)
+        return kerr_set(KERR_INPUT, c->file, 0, 0,
+                        "mandatory system directory 'bin' is not included: the sys filters "
+                        "(profile %s, incl_sys_filters, excl_sys_filters) exclude every bin/ "
+                        "file, as reltool refuses it (Mandatory system directory bin is not "
+                        "included)",
+                        c->profile);
     struct spec *kept = spec_filter(t, erts, "", incl, excl);
     if (!kept)
         return kerr_set(KERR_INPUT, c->file, 0, 0,
@@ -631,12 +648,16 @@ static int write_lib(struct tctx *t)
     struct spec *lib = spec_new(t, "lib", SPEC_DIR);
     const struct release *r = t->r;
     bool kernel = false, stdlib = false;
+    size_t total = 0, k = 0;
+    for (size_t i = 0; i < r->napps; i++)
+        total += release_app_selected(&r->apps[i]) && r->apps[i].dir;
     for (size_t i = 0; i < r->napps; i++) {
         const struct release_app *app = &r->apps[i];
         if (!release_app_selected(app) || !app->dir)
             continue;
         kernel = kernel || !strcmp(app->name, "kernel");
         stdlib = stdlib || !strcmp(app->name, "stdlib");
+        log_progress_step("lib: application", ++k, total, app->label);
         log_verbose("lib/%s from %s", app->label, app->dir);
         if (spec_app(t, app, lib) != 0)
             return -1;
@@ -850,10 +871,11 @@ static int write_releases(struct tctx *t, struct target_result *res)
     return c->relx_layout ? relx_layout(t, vsndir, res->rel) : 0;
 }
 
-int target_check_config(struct arena *a, const char *vsndir, const char *shown)
+int target_check_config(struct arena *a, const char *vsndir, const char *shown,
+                        const char *sys_src)
 {
     const char *path = arena_sprintf(a, "%s/sys.config", vsndir);
-    const char *shown_sys = arena_sprintf(a, "%s/sys.config", shown);
+    const char *shown_sys = sys_src ? sys_src : arena_sprintf(a, "%s/sys.config", shown);
     if (!is_regular(path) && is_regular(arena_sprintf(a, "%s.src", path)))
         /* relx's sys.config.src: bin/NAME writes sys.config from it, at boot and before an
          * upgrade is installed */
@@ -888,25 +910,56 @@ int target_check_config(struct arena *a, const char *vsndir, const char *shown)
     return 0;
 }
 
-/* check_config - target_check_config on the new build dir's releases/VSN */
-static int check_config(struct tctx *t)
+/* check_config - SPEC: sys.config parses as a list of {App, Env} and vm.args exists;
+ * messages name the overlay source of sys.config (the file the user edits) when one wrote it */
+static int check_config(struct tctx *t, const struct overlay_trace *trace)
 {
     const char *vsndir = arena_sprintf(t->a, "%s/releases/%s", t->dir, t->c->boot_rel->vsn);
-    return target_check_config(t->a, vsndir,
-                                arena_sprintf(t->a, "releases/%s", t->c->boot_rel->vsn));
+    const char *rel = arena_sprintf(t->a, "releases/%s", t->c->boot_rel->vsn);
+    return target_check_config(
+        t->a, vsndir, rel,
+        overlay_trace_source(t->a, trace, arena_sprintf(t->a, "%s/sys.config", rel)));
 }
 
 /* ---- the build ---- */
 
+/* name_source - when the recorded error names a file in the new build dir (a copy), name
+ * the file the user edits instead: lib/APP-VSN/... -> the application's own directory,
+ * anything an overlay wrote -> its source (SPEC "Never silent") */
+static void name_source(struct tctx *t, const struct overlay_trace *trace)
+{
+    struct kerr e;
+    kerr_copy(&e);
+    size_t dl = strlen(t->dir);
+    if (strncmp(e.file, t->dir, dl) != 0 || e.file[dl] != '/')
+        return;
+    const char *rel = e.file + dl + 1;
+    const char *src = overlay_trace_source(t->a, trace, rel);
+    if (!src && !strncmp(rel, "lib/", 4)) {
+        size_t n = strcspn(rel + 4, "/");
+        for (size_t i = 0; i < t->r->napps && !src; i++) {
+            const struct release_app *app = &t->r->apps[i];
+            if (app->dir && strlen(app->label) == n && !strncmp(app->label, rel + 4, n))
+                src = arena_sprintf(t->a, "%s%s", app->dir, rel + 4 + n);
+        }
+    }
+    if (!src)
+        src = arena_sprintf(t->a, "%s/%s", t->r->cfg->target_dir, rel); /* where it will be */
+    snprintf(e.file, sizeof e.file, "%s", src);
+    kerr_restore(&e);
+}
+
 static int build_tree(struct tctx *t, struct target_result *res)
 {
     const struct cfg *c = t->c;
+    struct overlay_trace trace = {0};
+    int rc = -1;
     if (write_lib(t) != 0)
-        return -1;
+        goto done;
     if (c->include_erts && write_erts(t) != 0)
-        return -1;
+        goto done;
     if (write_releases(t, res) != 0)
-        return -1;
+        goto done;
     struct overlay_vars_src src = {.cfg_file = c->file,
                                    .cfg_dir = c->dir,
                                    .overlay_vars = c->overlay_vars,
@@ -921,14 +974,17 @@ static int build_tree(struct tctx *t, struct target_result *res)
                                    .build_dir = res->build_dir};
     json_t *ctx = overlay_context(t->a, &src);
     if (!ctx)
-        return -1;
-    int rc = overlay_apply(t->a, c->overlay, c->file, c->dir, t->dir, ctx);
+        goto done;
+    rc = overlay_apply_traced(t->a, c->overlay, c->file, c->dir, t->dir, ctx, &trace);
     json_decref(ctx);
-    if (rc != 0)
-        return -1;
-    if (c->relx_layout)
+    if (rc == 0 && c->relx_layout)
         relx_src(t);
-    return check_config(t);
+    if (rc == 0)
+        rc = check_config(t, &trace);
+done:
+    if (rc != 0)
+        name_source(t, &trace);
+    return rc;
 }
 
 void target_finish(struct target_result *res)

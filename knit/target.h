@@ -36,11 +36,13 @@ int target_build(struct arena *a, const struct release *r, bool force, bool pack
 void target_finish(struct target_result *res);
 
 /* target_check_config - VSNDIR/sys.config parses as one list of {App, Env} (or
- * config file names) and VSNDIR/vm.args exists; messages name the files as SHOWN/...
+ * config file names) and VSNDIR/vm.args exists; messages name sys.config as SYS_SRC (the
+ * file the user edits, NULL when knit wrote it) and the others as SHOWN/...
  * Returns 0, or -1 with KERR_INPUT (release_handler would silently install an empty
  * configuration for a broken sys.config, so knit refuses to pack one). Declared here, with
  * the target system that writes those files, and called by upgrade.c too: the upgrade
  * tarball carries the same two files and must not be packed with broken ones either. */
-int target_check_config(struct arena *a, const char *vsndir, const char *shown);
+int target_check_config(struct arena *a, const char *vsndir, const char *shown,
+                        const char *sys_src);
 
 #endif

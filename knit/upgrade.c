@@ -554,7 +554,7 @@ int upgrade_pack(struct arena *a, const struct cfg *c, const char *build_dir,
 {
     const char *name = new_rel->name, *vsn = new_rel->vsn;
     const char *reldir = arena_sprintf(a, "%s/releases/%s", build_dir, vsn);
-    if (target_check_config(a, reldir, reldir) != 0)
+    if (target_check_config(a, reldir, reldir, NULL) != 0)
         return -1;
     size_t cap = new_rel->napps + 18, n = 0;
     const char **paths = arena_alloc(a, cap * sizeof *paths);
