@@ -71,22 +71,9 @@ struct sym {
     uint32_t arity;
 };
 
-static int bad(const char *name, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* bad - record a malformed beam (KERR_INPUT, naming the file) and return -1 */
+#define bad(name, ...) kerr_set(KERR_INPUT, (name), 0, 0, __VA_ARGS__)
 
-static int bad(const char *name, const char *fmt, ...)
-{
-    char msg[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    return kerr_set(KERR_INPUT, name, 0, 0, "%s", msg);
-}
-
-static uint32_t get_u32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
 
 /* printable copy of a 4-byte chunk id for messages */
 static void id_text(const uint8_t *p, char out[5])
@@ -195,7 +182,7 @@ static int read_atoms(struct beam_ctx *c)
     c->latin1 = !c->ch[CH_ATU8].found;
     if (ch->n < 4)
         return bad(c->name, "malformed chunk '%s': %zu bytes is too short", id, ch->n);
-    bool compact = (int32_t)get_u32(ch->p) < 0;
+    bool compact = (int32_t)beam_be32(ch->p) < 0;
     const uint8_t *p = ch->p;
     size_t n = ch->n;
     /* two passes: check and count, then record; the count in the chunk is not trusted */
@@ -306,7 +293,7 @@ static int read_symbols(struct beam_ctx *c, enum beam_chunk which, bool with_mod
     struct sym *s = xmalloc(n * sizeof *s);
     for (size_t i = 0; i < n; i++) {
         const uint8_t *e = ch->p + 4 + 12 * i;
-        uint32_t a1 = get_u32(e), a2 = get_u32(e + 4), a3 = get_u32(e + 8);
+        uint32_t a1 = beam_be32(e), a2 = beam_be32(e + 4), a3 = beam_be32(e + 8);
         uint32_t fun = with_mod ? a2 : a1;
         if (a1 == 0 || a1 > c->natoms || (with_mod && (a2 == 0 || a2 > c->natoms))) {
             free(s);
@@ -585,14 +572,14 @@ static int walk_chunks(struct beam_ctx *c, const uint8_t *data, size_t len)
             return bad(c->name, "truncated chunk header at byte %zu (%zu bytes left)", pos,
                        len - pos);
         id_text(data + pos, id);
-        size_t size = get_u32(data + pos + 4);
+        size_t size = beam_be32(data + pos + 4);
         if (size > len - pos - 8)
             return bad(c->name,
                        "chunk '%s' at byte %zu is %zu bytes but only %zu remain in the file", id,
                        pos, size, len - pos - 8);
-        uint32_t tag = get_u32(data + pos);
+        uint32_t tag = beam_be32(data + pos);
         for (int i = 0; i < CH_COUNT; i++) {
-            if (tag == get_u32((const uint8_t *)chunk_ids[i]) && !c->ch[i].found) {
+            if (tag == beam_be32((const uint8_t *)chunk_ids[i]) && !c->ch[i].found) {
                 c->ch[i].p = data + pos + 8;
                 c->ch[i].n = size;
                 c->ch[i].found = true;
@@ -635,7 +622,7 @@ static int beam_parse(struct arena *a, const char *name, const uint8_t *data, si
     if (funt->found) {
         if (funt->n < 4)
             return bad(name, "malformed chunk 'FunT': %zu bytes is too short", funt->n);
-        size_t nf = get_u32(funt->p);
+        size_t nf = beam_be32(funt->p);
         if (nf > (funt->n - 4) / 24)
             return bad(name, "malformed chunk 'FunT': %zu entries do not fit in %zu bytes", nf,
                        funt->n);
@@ -717,14 +704,14 @@ unsigned char *beam_strip(const char *name, const unsigned char *data, size_t le
         kerr_set(KERR_INPUT, name, 0, 0, "not a beam file");
         return NULL;
     }
-    size_t end = 8 + (size_t)get_u32(data + 4);
+    size_t end = 8 + (size_t)beam_be32(data + 4);
     if (end > len)
         end = len;
     struct buf b = BUF_INIT;
     buf_add(&b, "FOR1\0\0\0\0BEAM", 12);
     for (size_t k = 0; strip_keep[k]; k++) {
         for (size_t off = 12; off + 8 <= end;) {
-            size_t sz = get_u32(data + off + 4);
+            size_t sz = beam_be32(data + off + 4);
             if (sz > end - off - 8)
                 break;
             if (!memcmp(data + off, strip_keep[k], 4)) {

@@ -8,6 +8,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* beam_be32 - the big-endian 32-bit number at P (chunk sizes, table entries) */
+static inline uint32_t beam_be32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
 struct beam_mfa {
     const char *mod; /* NULL for exports and locals (the module itself) */
     const char *fun;

@@ -1,6 +1,7 @@
 /* beam_code.c - decode a beam's Code chunk (compact-term encoding of the generic
  * instruction set, as OTP's beam_disasm reads it) into per-function facts for knit check */
 #include "beam_code.h"
+#include "beam.h"
 
 #include "beam_ops.h"
 #include "kerr.h"
@@ -51,22 +52,9 @@ struct rd {
     size_t base; /* offset of P in the chunk, for messages */
 };
 
-static int bad(const char *name, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* bad - record a malformed beam (KERR_INPUT, naming the file) and return -1 */
+#define bad(name, ...) kerr_set(KERR_INPUT, (name), 0, 0, __VA_ARGS__)
 
-static int bad(const char *name, const char *fmt, ...)
-{
-    char msg[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    return kerr_set(KERR_INPUT, name, 0, 0, "%s", msg);
-}
-
-static uint32_t u32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
 
 static int trunc_err(struct rd *r)
 {
@@ -188,7 +176,7 @@ static const uint8_t *find_chunk(const uint8_t *d, size_t len, const char *id, s
 {
     size_t pos = 12;
     while (pos + 8 <= len) {
-        size_t size = u32(d + pos + 4);
+        size_t size = beam_be32(d + pos + 4);
         if (size > len - pos - 8)
             return NULL;
         if (memcmp(d + pos, id, 4) == 0) {
@@ -212,7 +200,7 @@ static int read_atoms(struct arena *a, const char *name, const uint8_t *d, size_
         p = find_chunk(d, len, "Atom", &n);
     if (!p || n < 4)
         return bad(name, "missing or malformed atom table");
-    int32_t cnt = (int32_t)u32(p);
+    int32_t cnt = (int32_t)beam_be32(p);
     bool compact = cnt < 0;
     size_t count = compact ? (size_t)(-(int64_t)cnt) : (size_t)cnt;
     if (count > n)
@@ -252,27 +240,27 @@ static int read_tables(struct arena *a, const char *name, const uint8_t *d, size
     size_t n;
     const uint8_t *p = find_chunk(d, len, "ImpT", &n);
     if (p && n >= 4) {
-        size_t cnt = u32(p);
+        size_t cnt = beam_be32(p);
         if (cnt > (n - 4) / 12)
             return bad(name, "malformed chunk 'ImpT'");
         out->imports = arena_alloc(a, (cnt + 1) * sizeof *out->imports);
         for (size_t i = 0; i < cnt; i++) {
             const uint8_t *e = p + 4 + 12 * i;
-            const char *m = atom_at(out, u32(e)), *f = atom_at(out, u32(e + 4));
+            const char *m = atom_at(out, beam_be32(e)), *f = atom_at(out, beam_be32(e + 4));
             if (!m || !f)
                 return bad(name, "malformed chunk 'ImpT': bad atom in entry %zu", i);
-            out->imports[i] = (struct bc_import){m, f, u32(e + 8)};
+            out->imports[i] = (struct bc_import){m, f, beam_be32(e + 8)};
         }
         out->nimports = cnt;
     }
     p = find_chunk(d, len, "FunT", &n);
     if (p && n >= 4) {
-        size_t cnt = u32(p);
+        size_t cnt = beam_be32(p);
         if (cnt > (n - 4) / 24)
             return bad(name, "malformed chunk 'FunT'");
         out->fun_labels = arena_alloc(a, (cnt + 1) * sizeof *out->fun_labels);
         for (size_t i = 0; i < cnt; i++)
-            out->fun_labels[i] = u32(p + 4 + 24 * i + 8);
+            out->fun_labels[i] = beam_be32(p + 4 + 24 * i + 8);
         out->nfuns = cnt;
     }
     out->fnames = arena_alloc(a, sizeof *out->fnames);
@@ -281,7 +269,7 @@ static int read_tables(struct arena *a, const char *name, const uint8_t *d, size
     p = find_chunk(d, len, "Line", &n);
     if (!p || n < 20)
         return 0; /* no line information: locations fall back to module and function */
-    size_t nlines = u32(p + 12), nf = u32(p + 16);
+    size_t nlines = beam_be32(p + 12), nf = beam_be32(p + 16);
     if (nlines > n || nf > n)
         return bad(name, "malformed chunk 'Line'");
     out->line_no = arena_alloc(a, (nlines + 1) * sizeof *out->line_no);
@@ -339,10 +327,10 @@ static void *vec_push(struct vec *v)
 static int decode(struct arena *a, const char *name, const uint8_t *p, size_t n,
                   struct beam_code *out)
 {
-    if (n < 4 || u32(p) > n - 4 || u32(p) < 16)
+    if (n < 4 || beam_be32(p) > n - 4 || beam_be32(p) < 16)
         return bad(name, "malformed chunk 'Code': bad header");
-    size_t hdr = u32(p);
-    size_t nlabels = u32(p + 12);
+    size_t hdr = beam_be32(p);
+    size_t nlabels = beam_be32(p + 12);
     if (nlabels > n * 2)
         return bad(name, "malformed chunk 'Code': %zu labels", nlabels);
     out->label_func = arena_alloc_raw(a, (nlabels + 1) * sizeof *out->label_func);

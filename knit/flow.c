@@ -150,6 +150,9 @@ int flow_find_earlier(struct flow *f)
     struct arena *a = f->a;
     const char *top =
         arena_sprintf(a, "%s/releases/%s/%s", f->res.build_dir, f->res.rel_vsn, f->res.rel_name);
+    /* The new release is read back from the NAME.rel the target stage just wrote, not taken
+     * from its model: the relup compiler reads the .rel files as systools_relup does (both
+     * sides through one reader), which is what keeps the relup byte-equal to systools'. */
     struct relfile_path none = {0, NULL, NULL};
     if (relfile_read_rel(a, top, &none, &f->new_rel) != 0)
         return -1;

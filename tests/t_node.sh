@@ -226,6 +226,11 @@ STATE2=$(ev "$N1" 'lists:sort(maps:to_list(sys:get_state(e2e_counter)))')
 [ "$STATE2" = '[{count,3},{label,"set-by-extra-b"}]' ] && ok "state converted up" || fail "state after install" "$STATE2 (before $COUNT_BEFORE)"
 expect_exit "installing 2.0.0 again: exit 5" 5 "$KNIT" install "$N1" "$UP2" --cookie "$CK"
 
+# --- downgrade --dry-run: the pre-flight only, the node stays on 2.0.0
+expect_exit "downgrade --dry-run: exit 0" 0 "$KNIT" downgrade "$N1" 1.0.0 --dry-run --cookie "$CK"
+[ "$(ev "$N1" "$RELS")" = '[{"1.0.0",old},{"2.0.0",permanent}]' ] && ok "downgrade --dry-run: still 2.0.0 permanent" ||
+    fail "releases after downgrade --dry-run" "$(ev "$N1" "$RELS")"
+
 # --- downgrade N1 to 1.0.0: the state converted back; then remove 2.0.0
 js=$("$KNIT" downgrade "$N1" 1.0.0 --cookie "$CK" --json 2>/dev/null)
 rc=$?
