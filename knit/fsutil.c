@@ -15,7 +15,9 @@
 
 char *fs_read_file_stat(struct arena *a, const char *path, size_t *len, struct stat *st)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: a FIFO must not block the open; it is refused below like any file that
+     * is not a regular one (a device such as /dev/zero would never end) */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
         kerr_errno(path, "cannot open");
         return NULL;
@@ -30,6 +32,12 @@ char *fs_read_file_stat(struct arena *a, const char *path, size_t *len, struct s
         close(fd);
         return NULL;
     }
+    if (!S_ISREG(st->st_mode)) {
+        kerr_set(KERR_INPUT, path, 0, 0, "not a regular file: refusing to read it");
+        close(fd);
+        return NULL;
+    }
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
     /* read into the arena, with a byte to spare so that the read seeing the end of a file
      * of the size stat gave needs no more room; a file that grew meanwhile is read on */
     size_t cap = st->st_size > 0 ? (size_t)st->st_size + 1 : 4096, n = 0;

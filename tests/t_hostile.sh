@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# t_hostile.sh - hostile earlier releases and dangerous options (issue 10): nothing is read
+# from outside the extraction dir, nothing is lost, the work is bounded, one run at a time.
+# Works on a copy of example/ in a temp dir; no Erlang node is started.
+source "$(dirname "$0")/lib.sh"
+export KNIT_TEMPLATES=${KNIT_TEMPLATES:-$TOP/templates}
+unset SOURCE_DATE_EPOCH
+T=$(tmpdir)
+BGPIDS=""
+trap 'for p in $BGPIDS; do kill "$p" 2>/dev/null; done; rm -rf "$T"' EXIT
+
+if [ ! -x "$KNIT" ]; then
+    fail "no knit binary at $KNIT (build it first)"
+    finish
+    exit
+fi
+for tool in erlc erl tar gzip mkfifo flock timeout python3; do
+    command -v "$tool" >/dev/null || fail "t_hostile.sh needs '$tool' on PATH"
+done
+[ "$T_FAIL" = 0 ] || { finish; exit; }
+
+# kn DIR ARGS... - run knit in DIR (at most 60 s); stderr in $ERR, exit code in $RC
+kn() {
+    local d=$1
+    shift
+    (cd "$d" && timeout 60 "$KNIT" "$@") >"$T/.out" 2>"$T/.err"
+    RC=$?
+    ERR=$(cat "$T/.err")
+}
+rc_is() { if [ "$RC" = "$2" ]; then ok "$1"; else fail "$1: exit $RC, expected $2" "stderr: $ERR"; fi; }
+has() { if printf '%s' "$2" | grep -qF -- "$3"; then ok "$1"; else fail "$1: no '$3' in" "$2"; fi; }
+hasnt() { if printf '%s' "$2" | grep -qF -- "$3"; then fail "$1: '$3' in" "$2"; else ok "$1"; fi; }
+present() { if [ -e "$2" ]; then ok "$1"; else fail "$1: no $2"; fi; }
+absent() { if [ -e "$2" ] || [ -L "$2" ]; then fail "$1: $2 exists"; else ok "$1"; fi; }
+eq() { if [ "$2" = "$3" ]; then ok "$1"; else fail "$1" "got:      $2
+expected: $3"; fi; }
+
+A=$T/a
+cp -R "$TOP/example" "$A" && rm -rf "$A/_build" "$A/hello" "$A/releases" "$A/upgrades"
+"$A/build.sh" >/dev/null 2>"$T/.cerr" || fail "compile the example" "$(cat "$T/.cerr")"
+kn "$A"
+[ "$RC" = 0 ] || fail "setup: the first release 1.0.0" "$ERR"
+REL1=$A/releases/hello-1.0.0.tar.gz
+[ -f "$REL1" ] || { fail "setup: no $REL1"; finish; exit; }
+cp "$REL1" "$T/rel1.tar.gz"
+# from here on the release being built is 1.1.0 (the same applications)
+sed -i -E 's/\{rel, "hello", "1.0.0"/{rel, "hello", "1.1.0"/' "$A/rel/reltool.config"
+EVIL=$A/releases/hello-0.9.0.tar.gz
+DEST=$A/.knit_tmp/from/0.9.0
+
+# ============ 1. nothing read outside the extraction dir
+# d1/.../d8/up -> .. at each level; releases/0.9.0 -> ../d1/../d8/up x8/../../../../outside:
+# inside by its text, $T/outside in fact
+S=$T/chain
+mkdir -p "$S/d1/d2/d3/d4/d5/d6/d7/d8" "$S/releases" "$T/outside"
+p=$S
+for i in 1 2 3 4 5 6 7 8; do p=$p/d$i; ln -s .. "$p/up"; done
+ln -s ../d1/d2/d3/d4/d5/d6/d7/d8/up/up/up/up/up/up/up/up/../../../../outside "$S/releases/0.9.0"
+printf '%s\n' '{release, {"hello", "0.9.0"}, {erts, "13.1.5"}, [{kernel, "8.5.3"}, {stdlib, "4.2"}]}.' \
+    >"$T/outside/hello.rel"
+tar -czf "$EVIL" -C "$S" d1 releases
+kn "$A" relup -f --from 0.9.0
+rc_is "symlink chain to a .rel outside: refused" 2
+has "symlink chain: the message names the entry" "$ERR" "'releases/0.9.0'"
+hasnt "symlink chain: the outside .rel was not read" "$ERR" "$T/outside"
+# the same chain to a FIFO: knit must not block on it
+rm "$T/outside/hello.rel" && mkfifo "$T/outside/hello.rel"
+kn "$A" relup -f --from 0.9.0
+rc_is "symlink chain to a FIFO outside: refused, not blocked" 2
+rm -f "$T/outside/hello.rel" "$EVIL"
+# a FIFO or a device where knit reads a file (here the config) is refused, not read
+mkfifo "$T/fifo.config"
+kn "$A" -r "$T/fifo.config"
+rc_is "a FIFO as the config file: refused, not blocked" 2
+has "a FIFO as the config file: the message says why" "$ERR" "not a regular file"
+kn "$A" -r /dev/zero
+rc_is "/dev/zero as the config file: refused" 2
+
+# ============ 4. integrity: the gzip CRC-32 and length trailer of an earlier release
+# damaged NAME HOW - $EVIL is the 1.0.0 release with HOW applied (python3 on the bytes)
+damaged() {
+    python3 -c "import sys; b = bytearray(open(sys.argv[1], 'rb').read()); $2; open(sys.argv[2], 'wb').write(b)" \
+        "$T/rel1.tar.gz" "$REL1"
+    [ "$1" = undamaged ] || ! gzip -t "$REL1" 2>/dev/null || fail "fixture $1: gzip -t accepts it"
+    kn "$A" relup -f --from 1.0.0
+}
+damaged undamaged 'pass'
+rc_is "the undamaged 1.0.0: accepted" 0
+damaged "CRC flipped" 'b[-8] ^= 1'
+rc_is "a wrong CRC-32 in the trailer: refused" 2
+has "a wrong CRC-32: the message names the archive" "$ERR" "$REL1"
+has "a wrong CRC-32: the message says what" "$ERR" "CRC-32"
+damaged "length flipped" 'b[-1] ^= 1'
+rc_is "a wrong length in the trailer: refused" 2
+has "a wrong length: the message says what" "$ERR" "length"
+damaged "trailer cut" 'del b[-4:]'
+rc_is "a truncated gzip trailer: refused" 2
+has "a truncated gzip trailer: the message says what" "$ERR" "truncated gzip stream"
+hasnt "a truncated gzip trailer: no '(null)' in the message" "$ERR" "(null)"
+damaged "garbage after" 'b += b"garbage"'
+rc_is "data after the gzip stream: refused" 2
+cp "$T/rel1.tar.gz" "$REL1"
+
+finish
