@@ -1,6 +1,8 @@
 /* cfg.c - read reltool.config: reltool's {sys, ...} and knit's own options, with overrides */
 #include "cfg.h"
 
+#include "fsutil.h"
+
 #include "kerr.h"
 #include "log.h"
 #include "relfile.h"
@@ -479,6 +481,60 @@ static int knit_option(struct pc *p, const struct term *at, const char *k, const
     return 0;
 }
 
+/* check_dirs - SPEC: the dirs knit removes or writes into (tmp_dir, the build dir,
+ * release_dir, upgrade_dir) are distinct, none inside another, and none holds the config,
+ * the sources (lib_dirs, each application's lib_dir) or the OTP root: a mistaken option
+ * must not make knit remove or replace what it did not make. Compared as the kernel will
+ * resolve them (symlinks of existing parts followed). */
+struct dir_note {
+    const char *what, *path;
+};
+
+static int check_dirs(struct arena *a, const struct cfg *c)
+{
+    struct dir_note out[4] = {{"tmp_dir", c->tmp_dir},
+                {"the build dir", arena_sprintf(a, "%s/%s", c->target_dir, c->boot_rel->name)},
+                {"release_dir", c->release_dir},
+                {"upgrade_dir", c->upgrade_dir}};
+    for (size_t i = 0; i < 4; i++)
+        out[i].path = fs_canon(a, out[i].path);
+    for (size_t i = 0; i < 4; i++)
+        for (size_t j = i + 1; j < 4; j++) {
+            const char *p = out[i].path, *q = out[j].path;
+            if (!fs_within(p, q) && !fs_within(q, p))
+                continue;
+            return kerr_set(KERR_INPUT, c->file, 0, 0,
+                            "%s '%s' %s %s '%s': refusing to run, as it would remove or "
+                            "replace what is there",
+                            out[i].what, p,
+                            !strcmp(p, q)         ? "is the same directory as"
+                            : fs_within(p, q) ? "is inside"
+                                                  : "holds",
+                            out[j].what, q);
+        }
+    size_t nkeep = 3 + c->nlib_dirs + c->napps, k = 0;
+    struct dir_note *keep = arena_alloc(a, nkeep * sizeof *keep);
+    keep[k++] = (struct dir_note){"the config", c->file};
+    keep[k++] = (struct dir_note){"root_dir", c->root_dir};
+    for (size_t i = 0; i < c->nlib_dirs; i++)
+        keep[k++] = (struct dir_note){"lib_dirs", c->lib_dirs[i]};
+    for (size_t i = 0; i < c->napps; i++)
+        if (c->apps[i].lib_dir)
+            keep[k++] = (struct dir_note){"the lib_dir of an application", c->apps[i].lib_dir};
+    for (size_t i = 0; i < 4; i++)
+        for (size_t j = 0; j < k; j++) {
+            const char *q = fs_canon(a, keep[j].path);
+            /* inside a source dir, what knit writes would be read as an application */
+            bool in = j > 0 && fs_within(out[i].path, q);
+            if (fs_within(q, out[i].path) || in)
+                return kerr_set(KERR_INPUT, c->file, 0, 0,
+                                "%s '%s' %s %s '%s': refusing to run, as it would %s", out[i].what,
+                                out[i].path, in ? "is inside" : "holds", keep[j].what, q,
+                                in ? "write into the sources" : "remove or replace them");
+        }
+    return 0;
+}
+
 const char *cfg_find(struct arena *a, const char *explicit_path)
 {
     if (explicit_path) {
@@ -626,6 +682,8 @@ int cfg_load(struct arena *a, const char *path, char *const *overrides, size_t n
         c->upgrade_dir = arena_sprintf(a, "%s/upgrades", c->target_dir);
     if (!c->tmp_dir)
         c->tmp_dir = arena_sprintf(a, "%s/.knit_tmp", c->target_dir);
+    if (check_dirs(a, c) != 0)
+        return -1;
     bool all_excluded = false;
     if (c->excl_archive_filters && term_is_list(c->excl_archive_filters)) {
         size_t m;

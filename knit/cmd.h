@@ -10,6 +10,7 @@ struct knit_ctx {
     bool quiet;                 /* -q */
     bool force;                 /* -f */
     bool json;                  /* --json */
+    bool wait;                  /* --wait: for another run's lock on the project */
     const char *log_file;       /* -l */
     const char *reltool_config; /* -r */
     int noverrides;             /* name=value / name=!!term arguments, in order */

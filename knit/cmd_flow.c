@@ -4,6 +4,7 @@
 #include "cfg.h"
 #include "cmd.h"
 #include "fsutil.h"
+#include "guard.h"
 #include "kerr.h"
 #include "log.h"
 #include "release.h"
@@ -47,6 +48,7 @@ struct flow {
     struct flow_app *apps;
     size_t napps;
     bool force;
+    struct guard guard;
     json_t *artifacts, *skipped;
 };
 
@@ -322,7 +324,7 @@ static int run_flow(struct flow *f)
     if (!cfgfile || cfg_load(a, cfgfile, f->ctx->overrides, (size_t)f->ctx->noverrides, &f->cfg))
         return -1;
     f->force = f->ctx->force || f->cfg.force;
-    if (fs_remove_tree(f->cfg.tmp_dir) != 0 || fs_mkdirs(f->cfg.tmp_dir) != 0)
+    if (guard_begin(a, &f->guard, &f->cfg, f->ctx->wait, true) != 0)
         return -1;
     if (release_analyse(a, &f->cfg, &f->rel) != 0)
         return -1;
@@ -402,6 +404,7 @@ static int flow(struct knit_ctx *ctx, int argc, char **argv, enum flow_mode mode
     struct arena a;
     arena_init(&a);
     struct flow f = {0};
+    f.guard.lock_fd = -1;
     f.ctx = ctx;
     f.mode = mode;
     f.a = &a;
@@ -412,14 +415,12 @@ static int flow(struct knit_ctx *ctx, int argc, char **argv, enum flow_mode mode
         rc = run_flow(&f);
     /* the earlier build dir goes last, after the extractions (see release_finish) */
     release_finish(&f.res);
-    if (f.cfg.tmp_dir && f.cfg.remove_tmp) {
-        struct kerr saved;
-        kerr_copy(&saved);
-        if (fs_remove_tree(f.cfg.tmp_dir) != 0 && rc == 0)
-            rc = -1;
-        else
-            kerr_restore(&saved);
-    }
+    struct kerr saved;
+    kerr_copy(&saved);
+    if (guard_end(&f.guard, f.cfg.remove_tmp) != 0 && rc == 0)
+        rc = -1;
+    else
+        kerr_restore(&saved);
     if (rc == 0 && ctx->json)
         rc = report(&f);
     json_decref(f.artifacts);

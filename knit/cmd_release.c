@@ -1,6 +1,7 @@
 /* cmd_release.c - `knit release`: reltool.config -> build dir (target system) + release tarball */
 #include "arena.h"
 #include "cfg.h"
+#include "guard.h"
 #include "cmd.h"
 #include "kerr.h"
 #include "log.h"
@@ -52,8 +53,11 @@ int cmd_release(struct knit_ctx *ctx, int argc, char **argv)
     int rc = -1;
     struct cfg c;
     memset(&c, 0, sizeof c);
+    struct guard g = {-1, NULL};
     const char *path = cfg_find(&a, ctx->reltool_config);
     if (!path || cfg_load(&a, path, ctx->overrides, (size_t)ctx->noverrides, &c) != 0)
+        goto done;
+    if (guard_begin(&a, &g, &c, ctx->wait, false) != 0)
         goto done;
     log_verbose("config %s: release %s %s", c.file, c.boot_rel->name, c.boot_rel->vsn);
     struct release r;
@@ -72,6 +76,7 @@ int cmd_release(struct knit_ctx *ctx, int argc, char **argv)
         goto done;
     rc = 0;
 done:
+    guard_end(&g, false);
     arena_close(&a);
     return rc;
 }

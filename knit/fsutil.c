@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -181,4 +183,63 @@ int fs_is_dir(const char *path)
 {
     struct stat st;
     return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+const char *fs_canon(struct arena *a, const char *path)
+{
+    char p[PATH_MAX], res[PATH_MAX];
+    if (snprintf(p, sizeof p, "%s", path) >= (int)sizeof p)
+        return arena_strdup(a, path);
+    /* the longest prefix that resolves, then the rest component by component */
+    size_t cut = strlen(p);
+    for (;;) {
+        char c = p[cut];
+        p[cut] = 0;
+        bool got = realpath(cut ? p : "/", res) != NULL;
+        p[cut] = c;
+        if (got || cut == 0)
+            break;
+        while (cut > 0 && p[cut - 1] != '/')
+            cut--;
+        while (cut > 0 && p[cut - 1] == '/')
+            cut--;
+    }
+    if (cut == 0 && !realpath("/", res))
+        snprintf(res, sizeof res, "/");
+    size_t n = strlen(res);
+    for (const char *s = p + cut; *s;) {
+        while (*s == '/')
+            s++;
+        size_t len = strcspn(s, "/");
+        if (len == 0)
+            break;
+        if (len == 2 && s[0] == '.' && s[1] == '.') {
+            while (n > 1 && res[n - 1] != '/')
+                n--;
+            if (n > 1)
+                n--;
+            res[n] = 0;
+        } else if (!(len == 1 && s[0] == '.') && n + 1 + len < sizeof res) {
+            if (n > 1)
+                res[n++] = '/';
+            memcpy(res + n, s, len);
+            n += len;
+            res[n] = 0;
+        }
+        s += len;
+    }
+    return arena_strdup(a, res);
+}
+
+int fs_within(const char *p, const char *q)
+{
+    size_t n = strlen(q);
+    if (n == 1 && q[0] == '/')
+        return 1;
+    return strncmp(p, q, n) == 0 && (p[n] == 0 || p[n] == '/');
+}
+
+int fs_pid_alive(long pid)
+{
+    return pid > 0 && (kill((pid_t)pid, 0) == 0 || errno != ESRCH);
 }

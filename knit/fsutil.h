@@ -30,4 +30,13 @@ int fs_remove_tree(const char *path);
 /* fs_is_dir - whether PATH is a directory (following symlinks) */
 int fs_is_dir(const char *path);
 
+/* fs_canon - PATH (absolute) with every symlink of its longest existing prefix resolved and
+ * the rest normalised lexically, as the kernel would find it once the rest is made; an
+ * arena string */
+const char *fs_canon(struct arena *a, const char *path);
+/* fs_within - whether the canonical path P is Q or below it */
+int fs_within(const char *p, const char *q);
+/* fs_pid_alive - whether process PID exists (signal 0 is not refused with ESRCH) */
+int fs_pid_alive(long pid);
+
 #endif

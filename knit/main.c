@@ -43,7 +43,8 @@ static const char usage_text[] =
     "             [--outdir DIR] [--restart-emulator] [--warnings-as-errors]\n"
     "options:\n"
     "  -h --help  -V --version  -v --verbose (repeatable)  -d --debug  -q --quiet\n"
-    "  -l --log-file FILE   -r --reltool-config FILE   -f --force   --json\n";
+    "  -l --log-file FILE   -r --reltool-config FILE   -f --force   --json\n"
+    "  --wait  wait for another knit run on the same target_dir instead of refusing\n";
 
 static int usage_error(const char *fmt, const char *arg)
 {
@@ -105,6 +106,8 @@ static int run_main(void *p)
             ctx.quiet = true;
         } else if (!strcmp(a, "-f") || !strcmp(a, "--force")) {
             ctx.force = true;
+        } else if (!strcmp(a, "--wait")) {
+            ctx.wait = true;
         } else if (!strcmp(a, "--json")) {
             ctx.json = true;
         } else if (!strcmp(a, "-l") || !strcmp(a, "--log-file") || !strcmp(a, "-r") ||

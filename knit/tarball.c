@@ -2,6 +2,7 @@
 #include "tarball.h"
 
 #include "arena.h"
+#include "guard.h"
 #include "kerr.h"
 #include "pgzip.h"
 
@@ -106,7 +107,8 @@ static int top_level(const char *root, struct names *ns)
     struct dirent *de;
     int rc = 0;
     while (rc == 0 && (de = readdir(d)) != NULL) {
-        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") ||
+            !strcmp(de->d_name, GUARD_BUILD_MARKER))
             continue;
         rc = walk(root, de->d_name, ns);
     }

@@ -5,6 +5,7 @@
 
 #include "buf.h"
 #include "fsutil.h"
+#include "guard.h"
 #include "kerr.h"
 #include "log.h"
 #include "mustache.h"
@@ -954,6 +955,11 @@ int release_build(struct arena *a, const struct release *r, bool force, bool pac
                         "already exists; use --force (or {force, true}) to replace it");
     if (fs_mkdirs(c->target_dir) != 0)
         return -1;
+    if (!guard_owned(res->build_dir, GUARD_BUILD_MARKER))
+        return kerr_set(KERR_INPUT, c->file, 0, 0,
+                        "the build dir '%s' exists and was not made by knit (no '%s' in it): "
+                        "refusing to replace it; move it away or choose another target_dir",
+                        res->build_dir, GUARD_BUILD_MARKER);
     struct tctx t = {.a = a, .r = r, .c = c, .tmpl_dir = template_dir(a)};
     t.dir = arena_sprintf(a, "%s/.%s.knit-new-%ld", c->target_dir, boot->name, (long)getpid());
     t.tctx = json_pack("{s:s, s:s, s:s}", "rel_name", boot->name, "rel_vsn", boot->vsn, "erts_vsn",
@@ -964,6 +970,10 @@ int release_build(struct arena *a, const struct release *r, bool force, bool pac
         kerr_errno(t.dir, "cannot create directory");
         goto done;
     }
+    static const char note[] = "made by knit; not packed\n";
+    if (fs_write_atomic(arena_sprintf(a, "%s/%s", t.dir, GUARD_BUILD_MARKER), note,
+                        sizeof note - 1, 0644) != 0)
+        goto done;
     if (build_tree(&t, res) != 0)
         goto done;
     /* swap the new build dir in; the old one goes only once the new one is complete */

@@ -38,6 +38,7 @@ expected: $3"; fi; }
 A=$T/a
 cp -R "$TOP/example" "$A" && rm -rf "$A/_build" "$A/hello" "$A/releases" "$A/upgrades"
 "$A/build.sh" >/dev/null 2>"$T/.cerr" || fail "compile the example" "$(cat "$T/.cerr")"
+cp -R "$A" "$T/pristine"
 kn "$A"
 [ "$RC" = 0 ] || fail "setup: the first release 1.0.0" "$ERR"
 REL1=$A/releases/hello-1.0.0.tar.gz
@@ -100,5 +101,54 @@ hasnt "a truncated gzip trailer: no '(null)' in the message" "$ERR" "(null)"
 damaged "garbage after" 'b += b"garbage"'
 rc_is "data after the gzip stream: refused" 2
 cp "$T/rel1.tar.gz" "$REL1"
+
+# ============ 5. options that would destroy data are refused before anything is removed
+# refused DESC WANT1 WANT2 ARGS... - knit ARGS exits 2 naming both paths; nothing lost
+refused() {
+    local desc=$1 p1=$2 p2=$3
+    shift 3
+    kn "$A" "$@"
+    rc_is "$desc: refused" 2
+    has "$desc: the message names '$p1'" "$ERR" "'$p1'"
+    has "$desc: the message names '$p2'" "$ERR" "'$p2'"
+    present "$desc: the release tarball is still there" "$REL1"
+    present "$desc: the config is still there" "$A/rel/reltool.config"
+    present "$desc: the sources are still there" "$A/apps/hello/src/hello.app.src"
+    present "$desc: the compiled applications are still there" "$A/_build/lib/hello-1.0.0/ebin/hello.app"
+}
+refused "tmp_dir=../releases" "$A/releases" "$A/releases" tmp_dir=../releases
+refused "tmp_dir=." "$A/rel" "$A/rel/reltool.config" tmp_dir=.
+refused "tmp_dir=.." "$A" "$A/hello" tmp_dir=..
+refused "tmp_dir=../_build" "$A/_build" "$A/_build/lib" tmp_dir=../_build
+refused "upgrade_dir=../releases, -f" "$A/releases" "$A/releases" -f upgrade_dir=../releases
+refused "release_dir=../hello (the build dir)" "$A/hello" "$A/hello" release_dir=../hello
+refused "target_dir=../_build/lib" "$A/_build/lib/.knit_tmp" "$A/_build/lib" target_dir=../_build/lib
+ln -s "$A/releases" "$T/rlink"
+refused "tmp_dir through a symlink to release_dir" "$A/releases" "$A/releases" "tmp_dir=$T/rlink"
+# a release named 'releases': its build dir would be the release dir
+cp "$A/rel/reltool.config" "$T/named.config"
+sed -i -e 's/{rel, "hello"/{rel, "releases"/' -e 's/{boot_rel, "hello"}/{boot_rel, "releases"}/' \
+    -e 's|"\.\./_build/lib"|"'"$A"'/_build/lib"|' -e 's|{target_dir, "\.\."}|{target_dir, "'"$A"'"}|' \
+    "$T/named.config"
+refused "a release named 'releases'" "$A/releases" "$A/releases" -r "$T/named.config"
+# a tmp dir or build dir knit did not make is not removed
+mkdir -p "$A/mine" && echo precious >"$A/mine/data"
+kn "$A" tmp_dir=../mine
+rc_is "tmp_dir=../mine (not made by knit): refused" 2
+has "tmp_dir=../mine: the message names it" "$ERR" "'$A/mine'"
+present "tmp_dir=../mine: its file is still there" "$A/mine/data"
+cp -R "$T/pristine" "$T/b"
+mkdir -p "$T/b/hello" && echo precious >"$T/b/hello/data"
+kn "$T/b" release
+rc_is "a build dir knit did not make: refused" 2
+has "a build dir knit did not make: the message names it" "$ERR" "'$T/b/hello'"
+present "a build dir knit did not make: its file is still there" "$T/b/hello/data"
+rm -rf "$T/b/hello"
+kn "$T/b" release
+rc_is "knit release with no build dir yet" 0
+kn "$T/b" release -f
+rc_is "knit release again: its own build dir is replaced" 0
+tar tzf "$T/b/releases/hello-1.0.0.tar.gz" >"$T/list" 2>&1
+if grep -q 'knit' "$T/list"; then fail "the build dir's marker is not packed" "$(grep knit "$T/list")"; else ok "the build dir's marker is not packed"; fi
 
 finish
