@@ -103,9 +103,9 @@ int fs_write_atomic(const char *path, const void *data, size_t len, int mode)
     char tmp[4096];
     if (snprintf(tmp, sizeof tmp, "%s.tmp-%ld", path, (long)getpid()) >= (int)sizeof tmp)
         return kerr_set(KERR_IO, path, 0, 0, "path too long");
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+    int fd = fs_create_tmp(tmp, mode);
     if (fd < 0)
-        return kerr_errno(tmp, "cannot create");
+        return -1;
     if (fs_write_all(fd, data, len) != 0) {
         kerr_errno(tmp, "cannot write");
         close(fd);
@@ -122,6 +122,41 @@ int fs_write_atomic(const char *path, const void *data, size_t len, int mode)
         unlink(tmp);
         return -1;
     }
+    return fs_sync_dir(path);
+}
+
+int fs_create_tmp(const char *tmp, int mode)
+{
+    /* whatever is there (a leftover, or a planted symlink) goes, and a new file is made:
+     * never opened through a link, never one that someone else made meanwhile */
+    if (unlink(tmp) != 0 && errno != ENOENT)
+        return kerr_errno(tmp, "cannot remove the earlier temp file");
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+    if (fd < 0)
+        return kerr_errno(tmp, "cannot create");
+    return fd;
+}
+
+int fs_sync_dir(const char *path)
+{
+    char dir[PATH_MAX];
+    if (snprintf(dir, sizeof dir, "%s", path) >= (int)sizeof dir)
+        return kerr_set(KERR_IO, path, 0, 0, "path too long");
+    char *slash = strrchr(dir, '/');
+    if (!slash)
+        snprintf(dir, sizeof dir, ".");
+    else if (slash == dir)
+        dir[1] = 0;
+    else
+        *slash = 0;
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return kerr_errno(dir, "cannot open directory");
+    int r = fsync(fd);
+    close(fd);
+    /* some file systems cannot sync a directory: that is no error of the rename */
+    if (r != 0 && errno != EINVAL && errno != ENOTSUP)
+        return kerr_errno(dir, "cannot sync directory");
     return 0;
 }
 

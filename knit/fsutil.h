@@ -22,6 +22,12 @@ int fs_write_all(int fd, const void *p, size_t n);
  * -1 with KERR_IO (and nothing left at PATH changed) on failure */
 int fs_write_atomic(const char *path, const void *data, size_t len, int mode);
 
+/* fs_create_tmp - create the temp file TMP (mode MODE) for writing, exclusively and without
+ * following a symlink (whatever was at TMP is unlinked first); the fd, or -1 (KERR_IO) */
+int fs_create_tmp(const char *tmp, int mode);
+/* fs_sync_dir - fsync the directory holding PATH (after a rename into it); 0 or -1 */
+int fs_sync_dir(const char *path);
+
 /* fs_mkdirs - mkdir -p PATH (mode 0755); -1 with KERR_IO naming the part that failed */
 int fs_mkdirs(const char *path);
 /* fs_remove_tree - rm -rf PATH without following symlinks; a missing PATH is fine;

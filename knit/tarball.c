@@ -2,6 +2,7 @@
 #include "tarball.h"
 
 #include "arena.h"
+#include "fsutil.h"
 #include "guard.h"
 #include "kerr.h"
 #include "pgzip.h"
@@ -239,11 +240,9 @@ int tarball_pack(const char *path, const char *root, const char *const *paths, s
         archive_fail(a, path, "cannot set up the tarball");
         goto done;
     }
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-    if (fd < 0) {
-        kerr_errno(tmp, "cannot create");
+    fd = fs_create_tmp(tmp, 0666);
+    if (fd < 0)
         goto done;
-    }
     tmp_made = true;
     z = pgzip_open(fd, tmp, Z_DEFAULT_COMPRESSION);
     if (!z)
@@ -266,8 +265,9 @@ int tarball_pack(const char *path, const char *root, const char *const *paths, s
     z = NULL;
     if (zr != 0)
         goto done;
-    int cr = close(fd);
-    fd = -1;
+    int cr = fsync(fd) != 0 ? -1 : close(fd);
+    if (cr == 0)
+        fd = -1;
     if (cr != 0) {
         kerr_errno(tmp, "cannot write");
         goto done;
@@ -277,6 +277,8 @@ int tarball_pack(const char *path, const char *root, const char *const *paths, s
         goto done;
     }
     tmp_made = false;
+    if (fs_sync_dir(path) != 0)
+        goto done;
     rc = 0;
 done:
     if (a)

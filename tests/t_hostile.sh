@@ -151,4 +151,48 @@ rc_is "knit release again: its own build dir is replaced" 0
 tar tzf "$T/b/releases/hello-1.0.0.tar.gz" >"$T/list" 2>&1
 if grep -q 'knit' "$T/list"; then fail "the build dir's marker is not packed" "$(grep knit "$T/list")"; else ok "the build dir's marker is not packed"; fi
 
+# ============ 6. temp files are created, never followed
+B=$T/b
+echo victim >"$T/victim"
+(cd "$B" && bash -c 'ln -s "$1" "releases/hello-1.0.0.tar.gz.tmp-$$" && exec "$2" release -f' _ "$T/victim" "$KNIT") \
+    >/dev/null 2>"$T/.err"
+RC=$? ERR=$(cat "$T/.err")
+rc_is "a symlink planted at the tarball's temp name: the run still succeeds" 0
+eq "a symlink planted at the tarball's temp name: the file it points to is unchanged" "$(cat "$T/victim")" victim
+if gzip -t "$B/releases/hello-1.0.0.tar.gz" 2>/dev/null; then ok "the release tarball is whole"; else fail "the release tarball is whole"; fi
+ls "$B/releases" | grep -q 'tmp-' && fail "no temp file left in releases/" "$(ls "$B/releases")" || ok "no temp file left in releases/"
+
+# ============ 7. one run at a time per project
+flock "$B/.knit.lock" sleep 30 &
+HOLDER=$!
+BGPIDS="$BGPIDS $HOLDER"
+for _ in $(seq 50); do flock -n "$B/.knit.lock" true 2>/dev/null || break; sleep 0.1; done
+kn "$B" release -f
+rc_is "a second run while the lock is held: refused" 3
+has "a second run: the message says why" "$ERR" "another knit run"
+has "a second run: the message names --wait" "$ERR" "--wait"
+(cd "$B" && timeout 60 "$KNIT" --wait release -f) >/dev/null 2>"$T/.werr" &
+WAITER=$!
+sleep 1
+if kill -0 "$WAITER" 2>/dev/null; then ok "--wait: waits while the lock is held"; else fail "--wait: did not wait" "$(cat "$T/.werr")"; fi
+kill "$HOLDER"
+wait "$WAITER"
+RC=$? ERR=$(cat "$T/.werr")
+rc_is "--wait: runs once the lock is released" 0
+
+# ============ 8. what killed runs left is removed by the next run (only what knit made)
+DEAD=4194303
+while kill -0 "$DEAD" 2>/dev/null; do DEAD=$((DEAD - 1)); done
+mkdir -p "$B/.hello.knit-new-$DEAD/lib" "$B/.hello.knit-old-$DEAD" "$B/.hello.knit-new-$((DEAD - 99999))"
+touch "$B/.hello.knit-new-$DEAD/.knit-build" "$B/.hello.knit-old-$DEAD/.knit-build"
+echo x >"$B/releases/hello-1.0.0.tar.gz.tmp-$DEAD"
+mkdir -p "$B/.hello.knit-new-$$" && touch "$B/.hello.knit-new-$$/.knit-build"
+kn "$B" release -f
+rc_is "a run after killed ones" 0
+absent "stale .hello.knit-new-PID removed" "$B/.hello.knit-new-$DEAD"
+absent "stale .hello.knit-old-PID removed" "$B/.hello.knit-old-$DEAD"
+absent "stale tarball .tmp-PID removed" "$B/releases/hello-1.0.0.tar.gz.tmp-$DEAD"
+present "a .knit-new-PID dir without knit's marker is kept" "$B/.hello.knit-new-$((DEAD - 99999))"
+present "the leftover of a running PID is kept" "$B/.hello.knit-new-$$"
+
 finish
