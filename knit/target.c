@@ -301,7 +301,7 @@ static int put_file(const char *path, const void *data, size_t len, int mode)
     bool fix = ((mode_t)mode & mask) != 0;
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
     if (fd < 0 && errno == EEXIST) {
-        fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+        fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, mode);
         fix = true;
     }
     if (fd < 0)

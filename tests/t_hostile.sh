@@ -195,4 +195,21 @@ absent "stale tarball .tmp-PID removed" "$B/releases/hello-1.0.0.tar.gz.tmp-$DEA
 present "a .knit-new-PID dir without knit's marker is kept" "$B/.hello.knit-new-$((DEAD - 99999))"
 present "the leftover of a running PID is kept" "$B/.hello.knit-new-$$"
 
+# ============ 3. linear parsing: long integers capped, binaries bounded by the text's size
+python3 -c "print('1' * 1600000 + '.')" >"$T/bigint.term"
+S0=$(date +%s)
+expect_exit "an integer of 1.6 M digits: refused" 2 timeout 20 "$KNIT" inspect "$T/bigint.term"
+has "an integer of 1.6 M digits: the message names the cap" "$ERR" "at most 32768 bits"
+[ $(($(date +%s) - S0)) -le 3 ] && ok "an integer of 1.6 M digits: refused at once" || fail "an integer of 1.6 M digits: took $(($(date +%s) - S0)) s"
+python3 -c "print('7' * 9000 + '.')" >"$T/int9000.term"
+expect_exit "an integer of 9000 digits: read" 0 "$KNIT" inspect "$T/int9000.term"
+eq "an integer of 9000 digits: printed back the same" "$("$KNIT" inspect "$T/int9000.term" | tr -d '\n')" "$(python3 -c "print('7' * 9000 + '.')")"
+printf '<<1:2000000000>>.\n' >"$T/bigbin.term"
+S0=$(date +%s)
+expect_exit "<<1:2000000000>>: refused" 2 timeout 20 "$KNIT" inspect "$T/bigbin.term"
+has "<<1:2000000000>>: the message says why" "$ERR" "larger than a text of this size may produce"
+[ $(($(date +%s) - S0)) -le 2 ] && ok "<<1:2000000000>>: refused at once" || fail "<<1:2000000000>>: took $(($(date +%s) - S0)) s"
+printf '<<0:8192>>.\n' >"$T/okbin.term"
+expect_exit "<<0:8192>>: read" 0 "$KNIT" inspect "$T/okbin.term"
+
 finish
