@@ -10,7 +10,10 @@
 #include "term_print.h"
 #include "vsn.h"
 
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <errno.h>
 #include <limits.h>
+#include <pcre2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,6 +95,24 @@ static int get_bool(struct pc *p, const struct term *at, const char *opt, const 
         *out = false;
     else
         return bad(p, at, opt, "true or false", v);
+    return 0;
+}
+
+/* get_count - a positive integer, written as one or (from the command line) as its digits */
+static int get_count(struct pc *p, const struct term *at, const char *opt, const struct term *v,
+                     unsigned long long *out)
+{
+    if (v->type == TERM_INT && v->u.i > 0) {
+        *out = (unsigned long long)v->u.i;
+        return 0;
+    }
+    const char *s = v->type == TERM_INT ? NULL : get_string(p, v);
+    char *end;
+    errno = 0;
+    unsigned long long n = s && *s >= '1' && *s <= '9' ? strtoull(s, &end, 10) : 0;
+    if (!n || errno || *end)
+        return bad(p, at, opt, "a positive integer", v);
+    *out = n;
     return 0;
 }
 
@@ -385,6 +406,10 @@ static const char *const knit_options[] = {"force",
                                            "root_dir",
                                            "include_erts",
                                            "auto_depends",
+                                           "extract_max_bytes",
+                                           "extract_max_entry_bytes",
+                                           "extract_max_entries",
+                                           "extract_max_rel_bytes",
                                            NULL};
 
 static bool is_knit_option(const char *k)
@@ -411,6 +436,14 @@ static int knit_option(struct pc *p, const struct term *at, const char *k, const
         return get_bool(p, at, k, v, &c->include_erts);
     if (!strcmp(k, "auto_depends"))
         return get_bool(p, at, k, v, &c->auto_depends);
+    if (!strcmp(k, "extract_max_bytes"))
+        return get_count(p, at, k, v, &c->limits.max_bytes);
+    if (!strcmp(k, "extract_max_entry_bytes"))
+        return get_count(p, at, k, v, &c->limits.max_entry_bytes);
+    if (!strcmp(k, "extract_max_entries"))
+        return get_count(p, at, k, v, &c->limits.max_entries);
+    if (!strcmp(k, "extract_max_rel_bytes"))
+        return get_count(p, at, k, v, &c->max_rel_bytes);
     if (!strcmp(k, "overlay")) {
         if (!term_is_list(v))
             return bad(p, at, k, "a list of overlay instructions", v);
@@ -602,6 +635,8 @@ int cfg_load(struct arena *a, const char *path, char *const *overrides, size_t n
     c->remove_tmp = true;
     c->include_erts = true;
     c->auto_depends = true;
+    c->limits = tarball_default_limits;
+    c->max_rel_bytes = CFG_MAX_REL_BYTES;
     c->relocatable = true;
     c->profile = "development";
     c->incl_cond = "derived";
@@ -684,6 +719,19 @@ int cfg_load(struct arena *a, const char *path, char *const *overrides, size_t n
         c->tmp_dir = arena_sprintf(a, "%s/.knit_tmp", c->target_dir);
     if (check_dirs(a, c) != 0)
         return -1;
+    if (c->version_regex) { /* before any work: a bad one would stop the run half-way */
+        int err;
+        PCRE2_SIZE off;
+        pcre2_code *re = pcre2_compile((PCRE2_SPTR)c->version_regex, PCRE2_ZERO_TERMINATED,
+                                       PCRE2_UTF, &err, &off, NULL);
+        if (!re) {
+            PCRE2_UCHAR msg[256];
+            pcre2_get_error_message(err, msg, sizeof msg);
+            return kerr_set(KERR_INPUT, c->file, 0, 0, "option 'version_regex' '%s': %s at %zu",
+                            c->version_regex, (char *)msg, (size_t)off);
+        }
+        pcre2_code_free(re);
+    }
     bool all_excluded = false;
     if (c->excl_archive_filters && term_is_list(c->excl_archive_filters)) {
         size_t m;

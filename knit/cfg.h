@@ -2,6 +2,7 @@
 #ifndef KNIT_CFG_H
 #define KNIT_CFG_H
 
+#include "tarball.h"
 #include "arena.h"
 #include "term.h"
 
@@ -39,6 +40,10 @@ struct cfg_app {
     uint32_t line;
 };
 
+/* The largest .rel of an earlier release knit reads: real ones are a few KB (200
+ * applications); 1 MiB holds some 50,000. */
+#define CFG_MAX_REL_BYTES (1ULL << 20)
+
 struct cfg {
     const char *file; /* the config file (absolute) */
     const char *dir;  /* its directory */
@@ -74,6 +79,11 @@ struct cfg {
     const char **upgrade_versions; /* NULL when not given */
     size_t nupgrade_versions;
     const char *target_dir, *release_dir, *upgrade_dir, *tmp_dir; /* absolute */
+    /* caps on what is taken from an earlier release (extract_max_bytes,
+     * extract_max_entry_bytes, extract_max_entries; see tarball.h) and on the size of its
+     * .rel (extract_max_rel_bytes: reading a term file costs ~30 times its size) */
+    struct tarball_limits limits;
+    unsigned long long max_rel_bytes;
 
     /* command-line name=value / name=!!term, in order, for the overlay context too */
     size_t nvars;

@@ -42,6 +42,9 @@ int fs_is_dir(const char *path);
 const char *fs_canon(struct arena *a, const char *path);
 /* fs_within - whether the canonical path P is Q or below it */
 int fs_within(const char *p, const char *q);
+/* fs_plain_name - whether S can be one path component: not empty, no '/', not "." or "..",
+ * no NUL byte before its end */
+int fs_plain_name(const char *s);
 /* fs_pid_alive - whether process PID exists (signal 0 is not refused with ESRCH) */
 int fs_pid_alive(long pid);
 

@@ -735,6 +735,13 @@ int tarball_extract_limited(const char *path, const char *dest, const struct tar
             kerr_set(KERR_INPUT, path, 0, 0, "refusing entry '%s': name too long", name);
             goto done;
         }
+        struct stat st;
+        if (type != AE_IFDIR && lstat(full, &st) == 0) {
+            /* DEST started empty: an entry already there came earlier in the archive */
+            kerr_set(KERR_INPUT, path, 0, 0, "refusing entry '%s': it is in the archive twice",
+                     name);
+            goto done;
+        }
         archive_entry_set_pathname(e, full);
         if (archive_write_header(out, e) != ARCHIVE_OK) {
             int en = archive_errno(out);

@@ -59,7 +59,7 @@ struct tarball_limits {
     unsigned long long max_bytes, max_entry_bytes, max_entries;
 };
 #define TARBALL_MAX_BYTES (1ULL << 30)        /* 1 GiB */
-#define TARBALL_MAX_ENTRY_BYTES (64ULL << 20) /* 64 MiB */
+#define TARBALL_MAX_ENTRY_BYTES (32ULL << 20) /* 32 MiB */
 #define TARBALL_MAX_ENTRIES 1000000ULL
 extern const struct tarball_limits tarball_default_limits;
 /* tarball_extract_limited - tarball_extract_some with the caps LIM. Besides the checks of

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static const char *tarball_path(struct arena *a, const struct cfg *c, const char *name,
@@ -252,7 +253,7 @@ int upgrade_extract(struct arena *a, const struct cfg *c, const char *name, cons
     log_progress("extracting %s ...", out->tarball);
     struct take_ctx tc = {a, now, out, 0};
     struct tarball_filter filter = {choose, take, &tc};
-    if (tarball_extract_some(out->tarball, dest, &filter) != 0)
+    if (tarball_extract_limited(out->tarball, dest, &filter, &c->limits) != 0)
         return -1;
     /* by directory, for upgrade_beams; a file twice is refused, as extracting it would be */
     if (out->nbeams)
@@ -273,9 +274,25 @@ int upgrade_extract(struct arena *a, const struct cfg *c, const char *name, cons
         return kerr_set(KERR_INPUT, out->tarball, 0, 0,
                         "not a release of '%s' %s: no 'releases/%s/%s.rel' in it", name, vsn, vsn,
                         name);
+    struct stat st;
+    if (lstat(out->rel_file, &st) == 0 && S_ISREG(st.st_mode) &&
+        (unsigned long long)st.st_size > c->max_rel_bytes)
+        return kerr_set(KERR_INPUT, out->tarball, 0, 0,
+                        "refusing entry 'releases/%s/%s.rel': %lld bytes, over the limit of %llu "
+                        "(raise it with the option 'extract_max_rel_bytes')",
+                        vsn, name, (long long)st.st_size, c->max_rel_bytes);
     struct relfile_path none = {0, NULL, NULL};
     if (relfile_read_rel(a, base, &none, &out->rel) != 0)
         return -1;
+    for (size_t i = 0; i < out->rel.napps; i++) {
+        const char *an = out->rel.apps[i].name, *av = out->rel.apps[i].vsn;
+        /* both make the path lib/NAME-VSN that is read: no way out of the tmp dir */
+        if (!fs_plain_name(an) || !fs_plain_name(av))
+            return kerr_set(KERR_INPUT, out->tarball, 0, 0,
+                            "releases/%s/%s.rel: application '%s' version '%s' is not a plain "
+                            "name (no '/', not '.' or '..')",
+                            vsn, name, an, av);
+    }
     if (strcmp(out->rel.vsn, vsn) != 0)
         return kerr_set(KERR_INPUT, out->tarball, 0, 0,
                         "its release file says version '%s', the tarball name says '%s'",

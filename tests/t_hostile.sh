@@ -212,4 +212,63 @@ has "<<1:2000000000>>: the message says why" "$ERR" "larger than a text of this 
 printf '<<0:8192>>.\n' >"$T/okbin.term"
 expect_exit "<<0:8192>>: read" 0 "$KNIT" inspect "$T/okbin.term"
 
+# ============ 2. bounded expansion: caps on what an earlier release may make knit take
+G=$T/caps
+mkdir -p "$G/releases/0.9.0" "$G/lib/x-0.1/ebin"
+printf '%s\n' '{release, {"hello", "0.9.0"}, {erts, "13.1.5"}, [{kernel, "8.5.3"}, {stdlib, "4.2"}]}.' \
+    >"$G/releases/0.9.0/hello.rel"
+EVIL=$B/releases/hello-0.9.0.tar.gz
+head -c 40000000 /dev/zero >"$G/lib/x-0.1/ebin/x.beam"
+tar -czf "$EVIL" -C "$G" releases lib
+kn "$B" relup -f --from 0.9.0
+rc_is "a 40 MB beam (40 KB compressed): refused" 2
+has "a 40 MB beam: the message names the cap's option" "$ERR" "extract_max_entry_bytes"
+has "a 40 MB beam: the message names the entry" "$ERR" "'lib/x-0.1/ebin/x.beam'"
+kn "$B" relup -f --from 0.9.0 extract_max_entry_bytes=50000000 extract_max_bytes=30000000
+rc_is "the same with a higher entry cap and a lower total cap: refused" 2
+has "the total cap: the message names its option" "$ERR" "extract_max_bytes"
+kn "$B" relup -f --from 0.9.0 extract_max_entry_bytes=abc
+rc_is "extract_max_entry_bytes=abc: a bad option" 2
+has "extract_max_entry_bytes=abc: the message says what it must be" "$ERR" "a positive integer"
+rm "$G/lib/x-0.1/ebin/x.beam"
+for i in $(seq 120); do : >"$G/lib/x-0.1/ebin/m$i.beam"; done
+tar -czf "$EVIL" -C "$G" releases lib
+kn "$B" relup -f --from 0.9.0 extract_max_entries=100
+rc_is "126 entries with extract_max_entries=100: refused" 2
+has "extract_max_entries: the message names it" "$ERR" "extract_max_entries"
+rm -rf "$G/lib"
+python3 -c "
+apps = ','.join('{a%d, \"1\"}' % i for i in range(200000))
+open('$G/releases/0.9.0/hello.rel', 'w').write('{release, {\"hello\", \"0.9.0\"}, {erts, \"1\"}, [%s]}.\n' % apps)"
+tar -czf "$EVIL" -C "$G" releases
+S0=$(date +%s)
+kn "$B" relup -f --from 0.9.0
+rc_is "a .rel of 200,000 applications (3 MB): refused" 2
+has "a .rel of 200,000 applications: the message names the option" "$ERR" "extract_max_rel_bytes"
+[ $(($(date +%s) - S0)) -le 10 ] && ok "a .rel of 200,000 applications: refused at once" || fail "a .rel of 200,000 applications: took $(($(date +%s) - S0)) s"
+
+# ============ 10. messages and exit classes
+# a .rel twice in an earlier release
+printf '%s\n' '{release, {"hello", "0.9.0"}, {erts, "13.1.5"}, [{kernel, "8.5.3"}, {stdlib, "4.2"}]}.' \
+    >"$G/releases/0.9.0/hello.rel"
+tar -czf "$EVIL" --hard-dereference -C "$G" releases releases/0.9.0/hello.rel
+kn "$B" relup -f --from 0.9.0
+rc_is "a .rel twice in an earlier release: exit 2" 2
+has "a .rel twice: the message names the entry" "$ERR" "'releases/0.9.0/hello.rel': it is in the archive twice"
+# an application version that is a path
+printf '%s\n' '{release, {"hello", "0.9.0"}, {erts, "13.1.5"}, [{kernel, "../../x"}, {stdlib, "4.2"}]}.' \
+    >"$G/releases/0.9.0/hello.rel"
+tar -czf "$EVIL" -C "$G" releases
+kn "$B" relup -f --from 0.9.0
+rc_is "an application version '../../x' in an earlier .rel: refused" 2
+has "version '../../x': the message names it" "$ERR" "'../../x'"
+rm -f "$EVIL"
+# an invalid version_regex is reported before any work
+rm -rf "$B/hello" "$B/releases/hello-1.0.0.tar.gz"
+kn "$B" 'version_regex=(' -f
+rc_is "an invalid version_regex: refused" 2
+has "an invalid version_regex: the message names it" "$ERR" "version_regex"
+absent "an invalid version_regex: no release tarball packed first" "$B/releases/hello-1.0.0.tar.gz"
+absent "an invalid version_regex: no build dir made first" "$B/hello"
+
 finish
