@@ -292,6 +292,23 @@ int upgrade_extract(struct arena *a, const struct cfg *c, const char *name, cons
                             "releases/%s/%s.rel: application '%s' version '%s' is not a plain "
                             "name (no '/', not '.' or '..')",
                             vsn, name, an, av);
+        /* a broken .app would otherwise make the relup look for the version elsewhere and
+         * blame the new release's .app */
+        const char *app = arena_sprintf(a, "%s/lib/%s-%s/ebin/%s.app", out->root, an, av, an);
+        struct stat ast;
+        if (lstat(app, &ast) != 0)
+            continue;
+        const struct term *t = term_consult_file(a, app);
+        if (!t)
+            return kerr_wrap(arena_sprintf(a, "in the earlier release %s: ", out->tarball), "");
+        size_t nt;
+        const struct term *const *el = term_list_els(t, &nt);
+        if (nt != 1 || !term_is_tuple(el[0], 3) || !term_is_atom(el[0]->u.tuple.el[0], "application") ||
+            !term_is_atom(el[0]->u.tuple.el[1], an) || !term_is_list(el[0]->u.tuple.el[2]))
+            return kerr_set(KERR_INPUT, app, 0, 0,
+                            "in the earlier release %s: expected one term "
+                            "{application, %s, [...]}",
+                            out->tarball, an);
     }
     if (strcmp(out->rel.vsn, vsn) != 0)
         return kerr_set(KERR_INPUT, out->tarball, 0, 0,

@@ -263,6 +263,17 @@ kn "$B" relup -f --from 0.9.0
 rc_is "an application version '../../x' in an earlier .rel: refused" 2
 has "version '../../x': the message names it" "$ERR" "'../../x'"
 rm -f "$EVIL"
+# a garbage .app in an earlier release: exit 2 naming it (not 127 blaming the new .app)
+mkdir -p "$G/lib/hello-0.9.0/ebin"
+printf '%s\n' '{release, {"hello", "0.9.0"}, {erts, "13.1.5"}, [{kernel, "8.5.3"}, {stdlib, "4.2"}, {hello, "0.9.0"}]}.' \
+    >"$G/releases/0.9.0/hello.rel"
+echo 'garbage {{{' >"$G/lib/hello-0.9.0/ebin/hello.app"
+tar -czf "$EVIL" -C "$G" releases lib
+kn "$B" relup -f --from 0.9.0
+rc_is "a garbage .app in an earlier release: exit 2" 2
+has "a garbage .app: the message names it" "$ERR" "lib/hello-0.9.0/ebin/hello.app:1:"
+has "a garbage .app: the message names the earlier release" "$ERR" "$EVIL"
+rm -rf "$G/lib" "$EVIL"
 # an invalid version_regex is reported before any work
 rm -rf "$B/hello" "$B/releases/hello-1.0.0.tar.gz"
 kn "$B" 'version_regex=(' -f
