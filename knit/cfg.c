@@ -456,11 +456,14 @@ static int knit_option(struct pc *p, const struct term *at, const char *k, const
             size_t n;
             const struct term *const *el = term_list_els(v, &n);
             ok = true;
+            /* file names, or inline {Name, Value} entries (see overlay.h) */
             for (size_t i = 0; i < n; i++)
-                ok = ok && get_string(p, el[i]) && el[i]->type != TERM_INT;
+                ok = ok && ((get_string(p, el[i]) && el[i]->type != TERM_INT) ||
+                            (term_is_tuple(el[i], 2) && el[i]->u.tuple.el[0]->type == TERM_ATOM));
         }
         if (!ok)
-            return bad(p, at, k, "a file name or a list of file names", v);
+            return bad(p, at, k,
+                       "a file name, or a list of file names and {Name, Value} entries", v);
         if (!strcmp(k, "overlay_vars"))
             c->overlay_vars = v;
         else

@@ -282,4 +282,26 @@ has "an invalid version_regex: the message names it" "$ERR" "version_regex"
 absent "an invalid version_regex: no release tarball packed first" "$B/releases/hello-1.0.0.tar.gz"
 absent "an invalid version_regex: no build dir made first" "$B/hello"
 
+# ============ 9. overlay rendering is bounded; cycles are errors naming the variable
+O=$T/ov
+cp -R "$T/pristine" "$O"
+printf '{a, "{{a}}{{a}}"}.\n' >"$O/rel/vars.config"
+printf '%s\n' '{overlay_vars, ["vars.config", {greeting, "hi {{rel_name}}"}]}.' \
+    '{overlay, [{template, "vars.config", "x.txt"}, {template, "greet.txt", "greet.txt"}]}.' >>"$O/rel/reltool.config"
+printf '{{greeting}}\n' >"$O/rel/greet.txt"
+S0=$(date +%s)
+(ulimit -v 4000000; kn "$O" release; echo "$RC" >"$T/.rc"; printf '%s' "$ERR" >"$T/.e")
+RC=$(cat "$T/.rc") ERR=$(cat "$T/.e")
+rc_is "{a, \"{{a}}{{a}}\"}: refused, not out of memory" 2
+has "{a, \"{{a}}{{a}}\"}: the message names the variable" "$ERR" "overlay variable 'a'"
+[ $(($(date +%s) - S0)) -le 20 ] && ok "{a, \"{{a}}{{a}}\"}: refused quickly" || fail "{a, \"{{a}}{{a}}\"}: took $(($(date +%s) - S0)) s"
+printf '{a, "{{b}}"}.\n{b, "{{a}}"}.\n' >"$O/rel/vars.config"
+kn "$O" release
+rc_is "a cycle a -> b -> a: refused" 2
+has "a cycle a -> b -> a: the message names a variable of it" "$ERR" "overlay variable 'a' refers to itself"
+printf '{a, "x"}.\n' >"$O/rel/vars.config"
+kn "$O" release
+rc_is "inline {Name, Value} in overlay_vars: accepted" 0
+eq "inline {Name, Value} in overlay_vars: rendered" "$(cat "$O/hello/greet.txt" 2>&1)" "hi hello"
+
 finish
