@@ -462,8 +462,8 @@ static int knit_option(struct pc *p, const struct term *at, const char *k, const
                             (term_is_tuple(el[i], 2) && el[i]->u.tuple.el[0]->type == TERM_ATOM));
         }
         if (!ok)
-            return bad(p, at, k,
-                       "a file name, or a list of file names and {Name, Value} entries", v);
+            return bad(p, at, k, "a file name, or a list of file names and {Name, Value} entries",
+                       v);
         if (!strcmp(k, "overlay_vars"))
             c->overlay_vars = v;
         else
@@ -528,10 +528,11 @@ struct dir_note {
 
 static int check_dirs(struct arena *a, const struct cfg *c)
 {
-    struct dir_note out[4] = {{"tmp_dir", c->tmp_dir},
-                {"the build dir", arena_sprintf(a, "%s/%s", c->target_dir, c->boot_rel->name)},
-                {"release_dir", c->release_dir},
-                {"upgrade_dir", c->upgrade_dir}};
+    struct dir_note out[4] = {
+        {"tmp_dir", c->tmp_dir},
+        {"the build dir", arena_sprintf(a, "%s/%s", c->target_dir, c->boot_rel->name)},
+        {"release_dir", c->release_dir},
+        {"upgrade_dir", c->upgrade_dir}};
     for (size_t i = 0; i < 4; i++)
         out[i].path = fs_canon(a, out[i].path);
     for (size_t i = 0; i < 4; i++)
@@ -543,9 +544,9 @@ static int check_dirs(struct arena *a, const struct cfg *c)
                             "%s '%s' %s %s '%s': refusing to run, as it would remove or "
                             "replace what is there",
                             out[i].what, p,
-                            !strcmp(p, q)         ? "is the same directory as"
+                            !strcmp(p, q)     ? "is the same directory as"
                             : fs_within(p, q) ? "is inside"
-                                                  : "holds",
+                                              : "holds",
                             out[j].what, q);
         }
     size_t nkeep = 3 + c->nlib_dirs + c->napps, k = 0;

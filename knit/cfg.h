@@ -2,8 +2,8 @@
 #ifndef KNIT_CFG_H
 #define KNIT_CFG_H
 
-#include "tarball.h"
 #include "arena.h"
+#include "tarball.h"
 #include "term.h"
 
 #include <stdbool.h>

@@ -1,8 +1,8 @@
 /* cmd_release.c - `knit release`: reltool.config -> build dir (target system) + release tarball */
 #include "arena.h"
 #include "cfg.h"
-#include "guard.h"
 #include "cmd.h"
+#include "guard.h"
 #include "kerr.h"
 #include "log.h"
 #include "release.h"

@@ -756,8 +756,8 @@ int tarball_extract_limited(const char *path, const char *dest, const struct tar
         }
         if (type == AE_IFLNK) {
             if (links.n == links.cap)
-                links.v = xrealloc(links.v, (links.cap = links.cap ? 2 * links.cap : 16) *
-                                                sizeof *links.v);
+                links.v = xrealloc(links.v,
+                                   (links.cap = links.cap ? 2 * links.cap : 16) * sizeof *links.v);
             links.v[links.n++] = strdup(name);
             if (!links.v[links.n - 1])
                 abort();

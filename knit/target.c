@@ -971,8 +971,8 @@ int release_build(struct arena *a, const struct release *r, bool force, bool pac
         goto done;
     }
     static const char note[] = "made by knit; not packed\n";
-    if (fs_write_atomic(arena_sprintf(a, "%s/%s", t.dir, GUARD_BUILD_MARKER), note,
-                        sizeof note - 1, 0644) != 0)
+    if (fs_write_atomic(arena_sprintf(a, "%s/%s", t.dir, GUARD_BUILD_MARKER), note, sizeof note - 1,
+                        0644) != 0)
         goto done;
     if (build_tree(&t, res) != 0)
         goto done;

@@ -303,7 +303,8 @@ int upgrade_extract(struct arena *a, const struct cfg *c, const char *name, cons
             return kerr_wrap(arena_sprintf(a, "in the earlier release %s: ", out->tarball), "");
         size_t nt;
         const struct term *const *el = term_list_els(t, &nt);
-        if (nt != 1 || !term_is_tuple(el[0], 3) || !term_is_atom(el[0]->u.tuple.el[0], "application") ||
+        if (nt != 1 || !term_is_tuple(el[0], 3) ||
+            !term_is_atom(el[0]->u.tuple.el[0], "application") ||
             !term_is_atom(el[0]->u.tuple.el[1], an) || !term_is_list(el[0]->u.tuple.el[2]))
             return kerr_set(KERR_INPUT, app, 0, 0,
                             "in the earlier release %s: expected one term "

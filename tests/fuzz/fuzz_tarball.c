@@ -77,6 +77,11 @@ static int run(void *p)
     return 0;
 }
 
+static void cleanup(void)
+{
+    fs_remove_tree(base);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (!base[0]) {
@@ -84,6 +89,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         snprintf(base, sizeof base, "%s/knit-fuzz-tarball.%ld", t && *t ? t : "/tmp",
                  (long)getpid());
         fs_mkdirs(base);
+        atexit(cleanup);
     }
     const uint8_t *in[2] = {data, data + size};
     knit_run_big_stack(run, in);
@@ -93,8 +99,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct dirent *de;
     while (d && (de = readdir(d)) != NULL)
         if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..") && strcmp(de->d_name, "rel")) {
-            fprintf(stderr, "fuzz_tarball: '%s' written outside the extraction dir\n",
-                    de->d_name);
+            fprintf(stderr, "fuzz_tarball: '%s' written outside the extraction dir\n", de->d_name);
             abort();
         }
     if (d)
