@@ -1,6 +1,8 @@
 /* cfg.c - read reltool.config: reltool's {sys, ...} and knit's own options, with overrides */
 #include "cfg.h"
 
+#include "fsutil.h"
+
 #include "kerr.h"
 #include "log.h"
 #include "rebar.h"
@@ -10,6 +12,7 @@
 #include "vsn.h"
 
 #define PCRE2_CODE_UNIT_WIDTH 8
+#include <errno.h>
 #include <limits.h>
 #include <pcre2.h>
 #include <stdio.h>
@@ -93,6 +96,24 @@ static int get_bool(struct pc *p, const struct term *at, const char *opt, const 
         *out = false;
     else
         return bad(p, at, opt, "true or false", v);
+    return 0;
+}
+
+/* get_count - a positive integer, written as one or (from the command line) as its digits */
+static int get_count(struct pc *p, const struct term *at, const char *opt, const struct term *v,
+                     unsigned long long *out)
+{
+    if (v->type == TERM_INT && v->u.i > 0) {
+        *out = (unsigned long long)v->u.i;
+        return 0;
+    }
+    const char *s = v->type == TERM_INT ? NULL : get_string(p, v);
+    char *end;
+    errno = 0;
+    unsigned long long n = s && *s >= '1' && *s <= '9' ? strtoull(s, &end, 10) : 0;
+    if (!n || errno || *end)
+        return bad(p, at, opt, "a positive integer", v);
+    *out = n;
     return 0;
 }
 
@@ -390,6 +411,10 @@ static const char *const knit_options[] = {"force",
                                            "allow_no_upgrade",
                                            "knit_defaults",
                                            "check_ignore",
+                                           "extract_max_bytes",
+                                           "extract_max_entry_bytes",
+                                           "extract_max_entries",
+                                           "extract_max_rel_bytes",
                                            NULL};
 
 static bool is_knit_option(const char *k)
@@ -516,6 +541,14 @@ static int knit_option(struct pc *p, const struct term *at, const char *k, const
         c->check_ignore = v;
         return 0;
     }
+    if (!strcmp(k, "extract_max_bytes"))
+        return get_count(p, at, k, v, &c->limits.max_bytes);
+    if (!strcmp(k, "extract_max_entry_bytes"))
+        return get_count(p, at, k, v, &c->limits.max_entry_bytes);
+    if (!strcmp(k, "extract_max_entries"))
+        return get_count(p, at, k, v, &c->limits.max_entries);
+    if (!strcmp(k, "extract_max_rel_bytes"))
+        return get_count(p, at, k, v, &c->max_rel_bytes);
     if (!strcmp(k, "overlay")) {
         if (!term_is_list(v))
             return bad(p, at, k, "a list of overlay instructions", v);
@@ -528,11 +561,14 @@ static int knit_option(struct pc *p, const struct term *at, const char *k, const
             size_t n;
             const struct term *const *el = term_list_els(v, &n);
             ok = true;
+            /* file names, or inline {Name, Value} entries (see overlay.h) */
             for (size_t i = 0; i < n; i++)
-                ok = ok && get_string(p, el[i]) && el[i]->type != TERM_INT;
+                ok = ok && ((get_string(p, el[i]) && el[i]->type != TERM_INT) ||
+                            (term_is_tuple(el[i], 2) && el[i]->u.tuple.el[0]->type == TERM_ATOM));
         }
         if (!ok)
-            return bad(p, at, k, "a file name or a list of file names", v);
+            return bad(p, at, k, "a file name, or a list of file names and {Name, Value} entries",
+                       v);
         if (!strcmp(k, "overlay_vars"))
             c->overlay_vars = v;
         else
@@ -582,6 +618,61 @@ static int knit_option(struct pc *p, const struct term *at, const char *k, const
         c->tmp_dir = abs;
     else if (!strcmp(k, "root_dir"))
         c->root_dir = abs;
+    return 0;
+}
+
+/* check_dirs - SPEC: the dirs knit removes or writes into (tmp_dir, the build dir,
+ * release_dir, upgrade_dir) are distinct, none inside another, and none holds the config,
+ * the sources (lib_dirs, each application's lib_dir) or the OTP root: a mistaken option
+ * must not make knit remove or replace what it did not make. Compared as the kernel will
+ * resolve them (symlinks of existing parts followed). */
+struct dir_note {
+    const char *what, *path;
+};
+
+static int check_dirs(struct arena *a, const struct cfg *c)
+{
+    struct dir_note out[4] = {
+        {"tmp_dir", c->tmp_dir},
+        {"the build dir", arena_sprintf(a, "%s/%s", c->target_dir, c->boot_rel->name)},
+        {"release_dir", c->release_dir},
+        {"upgrade_dir", c->upgrade_dir}};
+    for (size_t i = 0; i < 4; i++)
+        out[i].path = fs_canon(a, out[i].path);
+    for (size_t i = 0; i < 4; i++)
+        for (size_t j = i + 1; j < 4; j++) {
+            const char *p = out[i].path, *q = out[j].path;
+            if (!fs_within(p, q) && !fs_within(q, p))
+                continue;
+            return kerr_set(KERR_INPUT, c->file, 0, 0,
+                            "%s '%s' %s %s '%s': refusing to run, as it would remove or "
+                            "replace what is there",
+                            out[i].what, p,
+                            !strcmp(p, q)     ? "is the same directory as"
+                            : fs_within(p, q) ? "is inside"
+                                              : "holds",
+                            out[j].what, q);
+        }
+    size_t nkeep = 3 + c->nlib_dirs + c->napps, k = 0;
+    struct dir_note *keep = arena_alloc(a, nkeep * sizeof *keep);
+    keep[k++] = (struct dir_note){"the config", c->file};
+    keep[k++] = (struct dir_note){"root_dir", c->root_dir};
+    for (size_t i = 0; i < c->nlib_dirs; i++)
+        keep[k++] = (struct dir_note){"lib_dirs", c->lib_dirs[i]};
+    for (size_t i = 0; i < c->napps; i++)
+        if (c->apps[i].lib_dir)
+            keep[k++] = (struct dir_note){"the lib_dir of an application", c->apps[i].lib_dir};
+    for (size_t i = 0; i < 4; i++)
+        for (size_t j = 0; j < k; j++) {
+            const char *q = fs_canon(a, keep[j].path);
+            /* inside a source dir, what knit writes would be read as an application */
+            bool in = j > 0 && fs_within(out[i].path, q);
+            if (fs_within(q, out[i].path) || in)
+                return kerr_set(KERR_INPUT, c->file, 0, 0,
+                                "%s '%s' %s %s '%s': refusing to run, as it would %s", out[i].what,
+                                out[i].path, in ? "is inside" : "holds", keep[j].what, q,
+                                in ? "write into the sources" : "remove or replace them");
+        }
     return 0;
 }
 
@@ -655,6 +746,8 @@ int cfg_load(struct arena *a, const char *path, char *const *overrides, size_t n
     c->remove_tmp = true;
     c->include_erts = true;
     c->auto_depends = true;
+    c->limits = tarball_default_limits;
+    c->max_rel_bytes = CFG_MAX_REL_BYTES;
     c->relocatable = true;
     c->profile = "development";
     c->incl_cond = "derived";
@@ -735,6 +828,21 @@ int cfg_load(struct arena *a, const char *path, char *const *overrides, size_t n
         c->upgrade_dir = arena_sprintf(a, "%s/upgrades", c->target_dir);
     if (!c->tmp_dir)
         c->tmp_dir = arena_sprintf(a, "%s/.knit_tmp", c->target_dir);
+    if (check_dirs(a, c) != 0)
+        return -1;
+    if (c->version_regex) { /* before any work: a bad one would stop the run half-way */
+        int err;
+        PCRE2_SIZE off;
+        pcre2_code *re = pcre2_compile((PCRE2_SPTR)c->version_regex, PCRE2_ZERO_TERMINATED,
+                                       PCRE2_UTF, &err, &off, NULL);
+        if (!re) {
+            PCRE2_UCHAR msg[256];
+            pcre2_get_error_message(err, msg, sizeof msg);
+            return kerr_set(KERR_INPUT, c->file, 0, 0, "option 'version_regex' '%s': %s at %zu",
+                            c->version_regex, (char *)msg, (size_t)off);
+        }
+        pcre2_code_free(re);
+    }
     bool all_excluded = false;
     if (c->excl_archive_filters && term_is_list(c->excl_archive_filters)) {
         size_t m;

@@ -3,6 +3,7 @@
 #define KNIT_CFG_H
 
 #include "arena.h"
+#include "tarball.h"
 #include "term.h"
 
 #include <stdbool.h>
@@ -38,6 +39,10 @@ struct cfg_app {
     const struct term *mods; /* {mod, ...} entries, as given */
     uint32_t line;
 };
+
+/* The largest .rel of an earlier release knit reads: real ones are a few KB (200
+ * applications); 1 MiB holds some 50,000. */
+#define CFG_MAX_REL_BYTES (1ULL << 20)
 
 struct cfg {
     const char *file; /* the config file (absolute) */
@@ -82,6 +87,11 @@ struct cfg {
     const char *target_dir, *release_dir, *upgrade_dir, *tmp_dir; /* absolute */
     const struct term *check_ignore; /* {check_ignore, [Rule | {Rule, Module}]}, or NULL */
     bool relx_layout; /* a rebar3 project (rebar.c): the release laid out as relx lays it out */
+    /* caps on what is taken from an earlier release (extract_max_bytes,
+     * extract_max_entry_bytes, extract_max_entries; see tarball.h) and on the size of its
+     * .rel (extract_max_rel_bytes: reading a term file costs ~30 times its size) */
+    struct tarball_limits limits;
+    unsigned long long max_rel_bytes;
 
     /* command-line name=value / name=!!term, in order, for the overlay context too */
     size_t nvars;

@@ -2,6 +2,7 @@
  * hazards, the plain beams given, or the project's release against its earlier releases */
 #include "cmd.h"
 #include "fsutil.h"
+#include "guard.h"
 #include "kerr.h"
 #include "lint.h"
 #include "log.h"
@@ -50,7 +51,7 @@ static int parse(struct arena *a, struct knit_ctx *ctx, int argc, char **argv,
 /* project - the boot release of the project's config against its earlier releases */
 static int project(struct arena *a, struct knit_ctx *ctx, const struct check_args *args,
                    struct lint_report *r, const char ***vsns_out, size_t *nv_out,
-                   const struct cfg **cfg_out)
+                   const struct cfg **cfg_out, struct guard *g)
 {
     const char *cfgfile = cfg_find(a, ctx->reltool_config);
     struct cfg *cfg = arena_alloc(a, sizeof *cfg);
@@ -95,7 +96,8 @@ static int project(struct arena *a, struct knit_ctx *ctx, const struct check_arg
     *vsns_out = vsns;
     *nv_out = nv;
     struct upgrade_from *from = arena_alloc(a, (nv + 1) * sizeof *from);
-    if (nv && (fs_remove_tree(cfg->tmp_dir) != 0 || fs_mkdirs(cfg->tmp_dir) != 0))
+    /* the project's lock, and a fresh tmp dir (with knit's marker) for the earlier releases */
+    if (guard_begin(a, g, cfg, ctx->wait, nv > 0) != 0)
         return -1;
     for (size_t j = 0; j < nv; j++)
         if (upgrade_extract(a, cfg, boot->name, vsns[j], &now, NULL, &from[j]) != 0)
@@ -121,15 +123,14 @@ int cmd_check(struct knit_ctx *ctx, int argc, char **argv)
         struct lint_opts o = {NULL};
         rc = lint_beams(&a, &o, args.beams, args.nbeams, &r);
     } else if (rc == 0) {
-        rc = project(&a, ctx, &args, &r, &vsns, &nv, &cfg);
-        if (cfg && cfg->tmp_dir && cfg->remove_tmp && nv) {
-            struct kerr saved;
-            kerr_copy(&saved);
-            if (fs_remove_tree(cfg->tmp_dir) != 0 && rc == 0)
-                rc = -1;
-            else
-                kerr_restore(&saved);
-        }
+        struct guard g = {-1, NULL};
+        rc = project(&a, ctx, &args, &r, &vsns, &nv, &cfg, &g);
+        struct kerr saved;
+        kerr_copy(&saved);
+        if (guard_end(&g, cfg && cfg->remove_tmp) != 0 && rc == 0)
+            rc = -1;
+        else
+            kerr_restore(&saved);
     }
     if (rc == 0) {
         if (ctx->json) {

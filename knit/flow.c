@@ -17,6 +17,7 @@
 void flow_init(struct flow *f, enum flow_mode mode, struct arena *a)
 {
     memset(f, 0, sizeof *f);
+    f->guard.lock_fd = -1;
     f->mode = mode;
     f->a = a;
 }
@@ -46,6 +47,9 @@ int flow_load_config(struct flow *f)
         return -1;
     f->cfg_loaded = true;
     f->force = f->force_arg || f->cfg.force;
+    /* one run at a time per project; the tmp dir (not for a release alone) made afresh */
+    if (guard_begin(f->a, &f->guard, &f->cfg, f->wait, f->mode != FLOW_RELEASE) != 0)
+        return -1;
     log_verbose("config %s: release %s %s", f->cfg.file, f->cfg.boot_rel->name,
                 f->cfg.boot_rel->vsn);
     f->done = FLOW_DONE_CONFIG;
@@ -55,9 +59,6 @@ int flow_load_config(struct flow *f)
 int flow_build_release(struct flow *f)
 {
     struct arena *a = f->a;
-    if (f->mode != FLOW_RELEASE &&
-        (fs_remove_tree(f->cfg.tmp_dir) != 0 || fs_mkdirs(f->cfg.tmp_dir) != 0))
-        return -1;
     if (release_analyse(a, &f->cfg, &f->rel) != 0)
         return -1;
     size_t n = 0;
@@ -384,14 +385,12 @@ int flow_finish(struct flow *f, int ok)
             unlink(f->stages[i].stage);
     /* the earlier build dir goes last, after the extractions (see target_finish) */
     target_finish(&f->res);
-    if (f->mode != FLOW_RELEASE && f->cfg_loaded && f->cfg.tmp_dir && f->cfg.remove_tmp) {
-        struct kerr saved;
-        kerr_copy(&saved);
-        if (fs_remove_tree(f->cfg.tmp_dir) != 0 && ok == 0)
-            rc = -1;
-        else
-            kerr_restore(&saved);
-    }
+    struct kerr saved;
+    kerr_copy(&saved);
+    if (guard_end(&f->guard, f->cfg_loaded && f->cfg.remove_tmp) != 0 && ok == 0)
+        rc = -1;
+    else
+        kerr_restore(&saved);
     return rc;
 }
 

@@ -12,6 +12,7 @@
 #include "appup.h"
 #include "arena.h"
 #include "cfg.h"
+#include "guard.h"
 #include "release.h"
 #include "relfile.h"
 #include "target.h"
@@ -61,6 +62,8 @@ struct flow {
     char **overrides;           /* name=value arguments */
     size_t noverrides;
     bool force_arg;                /* -f */
+    bool wait;                     /* --wait: for another run's lock on the project */
+    struct guard guard;            /* the run's lock and tmp dir (guard.h) */
     const char *const *from_args; /* --from versions */
     size_t nfrom_args;
     /* state, filled phase by phase */

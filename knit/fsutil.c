@@ -7,6 +7,8 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +17,9 @@
 
 char *fs_read_file_stat(struct arena *a, const char *path, size_t *len, struct stat *st)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: a FIFO must not block the open; it is refused below like any file that
+     * is not a regular one (a device such as /dev/zero would never end) */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
         kerr_errno(path, "cannot open");
         return NULL;
@@ -30,6 +34,12 @@ char *fs_read_file_stat(struct arena *a, const char *path, size_t *len, struct s
         close(fd);
         return NULL;
     }
+    if (!S_ISREG(st->st_mode)) {
+        kerr_set(KERR_INPUT, path, 0, 0, "not a regular file: refusing to read it");
+        close(fd);
+        return NULL;
+    }
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
     /* read into the arena, with a byte to spare so that the read seeing the end of a file
      * of the size stat gave needs no more room; a file that grew meanwhile is read on */
     size_t cap = st->st_size > 0 ? (size_t)st->st_size + 1 : 4096, n = 0;
@@ -93,9 +103,9 @@ int fs_write_atomic(const char *path, const void *data, size_t len, int mode)
     char tmp[4096];
     if (snprintf(tmp, sizeof tmp, "%s.tmp-%ld", path, (long)getpid()) >= (int)sizeof tmp)
         return kerr_set(KERR_IO, path, 0, 0, "path too long");
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+    int fd = fs_create_tmp(tmp, mode);
     if (fd < 0)
-        return kerr_errno(tmp, "cannot create");
+        return -1;
     if (fs_write_all(fd, data, len) != 0) {
         kerr_errno(tmp, "cannot write");
         close(fd);
@@ -112,6 +122,41 @@ int fs_write_atomic(const char *path, const void *data, size_t len, int mode)
         unlink(tmp);
         return -1;
     }
+    return fs_sync_dir(path);
+}
+
+int fs_create_tmp(const char *tmp, int mode)
+{
+    /* whatever is there (a leftover, or a planted symlink) goes, and a new file is made:
+     * never opened through a link, never one that someone else made meanwhile */
+    if (unlink(tmp) != 0 && errno != ENOENT)
+        return kerr_errno(tmp, "cannot remove the earlier temp file");
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+    if (fd < 0)
+        return kerr_errno(tmp, "cannot create");
+    return fd;
+}
+
+int fs_sync_dir(const char *path)
+{
+    char dir[PATH_MAX];
+    if (snprintf(dir, sizeof dir, "%s", path) >= (int)sizeof dir)
+        return kerr_set(KERR_IO, path, 0, 0, "path too long");
+    char *slash = strrchr(dir, '/');
+    if (!slash)
+        snprintf(dir, sizeof dir, ".");
+    else if (slash == dir)
+        dir[1] = 0;
+    else
+        *slash = 0;
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return kerr_errno(dir, "cannot open directory");
+    int r = fsync(fd);
+    close(fd);
+    /* some file systems cannot sync a directory: that is no error of the rename */
+    if (r != 0 && errno != EINVAL && errno != ENOTSUP)
+        return kerr_errno(dir, "cannot sync directory");
     return 0;
 }
 
@@ -210,4 +255,68 @@ int fs_same_content(const char *a, const char *b)
     fclose(fa);
     fclose(fb);
     return same;
+}
+
+const char *fs_canon(struct arena *a, const char *path)
+{
+    char p[PATH_MAX], res[PATH_MAX];
+    if (snprintf(p, sizeof p, "%s", path) >= (int)sizeof p)
+        return arena_strdup(a, path);
+    /* the longest prefix that resolves, then the rest component by component */
+    size_t cut = strlen(p);
+    for (;;) {
+        char c = p[cut];
+        p[cut] = 0;
+        bool got = realpath(cut ? p : "/", res) != NULL;
+        p[cut] = c;
+        if (got || cut == 0)
+            break;
+        while (cut > 0 && p[cut - 1] != '/')
+            cut--;
+        while (cut > 0 && p[cut - 1] == '/')
+            cut--;
+    }
+    if (cut == 0 && !realpath("/", res))
+        snprintf(res, sizeof res, "/");
+    size_t n = strlen(res);
+    for (const char *s = p + cut; *s;) {
+        while (*s == '/')
+            s++;
+        size_t len = strcspn(s, "/");
+        if (len == 0)
+            break;
+        if (len == 2 && s[0] == '.' && s[1] == '.') {
+            while (n > 1 && res[n - 1] != '/')
+                n--;
+            if (n > 1)
+                n--;
+            res[n] = 0;
+        } else if (!(len == 1 && s[0] == '.') && n + 1 + len < sizeof res) {
+            if (n > 1)
+                res[n++] = '/';
+            memcpy(res + n, s, len);
+            n += len;
+            res[n] = 0;
+        }
+        s += len;
+    }
+    return arena_strdup(a, res);
+}
+
+int fs_within(const char *p, const char *q)
+{
+    size_t n = strlen(q);
+    if (n == 1 && q[0] == '/')
+        return 1;
+    return strncmp(p, q, n) == 0 && (p[n] == 0 || p[n] == '/');
+}
+
+int fs_pid_alive(long pid)
+{
+    return pid > 0 && (kill((pid_t)pid, 0) == 0 || errno != ESRCH);
+}
+
+int fs_plain_name(const char *s)
+{
+    return *s && !strchr(s, '/') && strcmp(s, ".") != 0 && strcmp(s, "..") != 0;
 }

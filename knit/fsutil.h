@@ -28,6 +28,11 @@ const char *fs_stage_path(struct arena *a, const char *path);
 /* fs_same_content - 1 when files A and B hold the same bytes, 0 when not (or B is
  * missing), -1 with KERR_IO when one cannot be read */
 int fs_same_content(const char *a, const char *b);
+/* fs_create_tmp - create the temp file TMP (mode MODE) for writing, exclusively and without
+ * following a symlink (whatever was at TMP is unlinked first); the fd, or -1 (KERR_IO) */
+int fs_create_tmp(const char *tmp, int mode);
+/* fs_sync_dir - fsync the directory holding PATH (after a rename into it); 0 or -1 */
+int fs_sync_dir(const char *path);
 
 /* fs_mkdirs - mkdir -p PATH (mode 0755); -1 with KERR_IO naming the part that failed */
 int fs_mkdirs(const char *path);
@@ -36,5 +41,17 @@ int fs_mkdirs(const char *path);
 int fs_remove_tree(const char *path);
 /* fs_is_dir - whether PATH is a directory (following symlinks) */
 int fs_is_dir(const char *path);
+
+/* fs_canon - PATH (absolute) with every symlink of its longest existing prefix resolved and
+ * the rest normalised lexically, as the kernel would find it once the rest is made; an
+ * arena string */
+const char *fs_canon(struct arena *a, const char *path);
+/* fs_within - whether the canonical path P is Q or below it */
+int fs_within(const char *p, const char *q);
+/* fs_plain_name - whether S can be one path component: not empty, no '/', not "." or "..",
+ * no NUL byte before its end */
+int fs_plain_name(const char *s);
+/* fs_pid_alive - whether process PID exists (signal 0 is not refused with ESRCH) */
+int fs_pid_alive(long pid);
 
 #endif

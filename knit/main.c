@@ -25,6 +25,8 @@ static const struct cmd_option global_opts[] = {
     {"--force", "-f", NULL, "replace existing tarballs; node commands: go on despite the "
                             "pre-flight"},
     {"--json", NULL, NULL, "print one JSON report on stdout (messages go to stderr)"},
+    {"--wait", NULL, NULL, "wait for another knit run on the same target_dir instead of "
+                           "refusing"},
     {"--profile", NULL, "P", "in a rebar3 project: the rebar3 profile whose relx options apply"},
     {NULL, NULL, NULL, NULL},
 };
@@ -259,6 +261,8 @@ static int global_option(struct knit_ctx *ctx, const struct cmd_option *g, int a
         ctx->force = true;
     } else if (!strcmp(n, "--json")) {
         ctx->json = true;
+    } else if (!strcmp(n, "--wait")) {
+        ctx->wait = true;
     } else if (!strcmp(n, "--profile")) {
         const char *v = option_value(NULL, g, argc, argv, i);
         if (!v)

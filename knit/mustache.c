@@ -314,6 +314,8 @@ struct mrender {
     int partial_depth;
     int depth;            /* sections and partials being rendered */
     long partial_renders; /* partials rendered so far */
+    size_t start, max;    /* OUT's length at the start; the most it may grow by */
+    unsigned long steps;  /* nodes rendered so far (nested sections over lists multiply) */
 };
 
 static void push(struct mrender *r, const json_t *v)
@@ -445,10 +447,26 @@ static int render_body(struct mrender *r, const json_t *v, const struct mnode *s
     return rc;
 }
 
+/* over_limit - whether R has grown past its caps (checked as it renders, not after) */
+static int over_limit(struct mrender *r, const struct mnode *nd)
+{
+    if (++r->steps <= MUSTACHE_MAX_STEPS && r->out->len - r->start <= r->max)
+        return 0;
+    int line, col;
+    where(r->src, nd->off, &line, &col);
+    if (r->steps > MUSTACHE_MAX_STEPS)
+        return kerr_set(KERR_INPUT, r->name, line, col,
+                        "rendering takes more than %lu steps (sections nested over lists?)",
+                        (unsigned long)MUSTACHE_MAX_STEPS);
+    return kerr_set(KERR_INPUT, r->name, line, col, "renders to more than %zu bytes", r->max);
+}
+
 static int render_nodes(struct mrender *r, const struct mnode *nd)
 {
     for (; nd; nd = nd->next) {
         const json_t *v;
+        if (over_limit(r, nd))
+            return -1;
         switch (nd->kind) {
         case MN_TEXT:
             buf_add(r->out, nd->s, nd->n);
@@ -586,7 +604,18 @@ done:
 int mustache_render(struct buf *out, const char *name, const char *tmpl, size_t len,
                     const json_t *ctx, const json_t *partials, unsigned flags)
 {
-    struct mrender r = {.out = out, .partials = partials, .flags = flags, .name = name};
+    return mustache_render_max(out, name, tmpl, len, ctx, partials, flags, MUSTACHE_MAX_OUT);
+}
+
+int mustache_render_max(struct buf *out, const char *name, const char *tmpl, size_t len,
+                        const json_t *ctx, const json_t *partials, unsigned flags, size_t max)
+{
+    struct mrender r = {.out = out,
+                        .partials = partials,
+                        .flags = flags,
+                        .name = name,
+                        .start = out->len,
+                        .max = max};
     if (ctx)
         push(&r, ctx);
     int rc = render_source(&r, name, tmpl, len);

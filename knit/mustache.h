@@ -46,4 +46,14 @@ enum {
 int mustache_render(struct buf *out, const char *name, const char *tmpl, size_t len,
                     const json_t *ctx, const json_t *partials, unsigned flags);
 
+/* The caps checked while rendering (so that a template that multiplies its output, or
+ * nests sections over lists, fails before it exhausts memory or time): the bytes one render
+ * may append (MUSTACHE_MAX_OUT unless given), and the nodes it may render. */
+#define MUSTACHE_MAX_OUT ((size_t)256 << 20)
+#define MUSTACHE_MAX_STEPS 10000000UL
+/* mustache_render_max - mustache_render appending at most MAX bytes: more is KERR_INPUT
+ * ("renders to more than MAX bytes") at the tag being rendered when it was found */
+int mustache_render_max(struct buf *out, const char *name, const char *tmpl, size_t len,
+                        const json_t *ctx, const json_t *partials, unsigned flags, size_t max);
+
 #endif

@@ -274,8 +274,17 @@ static int expand_one(struct expand *x, json_t *v)
         if (!memmem(s, len, "{{", 2))
             return 0;
         struct buf out = BUF_INIT;
-        if (mustache_render(&out, x->name, s, len, x->ctx, NULL, MUSTACHE_NOESCAPE) != 0) {
+        if (mustache_render_max(&out, x->name, s, len, x->ctx, NULL, MUSTACHE_NOESCAPE,
+                                OVERLAY_VALUE_MAX) != 0) {
             buf_free(&out);
+            if (strstr(kerr_get()->msg, "renders to more than")) {
+                char msg[512];
+                snprintf(msg, sizeof msg,
+                         "overlay variable '%s' grows past %u bytes when expanded (does it "
+                         "refer to itself?)",
+                         x->name, OVERLAY_VALUE_MAX);
+                return origin_err(x->origin, x->name, msg);
+            }
             char msg[sizeof kerr_get()->msg + 256];
             snprintf(msg, sizeof msg, "bad template in overlay variable '%s': %s", x->name,
                      kerr_get()->msg);
@@ -318,6 +327,27 @@ static int expand_one(struct expand *x, json_t *v)
     return changed;
 }
 
+/* holds_tag - whether a string in V still holds "{{" */
+static bool holds_tag(const json_t *v)
+{
+    if (json_is_string(v))
+        return memmem(json_string_value(v), json_string_length(v), "{{", 2) != NULL;
+    if (json_is_array(v)) {
+        for (size_t i = 0; i < json_array_size(v); i++)
+            if (holds_tag(json_array_get(v, i)))
+                return true;
+    } else if (json_is_object(v)) {
+        const char *k;
+        json_t *e;
+        json_object_foreach((json_t *)v, k, e)
+        {
+            if (holds_tag(e))
+                return true;
+        }
+    }
+    return false;
+}
+
 /* expand_all - expand until nothing changes or OVERLAY_EXPAND_ROUNDS are done */
 static int expand_all(struct ctxb *b)
 {
@@ -336,28 +366,38 @@ static int expand_all(struct ctxb *b)
             changed |= rc;
         }
     }
-    if (!changed)
-        return 0;
-    /* one more pass to name the variables that would still change */
-    json_t *copy = json_deep_copy(b->vars);
-    x.ctx = copy;
-    const char *k;
+    /* a variable still changing, or one left holding a tag that renders to itself, is in
+     * a cycle: name it (the first defined, for a stable message) */
+    const char *k, *worst = NULL;
     json_t *v;
-    json_object_foreach(copy, k, v)
+    int worst_line = 0;
+    json_t *copy = changed ? json_deep_copy(b->vars) : NULL;
+    x.ctx = copy;
+    json_object_foreach(b->vars, k, v)
     {
-        x.name = k;
-        int rc = expand_one(&x, v);
-        if (rc > 0) {
-            json_t *o = json_object_get(b->origin, k);
-            log_warn("%s:%d: overlay variable '%s' still changes after %d expansions (does it "
-                     "refer to itself?): left as it is",
-                     json_string_value(json_array_get(o, 0)),
-                     (int)json_integer_value(json_array_get(o, 1)), k, OVERLAY_EXPAND_ROUNDS);
-        } else if (rc < 0)
-            kerr_clear();
+        bool cyc = holds_tag(v);
+        if (!cyc && copy) {
+            x.name = k;
+            int rc = expand_one(&x, json_object_get(copy, k));
+            if (rc < 0)
+                kerr_clear();
+            cyc = rc > 0;
+        }
+        int line = (int)json_integer_value(json_array_get(json_object_get(b->origin, k), 1));
+        if (cyc && (!worst || line < worst_line)) {
+            worst = k;
+            worst_line = line;
+        }
     }
     json_decref(copy);
-    return 0;
+    if (!worst)
+        return 0;
+    char msg[512];
+    snprintf(msg, sizeof msg,
+             "overlay variable '%s' refers to itself (through the variables it names): it "
+             "does not settle after %d expansions",
+             worst, OVERLAY_EXPAND_ROUNDS);
+    return origin_err(b->origin, worst, msg);
 }
 
 json_t *overlay_context(struct arena *a, const struct overlay_vars_src *src)

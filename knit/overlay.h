@@ -34,10 +34,11 @@
  * Every string value holding "{{" is then rendered (no HTML escaping) against the whole
  * context, again and again until nothing changes, at most OVERLAY_EXPAND_ROUNDS times, so
  * {ring_state_dir, "{{platform_data_dir}}/ring"} works whatever the order of definition
- * (rebar2 rendered once, in hash order). A value still changing after the last round
- * refers to itself: it keeps what it has and a warning names it. Strings nested in objects
+ * (rebar2 rendered once, in hash order). A value still changing after the last round, or
+ * left holding a tag that renders to itself, refers to itself: an error naming it (the
+ * first defined of the cycle). Strings nested in objects
  * and arrays are expanded too. A value that does not parse as a template is an error, and
- * so is one that grows past OVERLAY_VALUE_MAX bytes.
+ * so is one that grows past OVERLAY_VALUE_MAX bytes (checked while it renders).
  */
 #define OVERLAY_EXPAND_ROUNDS 10
 #define OVERLAY_VALUE_MAX (1u << 20)

@@ -3,6 +3,7 @@
 
 #include "arena.h"
 #include "fsutil.h"
+#include "guard.h"
 #include "kerr.h"
 #include "log.h"
 #include "pgzip.h"
@@ -108,7 +109,8 @@ static int top_level(const char *root, struct names *ns)
     struct dirent *de;
     int rc = 0;
     while (rc == 0 && (de = readdir(d)) != NULL) {
-        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") ||
+            !strcmp(de->d_name, GUARD_BUILD_MARKER))
             continue;
         rc = walk(root, de->d_name, ns);
     }
@@ -239,11 +241,9 @@ int tarball_pack(const char *path, const char *root, const char *const *paths, s
         archive_fail(a, path, "cannot set up the tarball");
         goto done;
     }
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-    if (fd < 0) {
-        kerr_errno(tmp, "cannot create");
+    fd = fs_create_tmp(tmp, 0666);
+    if (fd < 0)
         goto done;
-    }
     tmp_made = true;
     z = pgzip_open(fd, tmp, Z_DEFAULT_COMPRESSION);
     if (!z)
@@ -268,8 +268,9 @@ int tarball_pack(const char *path, const char *root, const char *const *paths, s
     z = NULL;
     if (zr != 0)
         goto done;
-    int cr = close(fd);
-    fd = -1;
+    int cr = fsync(fd) != 0 ? -1 : close(fd);
+    if (cr == 0)
+        fd = -1;
     if (cr != 0) {
         kerr_errno(tmp, "cannot write");
         goto done;
@@ -279,6 +280,8 @@ int tarball_pack(const char *path, const char *root, const char *const *paths, s
         goto done;
     }
     tmp_made = false;
+    if (fs_sync_dir(path) != 0)
+        goto done;
     rc = 0;
 done:
     if (a)
@@ -379,14 +382,230 @@ int tarball_extract(const char *path, const char *dest)
     return tarball_extract_some(path, dest, NULL);
 }
 
+/* The archive's bytes as libarchive reads them: a gzip stream (every member's CRC-32 and
+ * length checked, which libarchive's own gzip reader does not do) or a plain tar. */
+struct src {
+    int fd;
+    const char *path;
+    bool gzip, in_member, eof;
+    z_stream z;
+    unsigned char in[65536], out[65536];
+    char err[256]; /* why the stream is refused, when it is */
+    bool io_err;
+};
+
+static void src_close(struct src *s);
+
+static ssize_t src_fill(struct src *s)
+{
+    for (;;) {
+        ssize_t r = read(s->fd, s->in, sizeof s->in);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            snprintf(s->err, sizeof s->err, "cannot read: %s", strerror(errno));
+            s->io_err = true;
+            return -1;
+        }
+        s->z.next_in = s->in;
+        s->z.avail_in = (uInt)r;
+        return r;
+    }
+}
+
+/* src_inflate - up to N bytes of the tar stream into BUF; 0 at its end, -1 on damage */
+static ssize_t src_inflate(struct src *s, unsigned char *buf, size_t n)
+{
+    s->z.next_out = buf;
+    s->z.avail_out = (uInt)n;
+    while (s->z.avail_out == n) {
+        if (!s->in_member) {
+            /* between members: another member, the end, or zeros (padding) */
+            if (s->z.avail_in == 0) {
+                ssize_t r = src_fill(s);
+                if (r < 0)
+                    return -1;
+                if (r == 0)
+                    return 0;
+            }
+            if (s->z.next_in[0] == 0) {
+                s->z.next_in++;
+                s->z.avail_in--;
+                continue;
+            }
+            if (s->z.next_in[0] != 0x1f) {
+                snprintf(s->err, sizeof s->err, "data after the end of the gzip stream");
+                return -1;
+            }
+            if (inflateReset(&s->z) != Z_OK)
+                return -1;
+            s->in_member = true;
+        }
+        if (s->z.avail_in == 0) {
+            ssize_t r = src_fill(s);
+            if (r < 0)
+                return -1;
+            if (r == 0) {
+                snprintf(s->err, sizeof s->err,
+                         "truncated gzip stream (its end and checksum are missing)");
+                return -1;
+            }
+        }
+        int zr = inflate(&s->z, Z_NO_FLUSH);
+        if (zr == Z_STREAM_END) {
+            s->in_member = false;
+        } else if (zr == Z_DATA_ERROR) {
+            const char *m = s->z.msg ? s->z.msg : "invalid data";
+            snprintf(s->err, sizeof s->err, "corrupt gzip stream: %s%s", m,
+                     !strcmp(m, "incorrect data check")     ? " (CRC-32 mismatch)"
+                     : !strcmp(m, "incorrect length check") ? " (length mismatch)"
+                                                            : "");
+            return -1;
+        } else if (zr == Z_MEM_ERROR) {
+            snprintf(s->err, sizeof s->err, "out of memory");
+            return -1;
+        } else if (zr != Z_OK && zr != Z_BUF_ERROR) {
+            snprintf(s->err, sizeof s->err, "corrupt gzip stream");
+            return -1;
+        }
+    }
+    return (ssize_t)(n - s->z.avail_out);
+}
+
+static la_ssize_t src_read(struct archive *a, void *ctx, const void **buf)
+{
+    struct src *s = ctx;
+    ssize_t r;
+    if (s->gzip) {
+        r = src_inflate(s, s->out, sizeof s->out);
+        *buf = s->out;
+    } else {
+        do
+            r = read(s->fd, s->in, sizeof s->in);
+        while (r < 0 && errno == EINTR);
+        if (r < 0) {
+            snprintf(s->err, sizeof s->err, "cannot read: %s", strerror(errno));
+            s->io_err = true;
+        }
+        *buf = s->in;
+    }
+    if (r < 0) {
+        archive_set_error(a, EINVAL, "%s", s->err);
+        return -1;
+    }
+    return r;
+}
+
+/* src_finish - read the rest of the stream after the tar's end, so that the checksum of
+ * the last member is checked too; 0 or -1 with S->err set */
+static int src_finish(struct src *s)
+{
+    if (!s->gzip)
+        return 0;
+    for (;;) {
+        ssize_t r = src_inflate(s, s->out, sizeof s->out);
+        if (r <= 0)
+            return (int)r;
+    }
+}
+
+static int src_open(struct src *s, const char *path)
+{
+    memset(s, 0, sizeof *s);
+    s->path = path;
+    s->fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (s->fd < 0)
+        return kerr_errno(path, "cannot open");
+    struct stat st;
+    if (fstat(s->fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(s->fd);
+        s->fd = -1;
+        return kerr_set(KERR_INPUT, path, 0, 0, "not a regular file");
+    }
+    fcntl(s->fd, F_SETFL, fcntl(s->fd, F_GETFL) & ~O_NONBLOCK);
+    if (inflateInit2(&s->z, 15 + 16) != Z_OK) {
+        close(s->fd);
+        s->fd = -1;
+        return kerr_set(KERR_IO, path, 0, 0, "out of memory");
+    }
+    ssize_t r = src_fill(s);
+    if (r < 0) {
+        src_close(s);
+        return kerr_set(KERR_IO, path, 0, 0, "%s", s->err);
+    }
+    s->gzip = r >= 2 && s->in[0] == 0x1f && s->in[1] == 0x8b;
+    s->in_member = s->gzip;
+    if (!s->gzip && lseek(s->fd, 0, SEEK_SET) != 0) {
+        src_close(s);
+        return kerr_errno(path, "cannot seek");
+    }
+    return 0;
+}
+
+static void src_close(struct src *s)
+{
+    if (s->fd >= 0) {
+        inflateEnd(&s->z);
+        close(s->fd);
+    }
+    s->fd = -1;
+}
+
+/* The symlinks made so far, to check where each one leads once all are made. */
+struct links {
+    char **v;
+    size_t n, cap;
+};
+
+/* links_check - each symlink made below ROOT resolved as the kernel will (through every
+ * other link): one that leads outside ROOT, or loops, is refused */
+static int links_check(const struct links *ls, const char *root, const char *path)
+{
+    size_t rl = strlen(root);
+    for (size_t i = 0; i < ls->n; i++) {
+        char full[PATH_MAX], res[PATH_MAX];
+        snprintf(full, sizeof full, "%s/%s", root, ls->v[i]);
+        if (!realpath(full, res)) {
+            if (errno == ENOENT)
+                continue; /* leads nowhere: nothing can be read through it */
+            return kerr_set(KERR_INPUT, path, 0, 0, "refusing entry '%s': symlink that %s",
+                            ls->v[i],
+                            errno == ELOOP ? "loops" : "cannot be resolved inside the archive");
+        }
+        if (strncmp(res, root, rl) != 0 || (res[rl] != 0 && res[rl] != '/'))
+            return kerr_set(KERR_INPUT, path, 0, 0,
+                            "refusing entry '%s': symlink leading outside the archive "
+                            "(through the symlinks it names)",
+                            ls->v[i]);
+    }
+    return 0;
+}
+
+static void links_free(struct links *ls)
+{
+    for (size_t i = 0; i < ls->n; i++)
+        free(ls->v[i]);
+    free(ls->v);
+}
+
+const struct tarball_limits tarball_default_limits = {TARBALL_MAX_BYTES, TARBALL_MAX_ENTRY_BYTES,
+                                                      TARBALL_MAX_ENTRIES};
+
+/* too_big - the error for an entry over a cap: names the cap and the option raising it */
+static int too_big(const char *path, const char *name, const char *what, unsigned long long cap,
+                   const char *option)
+{
+    return kerr_set(KERR_INPUT, path, 0, 0,
+                    "refusing entry '%s': %s over the limit of %llu (raise it with the "
+                    "option '%s')",
+                    name, what, cap, option);
+}
+
 /* read_entry - the data of entry NAME into memory for F->take */
 static int read_entry(struct archive *in, struct archive_entry *e, const char *path,
                       const char *name, const struct tarball_filter *f)
 {
     la_int64_t size = archive_entry_size(e);
-    if (size < 0 || (uint64_t)size > TARBALL_READ_MAX)
-        return kerr_set(KERR_INPUT, path, 0, 0, "refusing entry '%s': too big (%lld bytes)", name,
-                        (long long)size);
     char *buf = xmalloc((size_t)size + 1);
     size_t got = 0;
     for (;;) {
@@ -413,29 +632,41 @@ static int read_entry(struct archive *in, struct archive_entry *e, const char *p
 
 int tarball_extract_some(const char *path, const char *dest, const struct tarball_filter *f)
 {
+    return tarball_extract_limited(path, dest, f, &tarball_default_limits);
+}
+
+int tarball_extract_limited(const char *path, const char *dest, const struct tarball_filter *f,
+                            const struct tarball_limits *lim)
+{
     struct archive *in = archive_read_new();
     struct archive *out = archive_write_disk_new();
     struct archive_entry *e;
+    struct links links = {0};
+    struct src *s = xmalloc(sizeof *s);
     int rc = -1;
     char root[PATH_MAX];
+    unsigned long long taken = 0, entries = 0;
 
+    s->fd = -1;
     if (!in || !out) {
         kerr_set(KERR_IO, path, 0, 0, "out of memory");
         goto done;
     }
-    archive_read_support_filter_gzip(in);
     archive_read_support_filter_none(in);
     archive_read_support_format_tar(in);
     archive_read_support_format_gnutar(in);
     archive_write_disk_set_options(
         out, ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_SECURE_SYMLINKS |
                  ARCHIVE_EXTRACT_SECURE_NODOTDOT | ARCHIVE_EXTRACT_NO_OVERWRITE);
-    if (archive_read_open_filename(in, path, 65536) != ARCHIVE_OK) {
-        kerr_set(KERR_INPUT, path, 0, 0, "cannot read archive: %s", archive_error_string(in));
-        goto done;
-    }
     if (!realpath(dest, root)) {
         kerr_errno(dest, "cannot resolve directory");
+        goto done;
+    }
+    if (src_open(s, path) != 0)
+        goto done;
+    if (archive_read_open(in, s, NULL, src_read, NULL) != ARCHIVE_OK) {
+        kerr_set(KERR_INPUT, path, 0, 0, "cannot read archive: %s",
+                 s->err[0] ? s->err : archive_error_string(in));
         goto done;
     }
     for (;;) {
@@ -443,13 +674,21 @@ int tarball_extract_some(const char *path, const char *dest, const struct tarbal
         if (r == ARCHIVE_EOF)
             break;
         if (r != ARCHIVE_OK) {
-            kerr_set(KERR_INPUT, path, 0, 0, "corrupt archive: %s", archive_error_string(in));
+            kerr_set(KERR_INPUT, path, 0, 0, "corrupt archive: %s",
+                     s->err[0] ? s->err : archive_error_string(in));
             goto done;
         }
         const char *ename = archive_entry_pathname(e);
         char name[PATH_MAX];
         if (!ename || snprintf(name, sizeof name, "%s", ename) >= (int)sizeof name) {
             kerr_set(KERR_INPUT, path, 0, 0, "entry without a usable name");
+            goto done;
+        }
+        if (++entries > lim->max_entries) {
+            kerr_set(KERR_INPUT, path, 0, 0,
+                     "more than %llu entries (raise the limit with the option "
+                     "'extract_max_entries')",
+                     lim->max_entries);
             goto done;
         }
         const char *why = bad_name(name);
@@ -472,6 +711,19 @@ int tarball_extract_some(const char *path, const char *dest, const struct tarbal
         enum tarball_choice c = type == AE_IFREG && f ? f->choose(name, f->ctx) : TARBALL_WRITE;
         if (c == TARBALL_SKIP)
             continue; /* checked like the others, not written */
+        if (type == AE_IFREG) {
+            la_int64_t size = archive_entry_size(e);
+            if (size < 0 || (unsigned long long)size > lim->max_entry_bytes) {
+                too_big(path, name, "size", lim->max_entry_bytes, "extract_max_entry_bytes");
+                goto done;
+            }
+            taken += (unsigned long long)size;
+            if (taken > lim->max_bytes) {
+                too_big(path, name, "total size taken from the archive", lim->max_bytes,
+                        "extract_max_bytes");
+                goto done;
+            }
+        }
         if (c == TARBALL_READ) {
             if (read_entry(in, e, path, name, f) != 0)
                 goto done;
@@ -486,39 +738,71 @@ int tarball_extract_some(const char *path, const char *dest, const struct tarbal
             kerr_set(KERR_INPUT, path, 0, 0, "refusing entry '%s': name too long", name);
             goto done;
         }
+        struct stat st;
+        if (type != AE_IFDIR && lstat(full, &st) == 0) {
+            /* DEST started empty: an entry already there came earlier in the archive */
+            kerr_set(KERR_INPUT, path, 0, 0, "refusing entry '%s': it is in the archive twice",
+                     name);
+            goto done;
+        }
         archive_entry_set_pathname(e, full);
         if (archive_write_header(out, e) != ARCHIVE_OK) {
-            kerr_set(KERR_INPUT, path, 0, 0, "cannot extract '%s': %s", name,
-                     archive_error_string(out));
+            int en = archive_errno(out);
+            if (type == AE_IFREG && en == EEXIST)
+                kerr_set(KERR_INPUT, path, 0, 0, "refusing entry '%s': it is in the archive twice",
+                         name);
+            else
+                kerr_set(en == ENOSPC || en == EIO || en == EDQUOT ? KERR_IO : KERR_INPUT, path, 0,
+                         0, "cannot extract '%s' to '%s': %s", name, full,
+                         en ? strerror(en) : archive_error_string(out));
             goto done;
+        }
+        if (type == AE_IFLNK) {
+            if (links.n == links.cap)
+                links.v = xrealloc(links.v,
+                                   (links.cap = links.cap ? 2 * links.cap : 16) * sizeof *links.v);
+            links.v[links.n++] = strdup(name);
+            if (!links.v[links.n - 1])
+                abort();
         }
         const void *buf;
         size_t size;
         la_int64_t off;
         while ((r = archive_read_data_block(in, &buf, &size, &off)) == ARCHIVE_OK) {
             if (archive_write_data_block(out, buf, size, off) != ARCHIVE_OK) {
-                kerr_set(KERR_IO, path, 0, 0, "cannot write '%s': %s", name,
-                         archive_error_string(out));
+                int en = archive_errno(out);
+                kerr_set(KERR_IO, path, 0, 0, "cannot write '%s': %s", full,
+                         en ? strerror(en) : archive_error_string(out));
                 goto done;
             }
         }
         if (r != ARCHIVE_EOF) {
             kerr_set(KERR_INPUT, path, 0, 0, "corrupt archive at '%s': %s", name,
-                     archive_error_string(in));
+                     s->err[0] ? s->err : archive_error_string(in));
             goto done;
         }
         if (archive_write_finish_entry(out) != ARCHIVE_OK) {
-            kerr_set(KERR_IO, path, 0, 0, "cannot finish '%s': %s", name,
-                     archive_error_string(out));
+            int en = archive_errno(out);
+            kerr_set(KERR_IO, path, 0, 0, "cannot finish '%s': %s", full,
+                     en ? strerror(en) : archive_error_string(out));
             goto done;
         }
     }
+    if (src_finish(s) != 0) {
+        kerr_set(s->io_err ? KERR_IO : KERR_INPUT, path, 0, 0, "%s", s->err);
+        goto done;
+    }
+    if (links_check(&links, root, path) != 0)
+        goto done;
     rc = 0;
 done:
     if (in)
         archive_read_free(in);
     if (out)
         archive_write_free(out);
+    src_close(s);
+    free(s);
+    links_free(&links);
     return rc;
 }
 

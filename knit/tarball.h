@@ -34,18 +34,41 @@ int tarball_extract(const char *path, const char *dest);
 /* tarball_extract_some - the same, but each regular file goes where CHOOSE (called with
  * the entry's name and CTX) says: written (TARBALL_WRITE), left in the archive
  * (TARBALL_SKIP), or read into memory and handed to TAKE with its bytes, which TAKE must
- * copy (TARBALL_READ; at most TARBALL_READ_MAX bytes, a bigger entry is refused). Every
+ * copy (TARBALL_READ; within tarball_default_limits). Every
  * entry is checked all the same, and directories and symlinks are always made (so that a
  * later entry through a symlink is still seen and refused). TAKE returns 0, or -1 with an
  * error recorded to stop. */
 enum tarball_choice { TARBALL_WRITE, TARBALL_SKIP, TARBALL_READ };
-#define TARBALL_READ_MAX ((size_t)256 << 20)
 struct tarball_filter {
     enum tarball_choice (*choose)(const char *name, void *ctx);
     int (*take)(const char *name, const void *data, size_t len, void *ctx);
     void *ctx;
 };
 int tarball_extract_some(const char *path, const char *dest, const struct tarball_filter *f);
+
+/* The caps on what an extraction takes, so that a small hostile archive cannot fill the
+ * disk or the memory: the sum of the sizes of the files written or read (MAX_BYTES), the
+ * size of one of them (MAX_ENTRY_BYTES), and the number of entries of the archive, skipped
+ * ones included (MAX_ENTRIES). An archive over one is KERR_INPUT naming the cap and the
+ * config option that raises it (extract_max_bytes, extract_max_entry_bytes,
+ * extract_max_entries). The defaults are far above the largest real releases: an OTP
+ * release with ERTS is about 100 MB and 10,000 entries unpacked, and knit takes from it only
+ * releases/ and the ebin directories (a few tens of MB); the biggest single .beam files
+ * (generated tables) are a few MB. */
+struct tarball_limits {
+    unsigned long long max_bytes, max_entry_bytes, max_entries;
+};
+#define TARBALL_MAX_BYTES (1ULL << 30)        /* 1 GiB */
+#define TARBALL_MAX_ENTRY_BYTES (32ULL << 20) /* 32 MiB */
+#define TARBALL_MAX_ENTRIES 1000000ULL
+extern const struct tarball_limits tarball_default_limits;
+/* tarball_extract_limited - tarball_extract_some with the caps LIM. Besides the checks of
+ * tarball_extract: a gzip stream's CRC-32 and length trailers are checked for every member
+ * (a damaged or truncated stream is KERR_INPUT), the archive must be a regular file, and
+ * once every entry is made each symlink is resolved as the kernel will resolve it, through
+ * the others: one that leads outside DEST, or loops, is refused. */
+int tarball_extract_limited(const char *path, const char *dest, const struct tarball_filter *f,
+                            const struct tarball_limits *lim);
 
 /* tarball_release_root - the directory inside DEST holding the release: DEST itself when
  * DEST/releases exists, or DEST/NAME when the archive put everything under one NAME/

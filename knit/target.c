@@ -7,6 +7,7 @@
 
 #include "buf.h"
 #include "fsutil.h"
+#include "guard.h"
 #include "kerr.h"
 #include "log.h"
 #include "mustache.h"
@@ -306,7 +307,7 @@ static int put_file(const char *path, const void *data, size_t len, int mode)
     bool fix = ((mode_t)mode & mask) != 0;
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
     if (fd < 0 && errno == EEXIST) {
-        fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+        fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, mode);
         fix = true;
     }
     if (fd < 0)
@@ -1015,6 +1016,11 @@ int target_build(struct arena *a, const struct release *r, bool force, bool pack
         res->tarball_stage = fs_stage_path(a, res->tarball);
     if (fs_mkdirs(c->target_dir) != 0)
         return -1;
+    if (!guard_owned(res->build_dir, GUARD_BUILD_MARKER))
+        return kerr_set(KERR_INPUT, c->file, 0, 0,
+                        "the build dir '%s' exists and was not made by knit (no '%s' in it): "
+                        "refusing to replace it; move it away or choose another target_dir",
+                        res->build_dir, GUARD_BUILD_MARKER);
     struct tctx t = {.a = a, .r = r, .c = c, .tmpl_dir = template_dir(a)};
     t.dir = arena_sprintf(a, "%s/.%s.knit-new-%ld", c->target_dir, boot->name, (long)getpid());
     t.tctx = json_pack("{s:s, s:s, s:s}", "rel_name", boot->name, "rel_vsn", boot->vsn, "erts_vsn",
@@ -1025,6 +1031,10 @@ int target_build(struct arena *a, const struct release *r, bool force, bool pack
         kerr_errno(t.dir, "cannot create directory");
         goto done;
     }
+    static const char note[] = "made by knit; not packed\n";
+    if (fs_write_atomic(arena_sprintf(a, "%s/%s", t.dir, GUARD_BUILD_MARKER), note, sizeof note - 1,
+                        0644) != 0)
+        goto done;
     if (build_tree(&t, res) != 0)
         goto done;
     /* swap the new build dir in; the old one goes only once the new one is complete */

@@ -17,6 +17,15 @@
 #define CP_EOF 0xFFFFFFFFu
 #define MAX_ATOM_CHARS 255
 #define MAX_SEGMENT_BITS ((size_t)1 << 31)
+/* Integers of at most 32,768 bits (9,864 decimal digits; an RSA-8192 modulus has 2,467):
+ * reading one costs time quadratic in its digits, so a file cannot make knit work for
+ * minutes on one number. */
+#define MAX_INT_BITS 32768
+/* The bytes of binaries a text may produce: 64 KiB plus 16 per byte of text, so that
+ * <<1:2000000000>>. (19 bytes) cannot allocate 250 MB. Every other term costs memory in
+ * proportion to the text that writes it. */
+#define BIN_BYTES_FREE ((size_t)64 << 10)
+#define BIN_BYTES_PER_BYTE 16
 
 enum tok_kind { TK_EOF, TK_DOT, TK_ATOM, TK_VAR, TK_KEYWORD, TK_NUM, TK_STRING, TK_PUNCT };
 
@@ -48,6 +57,7 @@ struct parser {
     size_t top, stkcap;
     struct buf tmp; /* digits of a number, UTF-8 of a name */
     size_t depth;
+    size_t bin_left; /* bits of binaries this text may still produce */
     bool bad; /* the form parses but is no term: the first reason, reported at its end */
     uint32_t bad_line, bad_col;
     char bad_msg[1024];
@@ -208,6 +218,9 @@ bool term_parse_latin1(const char *text, size_t len)
 static int decode(struct parser *p, const char *text, size_t len, bool latin1)
 {
     const unsigned char *s = (const unsigned char *)text;
+    p->bin_left = len > (MAX_SEGMENT_BITS / 8 - BIN_BYTES_FREE) / BIN_BYTES_PER_BYTE
+                      ? MAX_SEGMENT_BITS
+                      : (BIN_BYTES_FREE + len * BIN_BYTES_PER_BYTE) * 8;
     p->cp = xmalloc((len ? len : 1) * sizeof *p->cp);
     size_t n = 0;
     uint32_t line = 1, col = 1;
@@ -413,6 +426,20 @@ static size_t lex_digits(struct parser *p, unsigned base)
     }
 }
 
+/* too_long - whether the number just read into p->tmp has more digits of BASE than
+ * MAX_INT_BITS allow (recorded as the error when it has) */
+static bool too_long(struct parser *p, const struct token *t, unsigned base)
+{
+    double bits_per_digit = log2((double)base);
+    size_t max = (size_t)(MAX_INT_BITS / bits_per_digit);
+    if (p->tmp.len <= max)
+        return false;
+    perr(p, t->line, t->col,
+         "number of %zu digits: knit reads integers of at most %d bits (%zu digits in base %u)",
+         p->tmp.len, MAX_INT_BITS, max, base);
+    return true;
+}
+
 /* make_int - the integer written with LEN digits D in BASE */
 static const struct term *make_int(struct parser *p, const char *d, size_t len, unsigned base)
 {
@@ -500,8 +527,12 @@ static int lex_number(struct parser *p)
         if (lex_digits(p, base) == 0)
             return perr(p, t->line, t->col, "illegal integer %s (no digits in base %u)",
                         src_text(p, t->start, p->pos, txt, sizeof txt), base);
+        if (too_long(p, t, base))
+            return -1;
         if (!p->scan_only)
             t->num = make_int(p, p->tmp.p, p->tmp.len, base);
+    } else if (too_long(p, t, 10)) {
+        return -1;
     } else if (!p->scan_only) {
         t->num = make_int(p, p->tmp.p, p->tmp.len, 10);
     }
@@ -983,6 +1014,7 @@ done:
 struct bitbuf {
     uint8_t *d;
     size_t nbits, cap;
+    size_t max_bits; /* the most it may hold (the text's budget, see BIN_BYTES_FREE) */
 };
 
 static void put_bit(struct bitbuf *b, int bit)
@@ -1241,8 +1273,10 @@ static const char *put_segment(struct bitbuf *b, const struct term *v, const str
     }
     /* the whole binary is capped like one segment: a string segment with a size repeats
      * that size for every character */
-    if (b->nbits > MAX_SEGMENT_BITS || bits > MAX_SEGMENT_BITS - b->nbits)
-        return "makes the binary too large";
+    if (b->nbits > b->max_bits || bits > b->max_bits - b->nbits)
+        return b->max_bits < MAX_SEGMENT_BITS
+                   ? "makes the binary larger than a text of this size may produce"
+                   : "makes the binary too large";
     switch (s->type) {
     case SEG_INTEGER:
         if (v->type != TERM_INT && v->type != TERM_BIG)
@@ -1276,7 +1310,7 @@ static const char *put_segment(struct bitbuf *b, const struct term *v, const str
         } else if (bits > have) {
             return "value is shorter than the segment size";
         }
-        if (bits > MAX_SEGMENT_BITS - b->nbits)
+        if (bits > b->max_bits - b->nbits)
             return "makes the binary too large";
         size_t i = 0;
         for (; i + 8 <= bits; i += 8) /* whole bytes, a byte at a time when aligned */
@@ -1439,7 +1473,7 @@ static int parse_segment(struct parser *p, struct bitbuf *b)
 static const struct term *parse_binary(struct parser *p)
 {
     uint32_t line = p->tok.line;
-    struct bitbuf b = {NULL, 0, 0};
+    struct bitbuf b = {NULL, 0, 0, p->bin_left};
     const struct term *t = NULL;
     if (lex(p))
         return NULL;
@@ -1461,6 +1495,7 @@ static const struct term *parse_binary(struct parser *p)
         goto done;
     static const uint8_t none = 0;
     t = at_line(p, term_bits(p->a, b.d ? b.d : &none, b.nbits), line);
+    p->bin_left -= b.nbits <= p->bin_left ? b.nbits : p->bin_left;
 done:
     free(b.d);
     return t;

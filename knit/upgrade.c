@@ -505,7 +505,7 @@ int upgrade_extract(struct arena *a, const struct cfg *c, const char *name, cons
     log_progress("extracting %s ...", out->tarball);
     struct take_ctx tc = {.a = a, .now = now, .build_dir = build_dir, .out = out};
     struct tarball_filter filter = {choose, take, &tc};
-    if (tarball_extract_some(out->tarball, dest, &filter) != 0)
+    if (tarball_extract_limited(out->tarball, dest, &filter, &c->limits) != 0)
         return -1;
     /* by directory, for upgrade_beams; a file twice is refused, as extracting it would be */
     if (out->nbeams)
@@ -526,9 +526,43 @@ int upgrade_extract(struct arena *a, const struct cfg *c, const char *name, cons
         return kerr_set(KERR_INPUT, out->tarball, 0, 0,
                         "not a release of '%s' %s: no 'releases/%s/%s.rel' in it", name, vsn, vsn,
                         name);
+    struct stat st;
+    if (lstat(out->rel_file, &st) == 0 && S_ISREG(st.st_mode) &&
+        (unsigned long long)st.st_size > c->max_rel_bytes)
+        return kerr_set(KERR_INPUT, out->tarball, 0, 0,
+                        "refusing entry 'releases/%s/%s.rel': %lld bytes, over the limit of %llu "
+                        "(raise it with the option 'extract_max_rel_bytes')",
+                        vsn, name, (long long)st.st_size, c->max_rel_bytes);
     struct relfile_path none = {0, NULL, NULL};
     if (relfile_read_rel(a, base, &none, &out->rel) != 0)
         return -1;
+    for (size_t i = 0; i < out->rel.napps; i++) {
+        const char *an = out->rel.apps[i].name, *av = out->rel.apps[i].vsn;
+        /* both make the path lib/NAME-VSN that is read: no way out of the tmp dir */
+        if (!fs_plain_name(an) || !fs_plain_name(av))
+            return kerr_set(KERR_INPUT, out->tarball, 0, 0,
+                            "releases/%s/%s.rel: application '%s' version '%s' is not a plain "
+                            "name (no '/', not '.' or '..')",
+                            vsn, name, an, av);
+        /* a broken .app would otherwise make the relup look for the version elsewhere and
+         * blame the new release's .app */
+        const char *app = arena_sprintf(a, "%s/lib/%s-%s/ebin/%s.app", out->root, an, av, an);
+        struct stat ast;
+        if (lstat(app, &ast) != 0)
+            continue;
+        const struct term *t = term_consult_file(a, app);
+        if (!t)
+            return kerr_wrap(arena_sprintf(a, "in the earlier release %s: ", out->tarball), "");
+        size_t nt;
+        const struct term *const *el = term_list_els(t, &nt);
+        if (nt != 1 || !term_is_tuple(el[0], 3) ||
+            !term_is_atom(el[0]->u.tuple.el[0], "application") ||
+            !term_is_atom(el[0]->u.tuple.el[1], an) || !term_is_list(el[0]->u.tuple.el[2]))
+            return kerr_set(KERR_INPUT, app, 0, 0,
+                            "in the earlier release %s: expected one term "
+                            "{application, %s, [...]}",
+                            out->tarball, an);
+    }
     if (strcmp(out->rel.vsn, vsn) != 0)
         return kerr_set(KERR_INPUT, out->tarball, 0, 0,
                         "its release file says version '%s', the tarball name says '%s'",

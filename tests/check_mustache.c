@@ -393,6 +393,32 @@ START_TEST(test_partial_bomb)
 }
 END_TEST
 
+/* nested sections over a list multiply the work without output: stopped by the step cap;
+ * a render past its byte cap stops while rendering */
+START_TEST(test_render_bounded)
+{
+    struct buf t = BUF_INIT;
+    for (int i = 0; i < 40; i++)
+        buf_adds(&t, "{{#l}}");
+    for (int i = 0; i < 40; i++)
+        buf_adds(&t, "{{/l}}");
+    char *got = render(t.p, "{\"l\": [1, 2]}", NULL, 0);
+    buf_free(&t);
+    const struct kerr *e = kerr_get();
+    ck_assert_msg(!got && strstr(e->msg, "rendering takes more than"),
+                  "nested sections: expected the step cap, got %s", got ? "(output)" : e->msg);
+    free(got);
+    struct buf out = BUF_INIT;
+    json_t *ctx = json_pack("{s:s}", "a", "0123456789");
+    int rc = mustache_render_max(&out, "t", "{{a}}{{a}}{{a}}{{a}}", 20, ctx, NULL, 0, 25);
+    ck_assert_msg(rc == -1 && strstr(kerr_get()->msg, "renders to more than 25 bytes") &&
+                      out.len <= 35,
+                  "byte cap: rc %d, %zu bytes out, %s", rc, out.len, kerr_get()->msg);
+    json_decref(ctx);
+    buf_free(&out);
+}
+END_TEST
+
 Suite *mustache_suite(void)
 {
     Suite *s = suite_create("mustache");
@@ -422,6 +448,7 @@ Suite *mustache_suite(void)
     tcase_add_test(tc, test_deep_sections);
     tcase_add_test(tc, test_partial_bomb);
     tcase_add_test(tc, test_deep_partials);
+    tcase_add_test(tc, test_render_bounded);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -46,5 +46,27 @@ awk 'NR % 40 == 0 && $1 < 1048576 { print $2 }' "$DIR/beams" |
 head -160 "$DIR/beams" | tail -5 | while read -r _ f; do
     gzip -c "$f" >"$DIR/beam/gz_$(basename "$f")"
 done
+# earlier release tarballs (fuzz_tarball): a small release in both layouts, each as a plain
+# tar (first byte 0) and to be gzip'd by the target (first byte 1)
+mkdir -p "$DIR/tarball" "$DIR/tree/releases/0.9.0" "$DIR/tree/lib/hello-0.9.0/ebin" "$DIR/nest"
+printf '%s\n' '{release, {"hello", "0.9.0"}, {erts, "13.1.5"}, [{kernel, "8.5.3"}, {hello, "0.9.0"}]}.' \
+    >"$DIR/tree/releases/0.9.0/hello.rel"
+printf '%s\n' '{application, hello, [{vsn, "0.9.0"}, {modules, [lists]}]}.' \
+    >"$DIR/tree/lib/hello-0.9.0/ebin/hello.app"
+cp "$(head -1 "$DIR/beams" | cut -d' ' -f2)" "$DIR/tree/lib/hello-0.9.0/ebin/lists.beam"
+ln -s 0.9.0 "$DIR/tree/releases/current"
+tar -cf "$DIR/flat.tar" -C "$DIR/tree" releases lib
+cp -R "$DIR/tree" "$DIR/nest/hello"
+tar -cf "$DIR/nest.tar" -C "$DIR/nest" hello
+for t in flat nest; do
+    { printf '\0'; cat "$DIR/$t.tar"; } >"$DIR/tarball/${t}_plain"
+    { printf '\1'; cat "$DIR/$t.tar"; } >"$DIR/tarball/${t}_gzip"
+done
+# configs (fuzz_overlay): the example's and the corpus's reltool.config files
+mkdir -p "$DIR/overlay"
+cp example/rel/reltool.config "$DIR/overlay/example"
+[ -d "$CORPUS/reltool" ] && find "$CORPUS/reltool" -type f -size -64k | while read -r f; do
+    cp "$f" "$DIR/overlay/corpus_$(basename "$f")"
+done
 count() { find "$DIR/$1" -type f | wc -l; }
-echo "seeds: $(count parse) parse, $(count etf) etf, $(count beam) beam"
+echo "seeds: $(count parse) parse, $(count etf) etf, $(count beam) beam, $(count tarball) tarball, $(count overlay) overlay"

@@ -7,7 +7,7 @@ set -u
 cd "$(dirname "$0")/../.."
 B=${FUZZ_BUILD:-build-fuzz}
 S=${FUZZ_S:-60}
-TARGETS=${FUZZ_TARGETS:-parse etf beam beam_code}
+TARGETS=${FUZZ_TARGETS:-parse etf beam beam_code tarball overlay}
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
@@ -25,7 +25,7 @@ for t in $TARGETS; do
         continue
     fi
     case $t in
-    beam | beam_code) maxlen=1048576 ;;
+    beam | beam_code | tarball) maxlen=1048576 ;;
     *) maxlen=131072 ;;
     esac
     opts=(-rss_limit_mb=2048 -malloc_limit_mb=1024 -timeout=30 -max_len=$maxlen)
