@@ -61,7 +61,7 @@ static int run(void *p)
     fs_mkdirs(c.release_dir);
     write_input(arena_sprintf(&a, "%s/hello-0.9.0.tar.gz", c.release_dir), data, size);
     struct upgrade_from from;
-    if (upgrade_extract(&a, &c, "hello", "0.9.0", NULL, &from) == 0) {
+    if (upgrade_extract(&a, &c, "hello", "0.9.0", NULL, NULL, &from) == 0) {
         /* what it read must be usable: the beams' names and sizes, the .rel's apps */
         for (size_t i = 0; i < from.nbeams; i++)
             if (!from.beams[i].dir || !from.beams[i].beam.name)
