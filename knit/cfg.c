@@ -622,8 +622,9 @@ static int knit_option(struct pc *p, const struct term *at, const char *k, const
 }
 
 /* check_dirs - SPEC: the dirs knit removes or writes into (tmp_dir, the build dir,
- * release_dir, upgrade_dir) are distinct, none inside another, and none holds the config,
- * the sources (lib_dirs, each application's lib_dir) or the OTP root: a mistaken option
+ * release_dir, upgrade_dir) are distinct, none inside another, none holds the config,
+ * the sources (lib_dirs, each application's lib_dir) or the OTP root, none is inside the OTP
+ * root or right in a lib_dirs entry: a mistaken option
  * must not make knit remove or replace what it did not make. Compared as the kernel will
  * resolve them (symlinks of existing parts followed). */
 struct dir_note {
@@ -665,8 +666,15 @@ static int check_dirs(struct arena *a, const struct cfg *c)
     for (size_t i = 0; i < 4; i++)
         for (size_t j = 0; j < k; j++) {
             const char *q = fs_canon(a, keep[j].path);
-            /* inside a source dir, what knit writes would be read as an application */
-            bool in = j > 0 && fs_within(out[i].path, q);
+            /* Inside OTP's root, or right in a lib_dirs entry (where every directory is taken
+             * for an application), what knit writes would be read back as an application.
+             * Deeper inside a source dir is the usual layout (rel/NAME in the project that
+             * is an application's lib_dir) and is fine. */
+            const char *slash = strrchr(out[i].path, '/');
+            bool child = slash && strlen(q) == (size_t)(slash - out[i].path) &&
+                         !strncmp(out[i].path, q, strlen(q));
+            bool in = (j == 1 && fs_within(out[i].path, q)) ||
+                      (j >= 2 && j < 2 + c->nlib_dirs && child);
             if (fs_within(q, out[i].path) || in)
                 return kerr_set(KERR_INPUT, c->file, 0, 0,
                                 "%s '%s' %s %s '%s': refusing to run, as it would %s", out[i].what,
