@@ -564,7 +564,9 @@ static int links_check(const struct links *ls, const char *root, const char *pat
     size_t rl = strlen(root);
     for (size_t i = 0; i < ls->n; i++) {
         char full[PATH_MAX], res[PATH_MAX];
-        snprintf(full, sizeof full, "%s/%s", root, ls->v[i]);
+        if (snprintf(full, sizeof full, "%s/%s", root, ls->v[i]) >= (int)sizeof full)
+            return kerr_set(KERR_INPUT, path, 0, 0, "refusing entry '%s': path too long",
+                            ls->v[i]);
         if (!realpath(full, res)) {
             if (errno == ENOENT)
                 continue; /* leads nowhere: nothing can be read through it */
