@@ -293,7 +293,10 @@ printf '%s\n' '{overlay_vars, ["vars.config", {greeting, "hi {{rel_name}}"}]}.' 
     '{overlay, [{template, "vars.config", "x.txt"}, {template, "greet.txt", "greet.txt"}]}.' >>"$O/rel/reltool.config"
 printf '{{greeting}}\n' >"$O/rel/greet.txt"
 S0=$(date +%s)
-(ulimit -v 4000000; kn "$O" release; echo "$RC" >"$T/.rc"; printf '%s' "$ERR" >"$T/.e")
+# a 4 GB address-space limit turns runaway growth into a failure; ASan reserves terabytes
+# of shadow memory up front and cannot start under one, so sanitized runs go without it
+if [ -n "${KNIT_SANITIZED:-}" ]; then VLIM=unlimited; else VLIM=4000000; fi
+(ulimit -v $VLIM; kn "$O" release; echo "$RC" >"$T/.rc"; printf '%s' "$ERR" >"$T/.e")
 RC=$(cat "$T/.rc") ERR=$(cat "$T/.e")
 rc_is "{a, \"{{a}}{{a}}\"}: refused, not out of memory" 2
 has "{a, \"{{a}}{{a}}\"}: the message names the variable" "$ERR" "overlay variable 'a'"
