@@ -682,20 +682,30 @@ static int write_terms_file(const char *path, const struct term *t, bool blank_l
     return rc;
 }
 
+/* boot_rel - write VSNDIR/NAME.rel (term REL) and set *PATH to systools' Path for its
+ * boot script: the build dir's lib/APP/ebin dirs, then the code path. The base name
+ * VSNDIR/NAME, or NULL on error. */
+static const char *boot_rel(struct tctx *t, const char *vsndir, const char *name,
+                            const struct term *rel, struct relfile_path *path)
+{
+    const char *base = arena_sprintf(t->a, "%s/%s", vsndir, name);
+    if (write_terms_file(arena_sprintf(t->a, "%s.rel", base), rel, true) != 0)
+        return NULL;
+    const char *pattern = arena_sprintf(t->a, "%s/lib/*/ebin", t->dir);
+    *path = (struct relfile_path){0, NULL, NULL};
+    relfile_path_expand(t->a, &pattern, 1, path);
+    relfile_code_path(t->a, path);
+    relfile_path_dedup(path);
+    return base;
+}
+
 /* make_boot - NAME.rel (term REL) and its NAME.script / NAME.boot in VSNDIR */
 static int make_boot(struct tctx *t, const char *vsndir, const char *name, const struct term *rel,
                      bool no_dot_erlang)
 {
-    const char *base = arena_sprintf(t->a, "%s/%s", vsndir, name);
-    if (write_terms_file(arena_sprintf(t->a, "%s.rel", base), rel, true) != 0)
-        return -1;
-    /* systools' Path: the build dir's lib/APP/ebin dirs, then the code path */
-    const char *pattern = arena_sprintf(t->a, "%s/lib/*/ebin", t->dir);
-    struct relfile_path path = {0, NULL, NULL};
-    relfile_path_expand(t->a, &pattern, 1, &path);
-    relfile_code_path(t->a, &path);
-    relfile_path_dedup(&path);
-    return script_make_files(t->a, base, &path, NULL, no_dot_erlang);
+    struct relfile_path path;
+    const char *base = boot_rel(t, vsndir, name, rel, &path);
+    return base ? script_make_files(t->a, base, &path, NULL, no_dot_erlang) : -1;
 }
 
 static int copy_plain(struct tctx *t, const char *from, const char *to)
@@ -711,14 +721,10 @@ static int copy_plain(struct tctx *t, const char *from, const char *to)
 static int relx_boot(struct tctx *t, const char *vsndir, const char *name, const struct term *rel,
                      bool no_dot_erlang)
 {
-    const char *base = arena_sprintf(t->a, "%s/%s", vsndir, name);
-    if (write_terms_file(arena_sprintf(t->a, "%s.rel", base), rel, true) != 0)
+    struct relfile_path path;
+    const char *base = boot_rel(t, vsndir, name, rel, &path);
+    if (!base)
         return -1;
-    const char *pattern = arena_sprintf(t->a, "%s/lib/*/ebin", t->dir);
-    struct relfile_path path = {0, NULL, NULL};
-    relfile_path_expand(t->a, &pattern, 1, &path);
-    relfile_code_path(t->a, &path);
-    relfile_path_dedup(&path);
     struct script_otp otp;
     struct relfile_release release;
     if (script_learn_otp(t->a, t->c->root_dir, &otp) != 0 ||
