@@ -11,6 +11,11 @@ CFLAGS_ALL = -std=c11 -D_GNU_SOURCE $(WARN) $(OPT) $(PKG_CFLAGS) $(EXTRA_CFLAGS)
 EI_DIR   := $(lastword $(sort $(wildcard /usr/lib/erlang/lib/erl_interface-*)))
 CFLAGS_ALL += -I$(EI_DIR)/include
 LDLIBS_ALL = $(PKG_LIBS) -L$(EI_DIR)/lib -lei -lpthread -lm $(EXTRA_LDFLAGS)
+# knit itself is not linked against libarchive and libcrypto: knit/lazylib.c loads them when
+# a command first uses them (the tests and fuzz targets link them, and may call them too)
+LAZY_PKGS  := libarchive libcrypto
+KNIT_LIBS  = $(shell pkg-config --libs $(filter-out $(LAZY_PKGS),$(PKGS)) 2>/dev/null) \
+	-L$(EI_DIR)/lib -lei -lpthread -lm $(EXTRA_LDFLAGS)
 ifeq ($(EI_DIR),)
 ifeq ($(filter deps clean,$(MAKECMDGOALS)),)
 $(error no libei: /usr/lib/erlang/lib/erl_interface-*/ is missing; run 'make deps' (erlang-dev))
@@ -45,7 +50,7 @@ $(BUILD)/libknit.a: $(LIB_OBJ)
 	ar rcs $@ $^
 
 $(BUILD)/knit: $(BUILD)/obj/main.o $(BUILD)/libknit.a
-	$(CC) $(CFLAGS_ALL) -o $@ $^ $(LDLIBS_ALL)
+	$(CC) $(CFLAGS_ALL) -o $@ $^ $(KNIT_LIBS)
 
 $(BUILD)/tests/%: tests/%.c $(BUILD)/libknit.a $(wildcard tests/*.h)
 	@mkdir -p $(dir $@)

@@ -304,13 +304,19 @@ int flow_make_relup(struct flow *f)
         arena_sprintf(a, "%s/releases/%s/%s", f->res.build_dir, f->res.rel_vsn, f->res.rel_name);
     const struct term *relup, *warnings;
     const char **texts = NULL;
-    if (relup_make(a, top, ups, n, ups, n, &path, &o, &relup, &warnings, &texts) != 0)
-        return -1;
-    for (size_t i = 0; texts && texts[i]; i++)
-        log_warn("%s", texts[i]);
     const char *file = arena_sprintf(a, "%s/releases/%s/relup", f->res.build_dir, f->res.rel_vsn);
-    log_verbose("writing %s", file);
-    if (write_terms(a, file, relup) != 0)
+    /* the files read and every translation live only until the relup is written */
+    struct arena s;
+    arena_init(&s);
+    int rc = relup_make(&s, top, ups, n, ups, n, &path, &o, &relup, &warnings, &texts);
+    for (size_t i = 0; rc == 0 && texts && texts[i]; i++)
+        log_warn("%s", texts[i]);
+    if (rc == 0) {
+        log_verbose("writing %s", file);
+        rc = write_terms(&s, file, relup);
+    }
+    arena_close(&s);
+    if (rc != 0)
         return -1;
     f->relup = file;
     f->done = FLOW_DONE_RELUP;
