@@ -90,6 +90,26 @@ bench() {
     done
 }
 
+# faster_ratio JSON LABEL SUBJECT OTHER... - one line "LABEL is N x the faster of OTHER (X s)
+# and OTHER (Y s) (its mean: Z s)": N times as fast as the fastest OTHER, from the mean times in hyperfine's JSON (rows named as bench names them):
+# the fastest OTHER's mean over SUBJECT's. Prints nothing when SUBJECT or every OTHER is
+# missing (a tool that did not run); an OTHER that did not run is left out of the line.
+faster_ratio() {
+    local json=$1 label=$2 subject=$3
+    shift 3
+    jq -r --arg what "$label" --arg s "$subject" '
+        (.results | map({key: .command, value: .mean}) | from_entries) as $m
+        | [$ARGS.positional[] | select($m[.] != null)] as $o
+        | def f: . * 1000 | round / 1000;
+          if $m[$s] == null or ($o | length) == 0 then empty
+          else (($o | map($m[.]) | min) / $m[$s]) as $q
+            | "\($what) is \($q * 10 | round / 10) x "
+              + (if ($o | length) > 1 then "the faster of " else "" end)
+              + ($o | map("\(.) (\($m[.] | f) s)") | join(" and "))
+              + " (its mean: \($m[$s] | f) s)"
+          end' "$json" --args "$@"
+}
+
 # bench_summary - print the summary tables
 bench_summary() {
     echo
