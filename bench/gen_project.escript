@@ -11,8 +11,9 @@
 %%   gen_server (new state, code_change, depends on m001) and the supervisor (a new child)
 %%   changed, module _new added, the last plain module deleted; its hand-written appups
 %%   (up and down) use load_module with Deps, update {advanced, []} with Deps, update
-%%   supervisor, add_module and delete_module, and the changed modules carry the same
-%%   dependencies as -knit_depends.
+%%   supervisor, add_module and delete_module, and apply instructions that start the
+%%   supervisor's new child (up) and stop and delete it (down), and the changed modules
+%%   carry the same dependencies as -knit_depends.
 %%   -j JOBS parallel erlc runs, one per application (default: the number of schedulers).
 %%   -k  knit only (bench/growth.sh): no rebar.config, and the modules are compiled in this VM
 %%       (compile:file/2 with debug_info, JOBS applications at a time) instead of one erlc VM
@@ -37,6 +38,8 @@ main(Args) ->
     #{apps := NApps, mods := NMods, vsn := Vsn, jobs := Jobs, knit_only := KnitOnly} = Opts,
     (NApps >= 1 andalso NMods >= 8 andalso (Vsn =:= 1 orelse Vsn =:= 2) andalso Jobs >= 1)
         orelse usage(),
+    [persistent_term:put({?MODULE, K}, max(3, length(integer_to_list(N))))
+     || {K, N} <- [{apps, NApps}, {mods, NMods}]],
     [generate(filename:absname(Out), NApps, NMods, V, Jobs, KnitOnly)
      || V <- lists:seq(1, Vsn)],
     Beams = length(filelib:wildcard(filename:join([Out, "lib-v*", "*", "ebin", "*.beam"]))),
@@ -61,8 +64,10 @@ usage() ->
 generate(Out, NApps, NMods, Vsn, Jobs, KnitOnly) ->
     V = integer_to_list(Vsn),
     Kind = case KnitOnly of true -> "-k"; false -> "" end,
-    Stamp = filename:join(Out, lists:flatten(io_lib:format(".done-v~b-~b-~b~s",
-                                                           [Vsn, NApps, NMods, Kind]))),
+    %% version 2's stamp names the generator's revision of it: r2 added the appups' applies
+    Rev = case Vsn of 1 -> ""; 2 -> "r2" end,
+    Stamp = filename:join(Out, lists:flatten(io_lib:format(".done-v~b~s-~b-~b~s",
+                                                           [Vsn, Rev, NApps, NMods, Kind]))),
     case filelib:is_file(Stamp) of
         true -> ok;
         false ->
@@ -145,9 +150,12 @@ collect(Port, Acc) ->
         {Port, {exit_status, S}} -> {S, Acc}
     end.
 
-app(I) -> list_to_atom(lists:flatten(io_lib:format("app~3..0b", [I]))).
+%% numbers are zero-padded to 3 digits, or to as many as the largest one has (app1000: a
+%% 3-digit field would print app***, which filelib:wildcard then takes for a pattern)
+app(I) -> list_to_atom(lists:flatten(io_lib:format("app~*..0b", [width(apps), I]))).
 mod(I, Suffix) -> list_to_atom(atom_to_list(app(I)) ++ "_" ++ Suffix).
-mod(I, m, J) -> mod(I, lists:flatten(io_lib:format("m~3..0b", [J]))).
+mod(I, m, J) -> mod(I, lists:flatten(io_lib:format("m~*..0b", [width(mods), J]))).
+width(What) -> persistent_term:get({?MODULE, What}).
 avsn(Vsn) -> integer_to_list(Vsn) ++ ".0.0".
 
 %% Plain modules are m001..mP with P = NMODS - 3 (the others: _app, _sup, _srv).
@@ -298,14 +306,18 @@ new_src(I) ->
      "handle_call(_Req, _From, S) -> {reply, ok, S}.\n"
      "handle_cast(_Msg, S) -> {noreply, S}.\n"].
 
-%% up: add, then changed (chains and groups), then the behaviours, then delete;
-%% down mirrors it
+%% up: add, then changed (chains and groups), then the behaviours, then the new child
+%% started, then delete; down: the new child stopped and deleted first, then it mirrors up
+%% (the applies are what knit check's supervisor rules ask of an added child)
 appup(I, P) ->
     Loads = [{load_module, mod(I, m, J), deps(I, J)} || J <- lists:seq(?CHANGED, 1, -1)],
     Srv = {update, mod(I, "srv"), {advanced, []}, [mod(I, m, 1)]},
     Sup = {update, mod(I, "sup"), supervisor},
-    Up = [{add_module, mod(I, "new")}] ++ Loads ++ [Srv, Sup, {delete_module, mod(I, m, P)}],
-    Down = [{add_module, mod(I, m, P)}] ++ Loads ++ [Srv, Sup, {delete_module, mod(I, "new")}],
+    Child = fun(F) -> {apply, {supervisor, F, [mod(I, "sup"), mod(I, "new")]}} end,
+    Up = [{add_module, mod(I, "new")}] ++ Loads
+         ++ [Srv, Sup, Child(restart_child), {delete_module, mod(I, m, P)}],
+    Down = [Child(terminate_child), Child(delete_child), {add_module, mod(I, m, P)}] ++ Loads
+           ++ [Srv, Sup, {delete_module, mod(I, "new")}],
     {avsn(2), [{avsn(1), Up}], [{avsn(1), Down}]}.
 
 otp_vsns() ->

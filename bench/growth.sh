@@ -52,7 +52,7 @@ echo
 echo "== growth: knit --tarball-only, release + upgrade from 1 (applications x $mods modules)"
 printf '\n| applications x %s modules | knit --tarball-only wall s (best of 3) | CPU s | peak RSS MB | ms per application | ms per added application | plain knit wall s | load |\n|---|---|---|---|---|---|---|---|\n' \
     "$mods" >>"$SUMMARY"
-prev_n='' prev_t='' first_t='' first_n=''
+prev_n='' prev_t='' first_t='' first_n='' done=0
 for n in $sizes; do
     gen=$BENCH_GEN/k${n}x$mods k=$T/gr$n
     echo "generating $gen (cached; the first time ~1 minute per 10,000 modules)"
@@ -93,10 +93,10 @@ for n in $sizes; do
             tee -a "$SUMMARY"
     fi
     [ -z "$first_n" ] && first_n=$n first_t=$t
-    prev_n=$n prev_t=$t
+    prev_n=$n prev_t=$t done=$((done + 1))
     bash "$ASIDE" "$k"
 done
-if [ -n "$first_n" ] && [ "$prev_n" != "$first_n" ]; then
+if [ "$done" -gt 2 ]; then
     awk -v t="$prev_t" -v p="$first_t" -v n="$prev_n" -v m="$first_n" \
         'BEGIN { printf "growth %d -> %d applications (x%.0f): time x%.1f\n", m, n, n / m, t / p }' |
         tee -a "$SUMMARY"
