@@ -66,7 +66,13 @@ int flow_build_release(struct flow *f)
         n += release_app_selected(&f->rel.apps[i]);
     log_verbose("%zu of %zu applications found are included", n, f->rel.napps);
     bool pack = f->mode == FLOW_ALL || f->mode == FLOW_RELEASE;
-    if (target_build(a, &f->rel, f->force, pack, &f->res) != 0)
+    if (f->tarball_only && !pack)
+        return kerr_set(KERR_USAGE, NULL, 0, 0,
+                        "--tarball-only: knit appup and knit relup write into the build dir; "
+                        "use it with knit or knit release");
+    /* {build_dir, false} too is for the runs that pack: appup and relup write into it */
+    bool stream = pack && (f->tarball_only || !f->cfg.build_dir);
+    if (target_build(a, &f->rel, f->force, pack, stream, &f->res) != 0)
         return -1;
     if (pack) {
         struct flow_stage *s = &f->stages[f->nstages++];
@@ -166,7 +172,7 @@ int flow_find_earlier(struct flow *f)
     f->skip = arena_alloc(a, (nv + 1) * sizeof *f->skip);
     f->skip_why = arena_alloc(a, (nv + 1) * sizeof *f->skip_why);
     for (size_t j = 0; j < nv; j++)
-        if (upgrade_extract(a, &f->cfg, f->res.rel_name, vsns[j], &f->new_rel, f->res.build_dir,
+        if (upgrade_extract(a, &f->cfg, f->res.rel_name, vsns[j], &f->new_rel, &f->res,
                             &f->from[f->nfrom++]) != 0)
             return -1;
     if (same_version_changed(f) != 0)
@@ -242,6 +248,11 @@ static int app_appup(struct flow *f, const char *name, const char *vsn)
     o.defaults = f->cfg.knit_defaults;
     o.defaults_file = f->cfg.file;
     o.defaults_line = f->cfg.knit_defaults_line;
+    if (f->res.streamed) {
+        o.new_beams = target_beams(a, &f->res, arena_sprintf(a, "%s-%s", name, vsn), &o.nnew_beams);
+        if (!o.new_beams)
+            return -1;
+    }
     if (appup_generate(a, name, vsn, ebin, froms, n, &o, &fa->res) != 0)
         return -1;
     fa->generated = true;
@@ -336,7 +347,7 @@ int flow_pack_upgrade(struct flow *f)
         if (!f->skip[j])
             kept[nk++] = f->from[j];
     struct flow_stage *s = &f->stages[f->nstages];
-    if (upgrade_pack(a, &f->cfg, f->res.build_dir, &f->new_rel, kept, nk, &s->path, &s->stage))
+    if (upgrade_pack(a, &f->cfg, &f->res, &f->new_rel, kept, nk, &s->path, &s->stage))
         return -1;
     s->kind = "upgrade_tarball";
     f->nstages++;
@@ -409,7 +420,7 @@ static int run_phases(struct flow *f)
     if (flow_find_earlier(f) != 0 || flow_make_appups(f) != 0)
         return -1;
     /* knit check on the upgrade: warnings are logged, an error stops the build */
-    if (lint_upgrade(f->a, &f->cfg, f->res.build_dir, &f->new_rel, f->from, f->nfrom, f->skip))
+    if (lint_upgrade(f->a, &f->cfg, &f->res, &f->new_rel, f->from, f->nfrom, f->skip))
         return -1;
     if (f->mode == FLOW_APPUP)
         return flow_commit(f);

@@ -1,6 +1,8 @@
 /* lint.c - knit check: hot-upgrade hazards found in beams (bytecode and abstract code) */
 #include "lint.h"
 
+#include "target.h"
+
 #include "beam.h"
 #include "beam_code.h"
 #include "buf.h"
@@ -1379,35 +1381,51 @@ static void callers(struct cx *c, struct set *now, const struct gone *g, size_t 
 
 /* ---------------------------------------------------------------- reading beams */
 
-static int read_dir(struct cx *c, const char *app, const char *avsn, bool otp, const char *ebin,
-                    struct cmod **v, size_t *n, size_t *cap)
+/* add_mod - a new entry at the end of *V for module NAME (STEM bytes) of APP at PATH */
+static void add_mod(struct cx *c, const struct lint_app *app, const char *name, size_t stem,
+                    const char *path, struct cmod **v, size_t *n, size_t *cap)
 {
-    DIR *d = opendir(ebin);
+    if (*n == *cap) {
+        *cap = *cap ? *cap * 2 : 256;
+        struct cmod *nv = arena_alloc(c->a, *cap * sizeof *nv);
+        if (*n)
+            memcpy(nv, *v, *n * sizeof *nv);
+        *v = nv;
+    }
+    struct cmod *m = &(*v)[(*n)++];
+    memset(m, 0, sizeof *m);
+    m->name = arena_memdup(c->a, name, stem);
+    m->app = app->name;
+    m->avsn = app->vsn;
+    m->otp = app->otp;
+    m->path = path;
+}
+
+/* read_dir - the modules of APP: its BEAMS when given, else the .beam files of its ebin */
+static int read_dir(struct cx *c, const struct lint_app *app, struct cmod **v, size_t *n,
+                    size_t *cap)
+{
+    if (app->beams) {
+        for (size_t k = 0; k < app->nbeams; k++) {
+            const struct appup_beam *b = &app->beams[k];
+            add_mod(c, app, b->name, fs_stem(b->name, ".beam"),
+                    b->path ? b->path : arena_sprintf(c->a, "%s/%s", app->ebin, b->name), v, n,
+                    cap);
+        }
+        return 0;
+    }
+    DIR *d = opendir(app->ebin);
     if (!d)
-        return kerr_errno(ebin, "cannot list");
+        return kerr_errno(app->ebin, "cannot list");
     struct dirent *de;
-    int rc = 0;
     while ((de = readdir(d))) {
         size_t stem = fs_stem(de->d_name, ".beam");
-        if (!stem)
-            continue;
-        if (*n == *cap) {
-            *cap = *cap ? *cap * 2 : 256;
-            struct cmod *nv = arena_alloc(c->a, *cap * sizeof *nv);
-            if (*n)
-                memcpy(nv, *v, *n * sizeof *nv);
-            *v = nv;
-        }
-        struct cmod *m = &(*v)[(*n)++];
-        memset(m, 0, sizeof *m);
-        m->name = arena_memdup(c->a, de->d_name, stem);
-        m->app = app;
-        m->avsn = avsn;
-        m->otp = otp;
-        m->path = arena_sprintf(c->a, "%s/%s", ebin, de->d_name);
+        if (stem)
+            add_mod(c, app, de->d_name, stem, arena_sprintf(c->a, "%s/%s", app->ebin, de->d_name),
+                    v, n, cap);
     }
     closedir(d);
-    return rc;
+    return 0;
 }
 
 static struct cmod *mods_of(struct cx *c, const struct appup_beam *b, size_t n, const char *app,
@@ -1512,8 +1530,7 @@ int lint_release(struct arena *a, const struct lint_opts *o, const struct lint_a
     size_t cap = 0;
     warn_unknown_rules(o);
     for (size_t i = 0; i < napps; i++)
-        if (read_dir(&c, apps[i].name, apps[i].vsn, apps[i].otp, apps[i].ebin, &now.m, &now.n,
-                     &cap) != 0)
+        if (read_dir(&c, &apps[i], &now.m, &now.n, &cap) != 0)
             return -1;
     if (now.n)
         qsort(now.m, now.n, sizeof *now.m, cmp_mod);
@@ -1673,7 +1690,7 @@ bool lint_failed(const struct lint_report *r, bool strict)
 
 /* ---------------------------------------------------------------- the flow's hook */
 
-int lint_upgrade(struct arena *a, const struct cfg *c, const char *build_dir,
+int lint_upgrade(struct arena *a, const struct cfg *c, const struct target_result *built,
                  const struct relfile_rel *new_rel, const struct upgrade_from *from, size_t nfrom,
                  const bool *skip)
 {
@@ -1682,7 +1699,14 @@ int lint_upgrade(struct arena *a, const struct cfg *c, const char *build_dir,
         const char *n = new_rel->apps[i].name, *v = new_rel->apps[i].vsn;
         apps[i].name = n;
         apps[i].vsn = v;
-        apps[i].ebin = arena_sprintf(a, "%s/lib/%s-%s/ebin", build_dir, n, v);
+        apps[i].ebin = arena_sprintf(a, "%s/lib/%s-%s/ebin", built->build_dir, n, v);
+        apps[i].beams = NULL;
+        apps[i].nbeams = 0;
+        if (built->streamed) {
+            apps[i].beams = target_beams(a, built, arena_sprintf(a, "%s-%s", n, v), &apps[i].nbeams);
+            if (!apps[i].beams)
+                return -1;
+        }
         apps[i].otp =
             c->root_dir && access(arena_sprintf(a, "%s/lib/%s-%s", c->root_dir, n, v), F_OK) == 0;
     }
