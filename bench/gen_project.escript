@@ -17,7 +17,7 @@
 %%   -j JOBS parallel erlc runs, one per application (default: the number of schedulers).
 %%   -k  knit only (bench/growth.sh): no rebar.config, and the modules are compiled in this VM
 %%       (compile:file/2 with debug_info, JOBS applications at a time) instead of one erlc VM
-%%       per application, about 3x faster for many small applications (a VM start per
+%%       per application, about 2x faster for many small applications (a VM start per
 %%       application is most of the time at 20 modules). The beams differ from erlc's only
 %%       in the options recorded in the debug info and the source path in the Line chunk.
 %%       Its stamp is separate: a -k project is not taken for a full one nor the reverse.
