@@ -91,7 +91,9 @@ bench() {
 }
 
 # faster_ratio JSON LABEL SUBJECT OTHER... - one line "LABEL is N x the faster of OTHER (X s)
-# and OTHER (Y s) (its mean: Z s)": N times as fast as the fastest OTHER, from the mean times in hyperfine's JSON (rows named as bench names them):
+# and OTHER (Y s) (its mean: Z s; CPU time ...)": N times as fast as the fastest OTHER, from
+# the mean wall-clock times (the CPU times, user + system, follow: on a loaded machine the
+# wall clock also measures waiting for a core) in hyperfine's JSON (rows named as bench names them):
 # the fastest OTHER's mean over SUBJECT's. Prints nothing when SUBJECT or every OTHER is
 # missing (a tool that did not run); an OTHER that did not run is left out of the line.
 faster_ratio() {
@@ -99,6 +101,7 @@ faster_ratio() {
     shift 3
     jq -r --arg what "$label" --arg s "$subject" '
         (.results | map({key: .command, value: .mean}) | from_entries) as $m
+        | (.results | map({key: .command, value: (.user + .system)}) | from_entries) as $c
         | [$ARGS.positional[] | select($m[.] != null)] as $o
         | def f: . * 1000 | round / 1000;
           if $m[$s] == null or ($o | length) == 0 then empty
@@ -106,7 +109,8 @@ faster_ratio() {
             | "\($what) is \($q * 10 | round / 10) x "
               + (if ($o | length) > 1 then "the faster of " else "" end)
               + ($o | map("\(.) (\($m[.] | f) s)") | join(" and "))
-              + " (its mean: \($m[$s] | f) s)"
+              + " (its mean: \($m[$s] | f) s; CPU time, user + system: \($c[$s] | f) s against "
+              + ($o | map("\($c[.] | f) s") | join(" and ")) + ")"
           end' "$json" --args "$@"
 }
 
