@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 void flow_init(struct flow *f, enum flow_mode mode, struct arena *a)
@@ -411,28 +412,69 @@ int flow_finish(struct flow *f, int ok)
     return rc;
 }
 
+/* peak_kb - the process's peak resident memory so far (VmHWM), or -1 */
+static long peak_kb(void)
+{
+    FILE *fp = fopen("/proc/self/status", "r");
+    char line[256];
+    long kb = -1;
+    while (fp && fgets(line, sizeof line, fp))
+        if (sscanf(line, "VmHWM: %ld kB", &kb) == 1)
+            break;
+    if (fp)
+        fclose(fp);
+    return kb;
+}
+
+/* timed - run phase NAME; its wall time and the peak memory after it are a debug message */
+static int timed(struct flow *f, const char *name, int (*phase)(struct flow *))
+{
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int rc = phase(f);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    log_debug("phase %s: %.1f ms (peak memory %ld kB)", name,
+              (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6,
+              peak_kb());
+    return rc;
+}
+
+/* knit check on the upgrade: warnings are logged, an error stops the build */
+static int check_upgrade(struct flow *f)
+{
+    return lint_upgrade(f->a, &f->cfg, &f->res, &f->new_rel, f->from, f->nfrom, f->skip);
+}
+
 static int run_phases(struct flow *f)
 {
-    if (flow_load_config(f) != 0 || flow_build_release(f) != 0)
+    if (timed(f, "config", flow_load_config) != 0 || timed(f, "release", flow_build_release) != 0)
         return -1;
     if (f->mode == FLOW_RELEASE)
-        return flow_commit(f);
-    if (flow_find_earlier(f) != 0 || flow_make_appups(f) != 0)
-        return -1;
-    /* knit check on the upgrade: warnings are logged, an error stops the build */
-    if (lint_upgrade(f->a, &f->cfg, &f->res, &f->new_rel, f->from, f->nfrom, f->skip))
+        return timed(f, "commit", flow_commit);
+    if (timed(f, "earlier", flow_find_earlier) != 0 || timed(f, "appups", flow_make_appups) != 0 ||
+        timed(f, "check", check_upgrade) != 0)
         return -1;
     if (f->mode == FLOW_APPUP)
-        return flow_commit(f);
-    if (flow_make_relup(f) != 0 || flow_pack_upgrade(f) != 0)
+        return timed(f, "commit", flow_commit);
+    if (timed(f, "relup", flow_make_relup) != 0 || timed(f, "upgrade", flow_pack_upgrade) != 0)
         return -1;
-    return flow_commit(f);
+    return timed(f, "commit", flow_commit);
+}
+
+static int finish_ok(struct flow *f)
+{
+    return flow_finish(f, 0);
+}
+
+static int finish_failed(struct flow *f)
+{
+    return flow_finish(f, -1);
 }
 
 int flow_run(struct flow *f)
 {
     int rc = run_phases(f);
-    if (flow_finish(f, rc) != 0)
+    if (timed(f, "finish", rc == 0 ? finish_ok : finish_failed) != 0)
         rc = -1;
     return rc;
 }

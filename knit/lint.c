@@ -99,9 +99,16 @@ struct cmod {
     size_t in_from; /* 1 + the index of the last earlier release that has it */
     struct beam_info info;
     struct beam_code code;
-    bool code_ok;
+    bool code_tried, code_ok;
     const struct term *forms; /* the abstract code, or NULL */
     bool forms_tried;
+};
+
+/* The abstract code already decoded, by beam: earlier releases often ship the very same
+ * beam (an application version two earlier releases share) and it is decoded once. */
+struct forms_seen {
+    const struct cmod **slot; /* open addressing on the md5; malloc'd */
+    size_t cap, n;
 };
 
 struct cx {
@@ -109,6 +116,7 @@ struct cx {
     struct arena *ra; /* the findings' strings */
     const struct lint_opts *o;
     struct lint_report *r;
+    struct forms_seen *seen; /* NULL: nothing kept (module data in a scratch arena) */
 };
 
 static void add(struct cx *c, const struct cmod *m, int rule, const char *file, unsigned line,
@@ -130,6 +138,16 @@ static int load(struct cx *c, struct cmod *m)
     if (beam_read_facts(c->a, m->path, m->data, m->len, &m->info) != 0)
         return -1;
     m->name = m->info.module;
+    return 0;
+}
+
+/* code - whether M's bytecode is decoded, decoding it when first asked: an earlier
+ * version compared by md5 only, or a module that did not change, never needs it */
+static bool code(struct cx *c, struct cmod *m)
+{
+    if (m->code_tried)
+        return m->code_ok;
+    m->code_tried = true;
     m->code_ok = beam_code_read(c->a, m->path, m->data, m->len, &m->code) == 0;
     if (!m->code_ok) {
         const char *why = arena_strdup(c->a, kerr_get()->msg);
@@ -142,8 +160,10 @@ static int load(struct cx *c, struct cmod *m)
                           "could not be decoded (%s)",
                           why));
     }
-    return 0;
+    return m->code_ok;
 }
+
+static const struct term *decode_forms(struct cx *c, struct cmod *m);
 
 /* forms - the abstract code of M (erl_abstract_code in Dbgi, or an old Abst), or NULL */
 static const struct term *forms(struct cx *c, struct cmod *m)
@@ -153,6 +173,51 @@ static const struct term *forms(struct cx *c, struct cmod *m)
     m->forms_tried = true;
     if (!m->info.has_debug_info)
         return NULL;
+    struct forms_seen *fs = c->seen;
+    size_t h = 0;
+    if (!fs)
+        return m->forms = decode_forms(c, m);
+    if (fs->cap) {
+        memcpy(&h, m->info.md5, sizeof h);
+        for (size_t i = h & (fs->cap - 1); fs->slot[i]; i = (i + 1) & (fs->cap - 1)) {
+            const struct cmod *o = fs->slot[i];
+            if (o->len == m->len && !memcmp(o->info.md5, m->info.md5, 16) &&
+                !memcmp(o->data, m->data, m->len)) {
+                m->forms = o->forms;
+                return m->forms;
+            }
+        }
+    }
+    m->forms = decode_forms(c, m);
+    if (2 * (fs->n + 1) > fs->cap) {
+        size_t cap = fs->cap ? 2 * fs->cap : 256;
+        const struct cmod **slot = xcalloc(cap, sizeof *slot);
+        for (size_t k = 0; k < fs->cap; k++) {
+            if (!fs->slot[k])
+                continue;
+            size_t kh;
+            memcpy(&kh, fs->slot[k]->info.md5, sizeof kh);
+            size_t i = kh & (cap - 1);
+            while (slot[i])
+                i = (i + 1) & (cap - 1);
+            slot[i] = fs->slot[k];
+        }
+        free(fs->slot);
+        fs->slot = slot;
+        fs->cap = cap;
+    }
+    memcpy(&h, m->info.md5, sizeof h);
+    size_t i = h & (fs->cap - 1);
+    while (fs->slot[i])
+        i = (i + 1) & (fs->cap - 1);
+    fs->slot[i] = m;
+    fs->n++;
+    return m->forms;
+}
+
+/* decode_forms - the abstract code of M read from its Dbgi (or Abst) chunk, or NULL */
+static const struct term *decode_forms(struct cx *c, struct cmod *m)
+{
     struct beam_info full;
     if (beam_read_buf(c->a, m->path, m->data, m->len, &full) != 0 || !full.debug_info) {
         kerr_clear();
@@ -169,8 +234,7 @@ static const struct term *forms(struct cx *c, struct cmod *m)
     } else {
         return NULL;
     }
-    m->forms = term_is_list(d) ? d : NULL;
-    return m->forms;
+    return term_is_list(d) ? d : NULL;
 }
 
 /* ---------------------------------------------------------------- findings */
@@ -440,7 +504,7 @@ static bool tail_cycle(const struct beam_code *code, size_t i, size_t at, int de
 
 static void lint(struct cx *c, struct cmod *m, const char *from)
 {
-    if (m->linted || !m->code_ok)
+    if (m->linted || !code(c, m))
         return;
     m->linted = true;
     const struct beam_code *code = &m->code;
@@ -1324,7 +1388,7 @@ static void callers(struct cx *c, struct set *now, const struct gone *g, size_t 
                                        "async_call", "send_request", NULL};
     for (size_t k = 0; k < now->n; k++) {
         struct cmod *m = &now->m[k];
-        if (m->otp || load(c, m) != 0 || !m->code_ok)
+        if (m->otp || load(c, m) != 0 || !code(c, m))
             continue;
         for (size_t i = 0; i < m->code.nfuncs; i++) {
             const struct bc_func *f = &m->code.funcs[i];
@@ -1452,7 +1516,7 @@ int lint_beams(struct arena *a, const struct lint_opts *o, const char *const *pa
     /* one module at a time in a scratch arena: only the findings are kept */
     struct arena scratch;
     arena_init(&scratch);
-    struct cx c = {&scratch, a, o, r};
+    struct cx c = {&scratch, a, o, r, NULL};
     int rc = 0;
     for (size_t i = 0; i < npaths && rc == 0; i++) {
         struct cmod *m = arena_alloc(&scratch, sizeof *m);
@@ -1522,10 +1586,26 @@ static void warn_unknown_rules(const struct lint_opts *o)
     }
 }
 
+static int release_run(struct cx *cx, const struct lint_app *apps, size_t napps,
+                       const struct upgrade_from *from, size_t nfrom);
+
 int lint_release(struct arena *a, const struct lint_opts *o, const struct lint_app *apps,
                  size_t napps, const struct upgrade_from *from, size_t nfrom, struct lint_report *r)
 {
-    struct cx c = {a, a, o, r};
+    struct forms_seen seen = {NULL, 0, 0};
+    struct cx c = {a, a, o, r, &seen};
+    int rc = release_run(&c, apps, napps, from, nfrom);
+    free(seen.slot);
+    return rc;
+}
+
+static int release_run(struct cx *cx, const struct lint_app *apps, size_t napps,
+                       const struct upgrade_from *from, size_t nfrom)
+{
+    struct cx c = *cx;
+    struct arena *a = c.a;
+    struct lint_report *r = c.r;
+    const struct lint_opts *o = c.o;
     struct set now = {NULL, 0};
     size_t cap = 0;
     warn_unknown_rules(o);
