@@ -331,7 +331,7 @@ int tarball_pack_tree(const char *path, const char *root, const char *const *pat
     if (fd < 0)
         goto done;
     tmp_made = true;
-    z = pgzip_open(fd, tmp, Z_DEFAULT_COMPRESSION);
+    z = pgzip_open(fd, tmp, PGZIP_LEVEL);
     if (!z)
         goto done;
     if (archive_write_open(a, z, NULL, to_pgzip, NULL) != ARCHIVE_OK) {
