@@ -88,6 +88,8 @@ static const char *const sev_names[] = {"info", "warning", "error"};
 
 /* ---------------------------------------------------------------- modules */
 
+struct rec;
+
 struct cmod {
     const char *name;
     const char *app, *avsn; /* NULL for plain beams */
@@ -102,6 +104,11 @@ struct cmod {
     bool code_tried, code_ok;
     const struct term *forms; /* the abstract code, or NULL */
     bool forms_tried;
+    /* what the record rules need of the abstract code, kept when the forms are not */
+    bool sum_tried, sum_ok;
+    bool seen; /* in cx's cache of decoded abstract code */
+    struct rec *recs;
+    size_t nrecs;
 };
 
 /* The abstract code already decoded, by beam: earlier releases often ship the very same
@@ -163,32 +170,33 @@ static bool code(struct cx *c, struct cmod *m)
     return m->code_ok;
 }
 
-static const struct term *decode_forms(struct cx *c, struct cmod *m);
+static const struct term *decode_forms(struct arena *a, struct cmod *m);
+static struct rec *records(struct arena *a, const struct term *fs, size_t *nout);
 
-/* forms - the abstract code of M (erl_abstract_code in Dbgi, or an old Abst), or NULL */
-static const struct term *forms(struct cx *c, struct cmod *m)
+/* seen_find - a module read earlier with the same bytes as M (SEEN's cache), or NULL */
+static struct cmod *seen_find(struct cx *c, const struct cmod *m)
 {
-    if (m->forms_tried)
-        return m->forms;
-    m->forms_tried = true;
-    if (!m->info.has_debug_info)
-        return NULL;
     struct forms_seen *fs = c->seen;
-    size_t h = 0;
-    if (!fs)
-        return m->forms = decode_forms(c, m);
-    if (fs->cap) {
-        memcpy(&h, m->info.md5, sizeof h);
-        for (size_t i = h & (fs->cap - 1); fs->slot[i]; i = (i + 1) & (fs->cap - 1)) {
-            const struct cmod *o = fs->slot[i];
-            if (o->len == m->len && !memcmp(o->info.md5, m->info.md5, 16) &&
-                !memcmp(o->data, m->data, m->len)) {
-                m->forms = o->forms;
-                return m->forms;
-            }
-        }
+    if (!fs || !fs->cap)
+        return NULL;
+    size_t h;
+    memcpy(&h, m->info.md5, sizeof h);
+    for (size_t i = h & (fs->cap - 1); fs->slot[i]; i = (i + 1) & (fs->cap - 1)) {
+        struct cmod *o = (struct cmod *)fs->slot[i];
+        if (o != m && o->len == m->len && !memcmp(o->info.md5, m->info.md5, 16) &&
+            !memcmp(o->data, m->data, m->len))
+            return o;
     }
-    m->forms = decode_forms(c, m);
+    return NULL;
+}
+
+/* seen_add - remember M in SEEN (once) */
+static void seen_add(struct cx *c, struct cmod *m)
+{
+    struct forms_seen *fs = c->seen;
+    if (!fs || m->seen)
+        return;
+    m->seen = true;
     if (2 * (fs->n + 1) > fs->cap) {
         size_t cap = fs->cap ? 2 * fs->cap : 256;
         const struct cmod **slot = xcalloc(cap, sizeof *slot);
@@ -206,20 +214,73 @@ static const struct term *forms(struct cx *c, struct cmod *m)
         fs->slot = slot;
         fs->cap = cap;
     }
+    size_t h;
     memcpy(&h, m->info.md5, sizeof h);
     size_t i = h & (fs->cap - 1);
     while (fs->slot[i])
         i = (i + 1) & (fs->cap - 1);
     fs->slot[i] = m;
     fs->n++;
+}
+
+/* forms - the abstract code of M (erl_abstract_code in Dbgi, or an old Abst), or NULL; kept
+ * for the module's life (the supervisor and state rules, and findings' lines, need it) */
+static const struct term *forms(struct cx *c, struct cmod *m)
+{
+    if (m->forms_tried)
+        return m->forms;
+    m->forms_tried = true;
+    if (!m->info.has_debug_info)
+        return NULL;
+    struct cmod *o = seen_find(c, m);
+    if (o && o->forms_tried) {
+        m->forms = o->forms;
+        return m->forms;
+    }
+    m->forms = decode_forms(c->a, m);
+    seen_add(c, m);
     return m->forms;
 }
 
-/* decode_forms - the abstract code of M read from its Dbgi (or Abst) chunk, or NULL */
-static const struct term *decode_forms(struct cx *c, struct cmod *m)
+/* summary - whether M's abstract code could be read; its records are then M->recs. The
+ * forms themselves are decoded in a scratch arena and dropped (thousands of changed
+ * modules' abstract code is most of a check's memory), unless they were kept already. */
+static bool summary(struct cx *c, struct cmod *m)
+{
+    if (m->sum_tried)
+        return m->sum_ok;
+    m->sum_tried = true;
+    if (!m->info.has_debug_info)
+        return m->sum_ok = false;
+    struct cmod *o = m->forms_tried ? m : seen_find(c, m);
+    if (o && o->forms_tried) {
+        m->sum_ok = o->forms != NULL;
+        if (m->sum_ok)
+            m->recs = records(c->a, o->forms, &m->nrecs);
+        return m->sum_ok;
+    }
+    if (o && o->sum_tried) {
+        m->sum_ok = o->sum_ok;
+        m->recs = o->recs;
+        m->nrecs = o->nrecs;
+        return m->sum_ok;
+    }
+    struct arena s;
+    arena_init(&s);
+    const struct term *f = decode_forms(&s, m);
+    m->sum_ok = f != NULL;
+    if (f)
+        m->recs = records(c->a, f, &m->nrecs);
+    arena_close(&s);
+    seen_add(c, m);
+    return m->sum_ok;
+}
+
+/* decode_forms - the abstract code of M read from its Dbgi (or Abst) chunk into A, or NULL */
+static const struct term *decode_forms(struct arena *a, struct cmod *m)
 {
     struct beam_info full;
-    if (beam_read_buf(c->a, m->path, m->data, m->len, &full) != 0 || !full.debug_info) {
+    if (beam_read_buf(a, m->path, m->data, m->len, &full) != 0 || !full.debug_info) {
         kerr_clear();
         return NULL;
     }
@@ -817,7 +878,7 @@ static struct rec *records(struct arena *a, const struct term *fs, size_t *nout)
                 file = t;
         } else if (term_is_atom(term_elem(f, 2), "record") && term_is_tuple(val, 2) &&
                    atom_of(term_elem(val, 0))) {
-            v[k].name = atom_of(term_elem(val, 0));
+            v[k].name = arena_strdup(a, atom_of(term_elem(val, 0)));
             v[k].file = file;
             v[k].line = anno_line(term_elem(f, 1));
             v[k].fields = field_names(a, term_elem(val, 1));
@@ -1280,9 +1341,11 @@ static void rec_visit(const struct term *t, void *arg)
 
 static void state_rule(struct cx *c, struct cmod *old, struct cmod *new, const char *from)
 {
-    const struct term *fo = forms(c, old), *fn = forms(c, new);
-    size_t nro, nrn;
-    struct rec *ro = records(c->a, fo, &nro), *rn = records(c->a, fn, &nrn);
+    const struct term *fn = forms(c, new);
+    summary(c, old);
+    summary(c, new);
+    size_t nro = old->nrecs, nrn = new->nrecs;
+    const struct rec *ro = old->recs, *rn = new->recs;
     struct rec_uses u = {NULL, 0, 0, c->a};
     struct fform ff;
     if (find_function(fn, "init", 1, &ff))
@@ -1322,7 +1385,11 @@ static void shared_records(struct cx *c, struct cmod *old, struct cmod *new, str
                            const char *from)
 {
     size_t nro, nrn;
-    struct rec *ro = records(c->a, forms(c, old), &nro), *rn = records(c->a, forms(c, new), &nrn);
+    summary(c, old);
+    summary(c, new);
+    const struct rec *ro = old->recs, *rn = new->recs;
+    nro = old->nrecs;
+    nrn = new->nrecs;
     for (size_t i = 0; i < nrn; i++) {
         if (!is_hrl(rn[i].file))
             continue;
@@ -1344,13 +1411,13 @@ static void shared_records(struct cx *c, struct cmod *old, struct cmod *new, str
                 dup = !strcmp(seen[q], m->app);
             if (dup || load(c, m) != 0)
                 continue;
-            if (!forms(c, m)) {
+            if (!summary(c, m)) {
                 /* it may include the header: say that it could not be read */
                 note_no_debug(c, m, from, "the new release", "shared_record_changed");
                 continue;
             }
-            size_t nr;
-            struct rec *r = records(c->a, m->forms, &nr);
+            size_t nr = m->nrecs;
+            const struct rec *r = m->recs;
             for (size_t q = 0; q < nr; q++)
                 if (!strcmp(r[q].name, rn[i].name) && is_hrl(r[q].file) &&
                     !strcmp(base_name(r[q].file), hb)) {
@@ -1555,7 +1622,7 @@ static void debug_rules(struct cx *c, struct cmod *old, struct cmod *nm, struct 
     static const char *const sup[] = {"supervisor", NULL};
     static const char *const gens[] = {"gen_server", "gen_statem", "gen_event", "gen_fsm", NULL};
     bool is_sup = has_behaviour(nm, sup), is_gen = has_behaviour(nm, gens);
-    const char *which = !forms(c, nm) ? "the new release" : !forms(c, old) ? from : NULL;
+    const char *which = !summary(c, nm) ? "the new release" : !summary(c, old) ? from : NULL;
     if (which) {
         note_no_debug(c, nm, from, which,
                       is_sup   ? "sup_child_no_down, sup_children_changed and shared_record_changed"
