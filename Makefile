@@ -11,9 +11,9 @@ CFLAGS_ALL = -std=c11 -D_GNU_SOURCE $(WARN) $(OPT) $(PKG_CFLAGS) $(EXTRA_CFLAGS)
 EI_DIR   := $(lastword $(sort $(wildcard /usr/lib/erlang/lib/erl_interface-*)))
 CFLAGS_ALL += -I$(EI_DIR)/include
 LDLIBS_ALL = $(PKG_LIBS) -L$(EI_DIR)/lib -lei -lpthread -lm $(EXTRA_LDFLAGS)
-# knit itself is not linked against libarchive and libcrypto: knit/lazylib.c loads them when
+# knit itself is not linked against libarchive, libcrypto and libisal: knit/lazylib.c loads them when
 # a command first uses them (the tests and fuzz targets link them, and may call them too)
-LAZY_PKGS  := libarchive libcrypto
+LAZY_PKGS  := libarchive libcrypto libisal
 KNIT_LIBS  = $(shell pkg-config --libs $(filter-out $(LAZY_PKGS),$(PKGS)) 2>/dev/null) \
 	-L$(EI_DIR)/lib -lei -lpthread -lm $(EXTRA_LDFLAGS)
 ifeq ($(EI_DIR),)
