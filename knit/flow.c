@@ -9,6 +9,7 @@
 #include "relup.h"
 #include "term_print.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -153,6 +154,81 @@ static int no_upgrade(struct flow *f)
     return -1;
 }
 
+/* One earlier release to read, in a thread of its own. */
+struct extract_job {
+    struct flow *f;
+    const char *vsn;
+    struct arena a; /* adopted by the flow's arena afterwards */
+    struct upgrade_from out;
+    int rc;
+    struct kerr err; /* the error, when RC is -1 (kerr is per thread) */
+};
+
+struct extract_queue {
+    struct extract_job *jobs;
+    size_t n, next;
+    pthread_mutex_t mu;
+};
+
+static void *extract_worker(void *arg)
+{
+    struct extract_queue *q = arg;
+    for (;;) {
+        pthread_mutex_lock(&q->mu);
+        size_t j = q->next < q->n ? q->next++ : q->n;
+        pthread_mutex_unlock(&q->mu);
+        if (j == q->n)
+            return NULL;
+        struct extract_job *job = &q->jobs[j];
+        struct flow *f = job->f;
+        job->rc = upgrade_extract(&job->a, &f->cfg, f->res.rel_name, job->vsn, &f->new_rel,
+                                  &f->res, &job->out);
+        if (job->rc != 0)
+            kerr_copy(&job->err);
+    }
+}
+
+/* extract_all - upgrade_extract of the NV earlier releases VSNS into F->from, side by side
+ * on the machine's cores (each decompresses a whole tarball); the first error in VSNS's
+ * order is the one recorded */
+static int extract_all(struct flow *f, const char *const *vsns, size_t nv)
+{
+    if (nv == 0)
+        return 0;
+    struct extract_queue q = {arena_alloc(f->a, nv * sizeof *q.jobs), nv, 0,
+                              PTHREAD_MUTEX_INITIALIZER};
+    for (size_t j = 0; j < nv; j++) {
+        q.jobs[j].f = f;
+        q.jobs[j].vsn = vsns[j];
+        arena_init(&q.jobs[j].a);
+    }
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    size_t nt = cpus > 1 ? (size_t)cpus - 1 : 0; /* the calling thread is one of them */
+    if (nt > nv - 1)
+        nt = nv - 1;
+    pthread_t th[8];
+    size_t started = 0;
+    for (; started < nt && started < 8; started++)
+        if (pthread_create(&th[started], NULL, extract_worker, &q) != 0)
+            break;
+    extract_worker(&q);
+    for (size_t k = 0; k < started; k++)
+        pthread_join(th[k], NULL);
+    pthread_mutex_destroy(&q.mu);
+    int rc = 0;
+    for (size_t j = 0; j < nv; j++) {
+        arena_adopt(f->a, &q.jobs[j].a);
+        if (rc != 0)
+            continue;
+        f->from[f->nfrom++] = q.jobs[j].out; /* as far as the first that failed */
+        if (q.jobs[j].rc != 0) {
+            kerr_restore(&q.jobs[j].err);
+            rc = -1;
+        }
+    }
+    return rc;
+}
+
 int flow_find_earlier(struct flow *f)
 {
     struct arena *a = f->a;
@@ -172,10 +248,8 @@ int flow_find_earlier(struct flow *f)
     f->from = arena_alloc(a, (nv + 1) * sizeof *f->from);
     f->skip = arena_alloc(a, (nv + 1) * sizeof *f->skip);
     f->skip_why = arena_alloc(a, (nv + 1) * sizeof *f->skip_why);
-    for (size_t j = 0; j < nv; j++)
-        if (upgrade_extract(a, &f->cfg, f->res.rel_name, vsns[j], &f->new_rel, &f->res,
-                            &f->from[f->nfrom++]) != 0)
-            return -1;
+    if (extract_all(f, vsns, nv) != 0)
+        return -1;
     if (same_version_changed(f) != 0)
         return -1;
     if (nv == 0 && f->nexcluded > 0)
