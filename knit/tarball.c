@@ -158,8 +158,9 @@ static int add_virtual(struct archive *a, struct archive_entry *e, const struct 
     struct arena s;
     arena_init(&s);
     int rc = -1;
-    size_t len;
-    const unsigned char *data = (const unsigned char *)fs_read_file(&s, v->src, &len);
+    size_t len = v->len;
+    const unsigned char *data =
+        v->data ? v->data : (const unsigned char *)fs_read_file(&s, v->src, &len);
     unsigned char *made = NULL;
     if (!data)
         goto done;

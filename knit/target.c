@@ -181,6 +181,8 @@ struct spec {
     enum spec_kind kind;
     const char *src;  /* SPEC_COPY / SPEC_STRIP: the file to read */
     int src_mode;     /* its permission bits when known (spec_dir stats it), else -1 */
+    const void *bytes; /* SRC's bytes when already read (a beam the release read), or NULL */
+    size_t nbytes;
     const char *data; /* SPEC_WRITE */
     size_t len;
     int mode; /* SPEC_WRITE */
@@ -359,7 +361,8 @@ static int streamed(struct tctx *t, const struct spec *s, const char *path, bool
             memcpy(v, t->vf, t->nvf * sizeof *v);
         t->vf = v;
     }
-    t->vf[t->nvf++] = (struct tarball_vfile){path + strlen(t->dir) + 1, s->src, mode,
+    t->vf[t->nvf++] = (struct tarball_vfile){path + strlen(t->dir) + 1, s->src, s->bytes,
+                                              s->nbytes, mode,
                                               s->kind == SPEC_STRIP ? strip_beam : NULL};
     *virt = true;
     return 0;
@@ -383,11 +386,15 @@ static int spec_eval(struct tctx *t, const struct spec *s, const char *dir)
     if (s->kind == SPEC_WRITE)
         return put_file(path, s->data, s->len, s->mode);
     struct stat st;
-    size_t len;
+    size_t len = s->nbytes;
     struct arena scratch;
     arena_init(&scratch);
     int rc = -1;
-    const char *data = fs_read_file_stat(&scratch, s->src, &len, &st);
+    const char *data = s->bytes;
+    if (data && s->src_mode >= 0)
+        st.st_mode = (mode_t)s->src_mode;
+    else
+        data = fs_read_file_stat(&scratch, s->src, &len, &st);
     if (!data)
         goto done;
     if (s->kind == SPEC_STRIP) {
@@ -540,6 +547,8 @@ static int spec_app(struct tctx *t, const struct release_app *app, struct spec *
         const struct spec *seen = walked ? spec_find(walked, s->name) : NULL;
         if (seen && seen->kind == SPEC_COPY)
             s->src_mode = seen->src_mode; /* stat'ed by spec_dir already */
+        s->bytes = m->beam;
+        s->nbytes = m->beam_len;
         spec_add(t, ebin, s);
     }
     spec_store(t, top, ebin);
@@ -1120,7 +1129,7 @@ const struct appup_beam *target_beams(struct arena *a, const struct target_resul
 const char *target_path(struct arena *a, const struct target_result *res, const char *rel)
 {
     if (res->streamed) {
-        struct tarball_vfile key = {rel, NULL, 0, NULL};
+        struct tarball_vfile key = {rel, NULL, NULL, 0, 0, NULL};
         const struct tarball_vfile *f =
             res->nvfiles ? bsearch(&key, res->vfiles, res->nvfiles, sizeof key, cmp_vfile) : NULL;
         if (f)
