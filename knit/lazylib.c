@@ -1,14 +1,15 @@
-/* lazylib.c - libarchive and libcrypto, loaded the first time a command uses them.
+/* lazylib.c - libarchive, libcrypto and libisal, loaded the first time a command uses them.
  *
  * Linked the usual way, libarchive brings libxml2, ICU, libstdc++ and seven compression
  * libraries into every run: 14 ms of relocation and 3.7 MB of resident memory before main,
  * for commands (make-relup, check, status, ...) that never open an archive. knit is not
- * linked against either library; the functions it calls are defined here, with the
+ * linked against these libraries; the functions it calls are defined here, with the
  * libraries' own prototypes, and each resolves its real counterpart with dlopen/dlsym on
  * its first call. The library names are the sonames of the headers compiled against. */
 #include <archive.h>
 #include <archive_entry.h>
 #include <dlfcn.h>
+#include <isa-l/igzip_lib.h>
 #include <openssl/evp.h>
 #include <openssl/opensslv.h>
 #include <pthread.h>
@@ -32,6 +33,7 @@ struct lib {
 
 static struct lib archive_lib = {"libarchive.so.13", "libarchive13", PTHREAD_ONCE_INIT, NULL};
 static struct lib crypto_lib = {"libcrypto.so.3", "libssl3", PTHREAD_ONCE_INIT, NULL};
+static struct lib isal_lib = {"libisal.so.2", "libisal2", PTHREAD_ONCE_INIT, NULL};
 
 static void open_archive(void)
 {
@@ -41,6 +43,11 @@ static void open_archive(void)
 static void open_crypto(void)
 {
     crypto_lib.handle = dlopen(crypto_lib.soname, RTLD_NOW | RTLD_LOCAL);
+}
+
+static void open_isal(void)
+{
+    isal_lib.handle = dlopen(isal_lib.soname, RTLD_NOW | RTLD_LOCAL);
 }
 
 /* missing - the library or one of its functions cannot be had: knit's installation is
@@ -93,6 +100,18 @@ static void *lib_sym(struct lib *l, void (*open)(void), const char *name)
     {                                                                                         \
         RESOLVE(crypto_lib, open_crypto, name)                                                \
         return fn args;                                                                       \
+    }
+#define IS(ret, name, params, args)                                                           \
+    ret name params                                                                           \
+    {                                                                                         \
+        RESOLVE(isal_lib, open_isal, name)                                                    \
+        return fn args;                                                                       \
+    }
+#define IS_VOID(name, params, args)                                                           \
+    void name params                                                                          \
+    {                                                                                         \
+        RESOLVE(isal_lib, open_isal, name)                                                    \
+        fn args;                                                                              \
     }
 #define CR_VOID(name, params, args)                                                           \
     void name params                                                                          \
@@ -180,3 +199,8 @@ CR(const EVP_MD *, EVP_sha256, (void), ())
 CR(int, EVP_DigestInit_ex, (EVP_MD_CTX *c, const EVP_MD *t, ENGINE *e), (c, t, e))
 CR(int, EVP_DigestUpdate, (EVP_MD_CTX *c, const void *d, size_t n), (c, d, n))
 CR(int, EVP_DigestFinal_ex, (EVP_MD_CTX *c, unsigned char *md, unsigned int *n), (c, md, n))
+
+/* deflate (pgzip) */
+IS_VOID(isal_deflate_init, (struct isal_zstream *s), (s))
+IS(int, isal_deflate_set_dict, (struct isal_zstream *s, uint8_t *dict, uint32_t len), (s, dict, len))
+IS(int, isal_deflate, (struct isal_zstream *s), (s))

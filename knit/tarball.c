@@ -158,8 +158,9 @@ static int add_virtual(struct archive *a, struct archive_entry *e, const struct 
     struct arena s;
     arena_init(&s);
     int rc = -1;
-    size_t len;
-    const unsigned char *data = (const unsigned char *)fs_read_file(&s, v->src, &len);
+    size_t len = v->len;
+    const unsigned char *data =
+        v->data ? v->data : (const unsigned char *)fs_read_file(&s, v->src, &len);
     unsigned char *made = NULL;
     if (!data)
         goto done;
@@ -331,7 +332,7 @@ int tarball_pack_tree(const char *path, const char *root, const char *const *pat
     if (fd < 0)
         goto done;
     tmp_made = true;
-    z = pgzip_open(fd, tmp, Z_DEFAULT_COMPRESSION);
+    z = pgzip_open(fd, tmp, PGZIP_LEVEL);
     if (!z)
         goto done;
     if (archive_write_open(a, z, NULL, to_pgzip, NULL) != ARCHIVE_OK) {

@@ -34,6 +34,8 @@ int tarball_pack(const char *path, const char *root, const char *const *paths, s
 struct tarball_vfile {
     const char *name;
     const char *src;
+    const void *data; /* SRC's bytes when the caller has them already (LEN), else NULL */
+    size_t len;
     int mode;
     unsigned char *(*transform)(const char *src, const unsigned char *data, size_t len,
                                 size_t *out_len);

@@ -180,6 +180,9 @@ struct spec {
     const char *name;
     enum spec_kind kind;
     const char *src;  /* SPEC_COPY / SPEC_STRIP: the file to read */
+    int src_mode;     /* its permission bits when known (spec_dir stats it), else -1 */
+    const void *bytes; /* SRC's bytes when already read (a beam the release read), or NULL */
+    size_t nbytes;
     const char *data; /* SPEC_WRITE */
     size_t len;
     int mode; /* SPEC_WRITE */
@@ -192,6 +195,7 @@ static struct spec *spec_new(struct tctx *t, const char *name, enum spec_kind k)
     struct spec *s = arena_alloc(t->a, sizeof *s);
     s->name = name;
     s->kind = k;
+    s->src_mode = -1;
     return s;
 }
 
@@ -247,6 +251,7 @@ static struct spec *spec_dir(struct tctx *t, const char *path, const char *name)
     if (S_ISREG(st.st_mode)) {
         struct spec *s = spec_new(t, name, SPEC_COPY);
         s->src = path;
+        s->src_mode = (int)(st.st_mode & 0777);
         return s;
     }
     if (!S_ISDIR(st.st_mode)) {
@@ -341,7 +346,9 @@ static int streamed(struct tctx *t, const struct spec *s, const char *path, bool
         fs_stem(s->name, ".appup"))
         return 0;
     int mode = 0644;
-    if (s->kind == SPEC_COPY) {
+    if (s->kind == SPEC_COPY && s->src_mode >= 0) {
+        mode = s->src_mode;
+    } else if (s->kind == SPEC_COPY) {
         struct stat st;
         if (stat(s->src, &st) != 0)
             return kerr_errno(s->src, "cannot read file info");
@@ -354,7 +361,8 @@ static int streamed(struct tctx *t, const struct spec *s, const char *path, bool
             memcpy(v, t->vf, t->nvf * sizeof *v);
         t->vf = v;
     }
-    t->vf[t->nvf++] = (struct tarball_vfile){path + strlen(t->dir) + 1, s->src, mode,
+    t->vf[t->nvf++] = (struct tarball_vfile){path + strlen(t->dir) + 1, s->src, s->bytes,
+                                              s->nbytes, mode,
                                               s->kind == SPEC_STRIP ? strip_beam : NULL};
     *virt = true;
     return 0;
@@ -378,11 +386,15 @@ static int spec_eval(struct tctx *t, const struct spec *s, const char *dir)
     if (s->kind == SPEC_WRITE)
         return put_file(path, s->data, s->len, s->mode);
     struct stat st;
-    size_t len;
+    size_t len = s->nbytes;
     struct arena scratch;
     arena_init(&scratch);
     int rc = -1;
-    const char *data = fs_read_file_stat(&scratch, s->src, &len, &st);
+    const char *data = s->bytes;
+    if (data && s->src_mode >= 0)
+        st.st_mode = (mode_t)s->src_mode;
+    else
+        data = fs_read_file_stat(&scratch, s->src, &len, &st);
     if (!data)
         goto done;
     if (s->kind == SPEC_STRIP) {
@@ -495,6 +507,7 @@ static int spec_app(struct tctx *t, const struct release_app *app, struct spec *
     if (!top)
         return -1;
     struct spec *ebin = spec_new(t, "ebin", SPEC_DIR);
+    struct spec *walked = spec_find(top, "ebin");
     const char *ebin_dir = arena_sprintf(a, "%s/ebin", app->dir);
     const char *appup = arena_sprintf(a, "%s.appup", app->name);
     if (is_regular(arena_sprintf(a, "%s/%s", ebin_dir, appup))) {
@@ -531,6 +544,11 @@ static int spec_app(struct tctx *t, const struct release_app *app, struct spec *
         struct spec *s = spec_new(t, arena_sprintf(a, "%s.beam", m->name),
                                   !strcmp(di, "strip") ? SPEC_STRIP : SPEC_COPY);
         s->src = arena_sprintf(a, "%s/%s", ebin_dir, s->name);
+        const struct spec *seen = walked ? spec_find(walked, s->name) : NULL;
+        if (seen && seen->kind == SPEC_COPY)
+            s->src_mode = seen->src_mode; /* stat'ed by spec_dir already */
+        s->bytes = m->beam;
+        s->nbytes = m->beam_len;
         spec_add(t, ebin, s);
     }
     spec_store(t, top, ebin);
@@ -1111,7 +1129,7 @@ const struct appup_beam *target_beams(struct arena *a, const struct target_resul
 const char *target_path(struct arena *a, const struct target_result *res, const char *rel)
 {
     if (res->streamed) {
-        struct tarball_vfile key = {rel, NULL, 0, NULL};
+        struct tarball_vfile key = {rel, NULL, NULL, 0, 0, NULL};
         const struct tarball_vfile *f =
             res->nvfiles ? bsearch(&key, res->vfiles, res->nvfiles, sizeof key, cmp_vfile) : NULL;
         if (f)
