@@ -107,7 +107,7 @@ faster_ratio() {
           if $m[$s] == null or ($o | length) == 0 then empty
           else (($o | map($m[.]) | min) / $m[$s]) as $q
             | "\($what) is \($q * 10 | round / 10) x "
-              + (if ($o | length) > 1 then "the faster of " else "" end)
+              + (if ($o | length) > 1 then "the faster of " else "as fast as " end)
               + ($o | map("\(.) (\($m[.] | f) s)") | join(" and "))
               + " (its mean: \($m[$s] | f) s; CPU time, user + system: \($c[$s] | f) s against "
               + ($o | map("\($c[.] | f) s") | join(" and ")) + ")"
