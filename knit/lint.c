@@ -1513,8 +1513,9 @@ static void callers(struct cx *c, struct set *now, const struct gone *g, size_t 
 /* ---------------------------------------------------------------- reading beams */
 
 /* add_mod - a new entry at the end of *V for module NAME (STEM bytes) of APP at PATH */
-static void add_mod(struct cx *c, const struct lint_app *app, const char *name, size_t stem,
-                    const char *path, struct cmod **v, size_t *n, size_t *cap)
+static struct cmod *add_mod(struct cx *c, const struct lint_app *app, const char *name,
+                            size_t stem, const char *path, struct cmod **v, size_t *n,
+                            size_t *cap)
 {
     if (*n == *cap) {
         *cap = *cap ? *cap * 2 : 256;
@@ -1530,6 +1531,7 @@ static void add_mod(struct cx *c, const struct lint_app *app, const char *name, 
     m->avsn = app->vsn;
     m->otp = app->otp;
     m->path = path;
+    return m;
 }
 
 /* read_dir - the modules of APP: its BEAMS when given, else the .beam files of its ebin */
@@ -1539,9 +1541,12 @@ static int read_dir(struct cx *c, const struct lint_app *app, struct cmod **v, s
     if (app->beams) {
         for (size_t k = 0; k < app->nbeams; k++) {
             const struct appup_beam *b = &app->beams[k];
-            add_mod(c, app, b->name, fs_stem(b->name, ".beam"),
-                    b->path ? b->path : arena_sprintf(c->a, "%s/%s", app->ebin, b->name), v, n,
-                    cap);
+            struct cmod *m =
+                add_mod(c, app, b->name, fs_stem(b->name, ".beam"),
+                        b->path ? b->path : arena_sprintf(c->a, "%s/%s", app->ebin, b->name), v,
+                        n, cap);
+            m->data = b->data; /* read already (NULL: read when needed) */
+            m->len = b->len;
         }
         return 0;
     }

@@ -1096,7 +1096,8 @@ const struct appup_beam *target_beams(struct arena *a, const struct target_resul
         for (size_t i = lo; i < hi; i++) {
             const char *file = res->vfiles[i].name + el;
             if (!strchr(file, '/') && fs_stem(file, ".beam"))
-                v[m++] = (struct appup_beam){file, NULL, 0, res->vfiles[i].src};
+                v[m++] = (struct appup_beam){file, res->vfiles[i].data, res->vfiles[i].len,
+                                             res->vfiles[i].src};
         }
     } else {
         const char *path = arena_sprintf(a, "%s/%s", res->build_dir, ebin);

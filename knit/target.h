@@ -45,7 +45,8 @@ int target_build(struct arena *a, const struct release *r, bool force, bool pack
 void target_finish(struct target_result *res);
 
 /* target_beams - the .beam files of lib/DIR/ebin of the built release (DIR is APP-VSN):
- * in RES's build dir, or (streamed) the virtual ones, each with the path of its source.
+ * in RES's build dir, or (streamed) the virtual ones, each with the path of its source (and
+ * its bytes when the release read them already).
  * Sorted by name; *N of them. Returns NULL (KERR_IO) when a build dir's ebin cannot be
  * listed. */
 const struct appup_beam *target_beams(struct arena *a, const struct target_result *res,

@@ -7,7 +7,8 @@
 # with a changed and an added module), config/multi-app.reltool.config (debug_info strip on
 # one application, OTP's crypto, overlays: a template, a copy, a mkdir, and a file an
 # overlay writes into an application's directory), the option in the config, the commands
-# that cannot go without a build dir, and a failed streamed run. No Erlang node is started.
+# that cannot go without a build dir, a failed streamed run, and a rebar3 project (relx's
+# layout). No Erlang node is started.
 source "$(dirname "$0")/lib.sh"
 export KNIT_TEMPLATES=${KNIT_TEMPLATES:-$TOP/templates}
 export SOURCE_DATE_EPOCH=1700000000
@@ -186,5 +187,24 @@ kn "$P" --tarball-only -r config/multi-app.reltool.config
 rc_is "--tarball-only with a broken sys.config" 2
 absent "broken sys.config: no release tarball" "$P/releases/store-1.0.0.tar.gz"
 no_staging "broken sys.config" "$P"
+
+# ---- 6. a rebar3 project (relx's layout): the same tarball streamed
+if command -v rebar3 >/dev/null; then
+    R=$T/rebar
+    mkdir -p "$T/home"
+    "$TOP/tests/rebar/mkproj.sh" "$R" 1.0.0 "knit_s$RANDOM@127.0.0.1" "c$RANDOM" ||
+        fail "setup: the rebar3 project"
+    (cd "$R" && HOME=$T/home timeout 300 rebar3 compile) >"$T/rebar3.log" 2>&1 ||
+        fail "setup: rebar3 compile" "$(tail -20 "$T/rebar3.log")"
+    RT=$R/_build/default/rel/myrel/myrel-1.0.0.tar.gz
+    kn "$R" release
+    rc_is "rebar3 project: knit release" 0
+    mkdir -p "$R/normal" && mv "$RT" "$R/normal/rel.tar.gz"
+    kn "$R" --tarball-only release
+    rc_is "rebar3 project: knit --tarball-only release" 0
+    same "rebar3 project: the streamed release tarball" "$R/normal/rel.tar.gz" "$RT"
+else
+    skip "rebar3 project" "rebar3 is not installed (make deps installs it)"
+fi
 
 finish
