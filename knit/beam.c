@@ -9,6 +9,7 @@
 
 #include <limits.h>
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,7 +67,8 @@ struct beam_ctx {
 
 /* An ImpT/ExpT/LocT entry as atom indices, sorted the way beam_lib sorts the tuples. */
 struct sym {
-    uint32_t mod; /* 0 for exports and locals */
+    uint64_t kmod, kfun; /* atom_key of mod and fun */
+    uint32_t mod;        /* 0 for exports and locals */
     uint32_t fun;
     uint32_t arity;
 };
@@ -262,16 +264,66 @@ static int atom_cmp(const struct beam_ctx *c, uint32_t x, uint32_t y)
     return a->len < b->len ? -1 : a->len > b->len;
 }
 
-static int sym_cmp(const void *pa, const void *pb, void *ctx)
+/* atom_key - the first 8 bytes of atom I's name, big-endian, zero-padded: keys that differ
+ * order their atoms as atom_cmp does (a shorter name pads with zeros, which sort first) */
+static uint64_t atom_key(const struct beam_ctx *c, uint32_t i)
 {
-    const struct sym *x = pa, *y = pb;
-    int r = atom_cmp(ctx, x->mod, y->mod);
+    const struct atom_ref *r = &c->atoms[i];
+    uint64_t k = 0;
+    size_t n = r->len < 8 ? r->len : 8;
+    for (size_t j = 0; j < 8; j++)
+        k = k << 8 | (j < n ? r->p[j] : 0);
+    return k;
+}
+
+static bool sym_less(const struct beam_ctx *c, const struct sym *x, const struct sym *y)
+{
+    if (x->kmod != y->kmod)
+        return x->kmod < y->kmod;
+    int r = atom_cmp(c, x->mod, y->mod);
     if (r)
-        return r;
-    r = atom_cmp(ctx, x->fun, y->fun);
+        return r < 0;
+    if (x->kfun != y->kfun)
+        return x->kfun < y->kfun;
+    r = atom_cmp(c, x->fun, y->fun);
     if (r)
-        return r;
-    return x->arity < y->arity ? -1 : x->arity > y->arity;
+        return r < 0;
+    return x->arity < y->arity;
+}
+
+/* sym_sort - S[0..N) in beam_lib's order: runs of 16 by insertion, then merged through TMP
+ * (N entries); most comparisons are settled by the keys, without touching the names */
+static void sym_sort(const struct beam_ctx *c, struct sym *s, struct sym *tmp, size_t n)
+{
+    enum { RUN = 16 };
+    for (size_t lo = 0; lo < n; lo += RUN) {
+        size_t hi = lo + RUN < n ? lo + RUN : n;
+        for (size_t i = lo + 1; i < hi; i++) {
+            struct sym v = s[i];
+            size_t j = i;
+            for (; j > lo && sym_less(c, &v, &s[j - 1]); j--)
+                s[j] = s[j - 1];
+            s[j] = v;
+        }
+    }
+    struct sym *from = s, *to = tmp;
+    for (size_t w = RUN; w < n; w *= 2) {
+        for (size_t lo = 0; lo < n; lo += 2 * w) {
+            size_t mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n;
+            size_t i = lo, j = mid, o = lo;
+            while (i < mid && j < hi)
+                to[o++] = sym_less(c, &from[j], &from[i]) ? from[j++] : from[i++];
+            while (i < mid)
+                to[o++] = from[i++];
+            while (j < hi)
+                to[o++] = from[j++];
+        }
+        struct sym *t = from;
+        from = to;
+        to = t;
+    }
+    if (from != s)
+        memcpy(s, from, n * sizeof *s);
 }
 
 /* read_symbols - ImpT (WITH_MOD) or ExpT/LocT: 12-byte entries after a count that beam_lib
@@ -290,7 +342,7 @@ static int read_symbols(struct beam_ctx *c, enum beam_chunk which, bool with_mod
     size_t n = (ch->n - 4) / 12;
     if (n == 0)
         return 0;
-    struct sym *s = xmalloc(n * sizeof *s);
+    struct sym *s = xmalloc(2 * n * sizeof *s);
     for (size_t i = 0; i < n; i++) {
         const uint8_t *e = ch->p + 4 + 12 * i;
         uint32_t a1 = beam_be32(e), a2 = beam_be32(e + 4), a3 = beam_be32(e + 8);
@@ -303,8 +355,10 @@ static int read_symbols(struct beam_ctx *c, enum beam_chunk which, bool with_mod
         s[i].mod = with_mod ? a1 : 0;
         s[i].fun = fun;
         s[i].arity = with_mod ? a3 : a2;
+        s[i].kmod = with_mod ? atom_key(c, a1) : 0;
+        s[i].kfun = atom_key(c, fun);
     }
-    qsort_r(s, n, sizeof *s, sym_cmp, c);
+    sym_sort(c, s, s + n, n);
     struct beam_mfa *m = arena_alloc(c->a, n * sizeof *m);
     for (size_t i = 0; i < n; i++) {
         m[i].mod = s[i].mod ? atom_text(c, s[i].mod) : NULL;
@@ -317,15 +371,25 @@ static int read_symbols(struct beam_ctx *c, enum beam_chunk which, bool with_mod
     return 0;
 }
 
+/* The MD5 implementation, fetched once: EVP_md5() would be looked up again in the
+ * provider tables at every EVP_DigestInit_ex, which costs as much as hashing a small beam */
+static EVP_MD *md5_impl;
+static pthread_once_t md5_once = PTHREAD_ONCE_INIT;
+
+static void md5_fetch(void)
+{
+    md5_impl = EVP_MD_fetch(NULL, "MD5", NULL);
+}
+
 /* compute_md5 - beam_lib:md5/1: the md5 chunks that are present, in its order; in FunT the
  * old-uniq word of each entry is hashed as zero (beam_lib's filter_funtab) */
 static int compute_md5(struct beam_ctx *c, uint8_t md5[16])
 {
-    static const uint8_t zero[4] = {0};
     int rc = -1;
     unsigned int mdlen = 0;
-    EVP_MD_CTX *md = EVP_MD_CTX_new();
-    if (!md || EVP_DigestInit_ex(md, EVP_md5(), NULL) != 1) {
+    pthread_once(&md5_once, md5_fetch);
+    EVP_MD_CTX *md = md5_impl ? EVP_MD_CTX_new() : NULL;
+    if (!md || EVP_DigestInit_ex(md, md5_impl, NULL) != 1) {
         bad(c->name, "cannot start md5");
         goto done;
     }
@@ -337,12 +401,19 @@ static int compute_md5(struct beam_ctx *c, uint8_t md5[16])
             EVP_DigestUpdate(md, ch->p, ch->n);
             continue;
         }
-        size_t pos = 4;
+        /* FunT in batches of whole entries, each with its old-uniq word zeroed */
+        uint8_t batch[24 * 64];
+        size_t pos = 4, k = 0;
         EVP_DigestUpdate(md, ch->p, 4);
         for (; ch->n - pos >= 24; pos += 24) {
-            EVP_DigestUpdate(md, ch->p + pos, 20);
-            EVP_DigestUpdate(md, zero, 4);
+            memcpy(batch + k, ch->p + pos, 20);
+            memset(batch + k + 20, 0, 4);
+            if ((k += 24) == sizeof batch) {
+                EVP_DigestUpdate(md, batch, k);
+                k = 0;
+            }
         }
+        EVP_DigestUpdate(md, batch, k);
         EVP_DigestUpdate(md, ch->p + pos, ch->n - pos);
     }
     if (EVP_DigestFinal_ex(md, md5, &mdlen) != 1 || mdlen != 16) {
@@ -593,8 +664,15 @@ static int walk_chunks(struct beam_ctx *c, const uint8_t *data, size_t len)
     return 0;
 }
 
+/* What beam_parse decodes besides the facts every reader gets. */
+enum beam_parts {
+    BEAM_DEBUG = 1,  /* the debug info term */
+    BEAM_LOCALS = 2, /* LocT */
+    BEAM_CINF = 4,   /* CInf */
+};
+
 static int beam_parse(struct arena *a, const char *name, const uint8_t *data, size_t len,
-                      bool decode_debug, struct beam_info *out)
+                      unsigned parts, struct beam_info *out)
 {
     struct beam_ctx c;
     memset(&c, 0, sizeof c);
@@ -616,7 +694,8 @@ static int beam_parse(struct arena *a, const char *name, const uint8_t *data, si
         return -1;
     if (read_symbols(&c, CH_IMPT, true, &out->imports, &out->nimports) != 0 ||
         read_symbols(&c, CH_EXPT, false, &out->exports, &out->nexports) != 0 ||
-        read_symbols(&c, CH_LOCT, false, &out->locals, &out->nlocals) != 0)
+        ((parts & BEAM_LOCALS) &&
+         read_symbols(&c, CH_LOCT, false, &out->locals, &out->nlocals) != 0))
         return -1;
     const struct chunk *funt = &c.ch[CH_FUNT];
     if (funt->found) {
@@ -630,37 +709,43 @@ static int beam_parse(struct arena *a, const char *name, const uint8_t *data, si
     }
     if (read_attributes(&c, out) != 0)
         return -1;
-    if (c.ch[CH_CINF].found &&
+    if ((parts & BEAM_CINF) && c.ch[CH_CINF].found &&
         !(out->compile_info = decode_chunk(&c, CH_CINF, c.ch[CH_CINF].p, c.ch[CH_CINF].n)))
         return -1;
-    return read_debug_info(&c, decode_debug, out);
+    return read_debug_info(&c, (parts & BEAM_DEBUG) != 0, out);
 }
 
 static int beam_read_any(struct arena *a, const char *name, const uint8_t *data, size_t len,
-                         bool decode_debug, struct beam_info *out)
+                         unsigned parts, struct beam_info *out)
 {
     if (len >= 2 && data[0] == 0x1f && data[1] == 0x8b) {
         uint8_t *raw = NULL;
         size_t rawlen = 0;
         if (gunzip(name, data, len, &raw, &rawlen) != 0)
             return -1;
-        int rc = beam_parse(a, name, raw, rawlen, decode_debug, out);
+        int rc = beam_parse(a, name, raw, rawlen, parts, out);
         free(raw);
         return rc;
     }
-    return beam_parse(a, name, data, len, decode_debug, out);
+    return beam_parse(a, name, data, len, parts, out);
 }
 
 int beam_read_buf(struct arena *a, const char *name, const uint8_t *data, size_t len,
                   struct beam_info *out)
 {
-    return beam_read_any(a, name, data, len, true, out);
+    return beam_read_any(a, name, data, len, BEAM_DEBUG | BEAM_LOCALS | BEAM_CINF, out);
 }
 
 int beam_read_facts(struct arena *a, const char *name, const uint8_t *data, size_t len,
                     struct beam_info *out)
 {
-    return beam_read_any(a, name, data, len, false, out);
+    return beam_read_any(a, name, data, len, BEAM_LOCALS | BEAM_CINF, out);
+}
+
+int beam_read_summary(struct arena *a, const char *name, const uint8_t *data, size_t len,
+                      struct beam_info *out)
+{
+    return beam_read_any(a, name, data, len, BEAM_CINF, out);
 }
 
 int beam_read_file(struct arena *a, const char *path, struct beam_info *out)
