@@ -342,16 +342,14 @@ static int read_symbols(struct beam_ctx *c, enum beam_chunk which, bool with_mod
     size_t n = (ch->n - 4) / 12;
     if (n == 0)
         return 0;
-    struct sym *s = xmalloc(2 * n * sizeof *s);
+    struct sym *s = arena_alloc_raw(c->a, 2 * n * sizeof *s);
     for (size_t i = 0; i < n; i++) {
         const uint8_t *e = ch->p + 4 + 12 * i;
         uint32_t a1 = beam_be32(e), a2 = beam_be32(e + 4), a3 = beam_be32(e + 8);
         uint32_t fun = with_mod ? a2 : a1;
-        if (a1 == 0 || a1 > c->natoms || (with_mod && (a2 == 0 || a2 > c->natoms))) {
-            free(s);
+        if (a1 == 0 || a1 > c->natoms || (with_mod && (a2 == 0 || a2 > c->natoms)))
             return bad(c->name, "atom index %u out of range in chunk '%s' entry %zu (%zu atoms)",
                        a1 == 0 || a1 > c->natoms ? a1 : a2, id, i + 1, c->natoms);
-        }
         s[i].mod = with_mod ? a1 : 0;
         s[i].fun = fun;
         s[i].arity = with_mod ? a3 : a2;
@@ -359,13 +357,12 @@ static int read_symbols(struct beam_ctx *c, enum beam_chunk which, bool with_mod
         s[i].kfun = atom_key(c, fun);
     }
     sym_sort(c, s, s + n, n);
-    struct beam_mfa *m = arena_alloc(c->a, n * sizeof *m);
+    struct beam_mfa *m = arena_alloc_raw(c->a, n * sizeof *m);
     for (size_t i = 0; i < n; i++) {
         m[i].mod = s[i].mod ? atom_text(c, s[i].mod) : NULL;
         m[i].fun = atom_text(c, s[i].fun);
         m[i].arity = s[i].arity;
     }
-    free(s);
     *out = m;
     *nout = n;
     return 0;

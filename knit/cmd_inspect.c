@@ -32,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -39,11 +40,13 @@
 #define INSPECT_MAX_THREADS 16
 #define INSPECT_WRAP 100
 #define INSPECT_IOV 1024 /* iovecs per writev (IOV_MAX on Linux) */
+#define INSPECT_HUGE ((size_t)2 << 20)
 
 struct inspect_job {
     const char *path;
-    size_t worker;   /* the worker that did it: its output is in that worker's buffer */
-    size_t off, len; /* this file's text, or its JSON object, in that buffer */
+    const char *out; /* this file's text, or its JSON object, in its worker's keep arena */
+    size_t len;
+    size_t worker; /* the worker that did it */
     int rc;
     bool is_beam;
 };
@@ -53,12 +56,15 @@ struct inspect_job {
 struct inspect_worker {
     struct inspect_run *run;
     size_t id;
-    struct buf out;  /* the output of this worker's files, one after another */
-    struct buf tmp;  /* scratch text */
-    uint8_t *rbuf;   /* the file being read */
+    struct buf out;    /* the file being done's output */
+    struct buf tmp;    /* scratch text */
+    uint8_t *rbuf;     /* the file being read, rcap + 1 bytes */
     size_t rcap;
-    struct arena a;  /* reset after every file */
-    struct kerr err; /* the error of this worker's failed job, if any (it is its last) */
+    bool rbuf_mapped;  /* rbuf is one huge page of our own mapping, not malloc'd */
+    struct arena a;    /* reset after every file */
+    struct arena keep; /* the outputs, kept to the end: pooled blocks, which the arena
+                          backs with huge pages, so a few faults instead of one per 4 KB */
+    struct kerr err;   /* the error of this worker's failed job, if any (it is its last) */
 };
 
 struct inspect_run {
@@ -356,9 +362,65 @@ static int terms_out(const char *path, const char *type, const struct term *term
     return 0;
 }
 
-/* read_whole - PATH's bytes into the worker's reusable buffer (grown geometrically,
- * NUL-terminated), so few fresh pages are faulted in per file; -1 with a KERR_IO error
- * naming PATH. A regular file is read up to the size fstat gave (no read to see the end). */
+/* rbuf_huge - one 2 MB region the kernel may back with a huge page, or NULL: the read
+ * buffer is touched afresh up to the largest file, and each 4 KB page touched the first time
+ * costs a fault (many microseconds under virtualization) where one huge page costs one */
+static uint8_t *rbuf_huge(void)
+{
+#if defined(MADV_HUGEPAGE) && !defined(NO_THP)
+    size_t span = 2 * INSPECT_HUGE;
+    uint8_t *m = mmap(NULL, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED)
+        return NULL;
+    uint8_t *al = (uint8_t *)(((uintptr_t)m + INSPECT_HUGE - 1) & ~(uintptr_t)(INSPECT_HUGE - 1));
+    if (al > m)
+        munmap(m, (size_t)(al - m));
+    if (m + span > al + INSPECT_HUGE)
+        munmap(al + INSPECT_HUGE, (size_t)(m + span - (al + INSPECT_HUGE)));
+    madvise(al, INSPECT_HUGE, MADV_HUGEPAGE);
+    return al;
+#else
+    return NULL;
+#endif
+}
+
+static void rbuf_free(struct inspect_worker *w)
+{
+    if (w->rbuf_mapped)
+        munmap(w->rbuf, INSPECT_HUGE);
+    else
+        free(w->rbuf);
+    w->rbuf = NULL;
+    w->rcap = 0;
+    w->rbuf_mapped = false;
+}
+
+/* rbuf_grow - room for at least WANT bytes (and a NUL), the first KEEP bytes kept */
+static void rbuf_grow(struct inspect_worker *w, size_t want, size_t keep)
+{
+    if (!w->rbuf && want < INSPECT_HUGE && (w->rbuf = rbuf_huge()) != NULL) {
+        w->rcap = INSPECT_HUGE - 1;
+        w->rbuf_mapped = true;
+        return;
+    }
+    size_t cap = w->rcap ? 2 * w->rcap : (size_t)1 << 20;
+    while (cap < want)
+        cap *= 2;
+    if (w->rbuf_mapped || !keep) {
+        uint8_t *nb = xmalloc(cap + 1);
+        if (keep)
+            memcpy(nb, w->rbuf, keep);
+        rbuf_free(w);
+        w->rbuf = nb;
+    } else {
+        w->rbuf = xrealloc(w->rbuf, cap + 1);
+    }
+    w->rcap = cap;
+}
+
+/* read_whole - PATH's bytes into the worker's reusable buffer (NUL-terminated), so pages
+ * are faulted in once per run, not per file; -1 with a KERR_IO error naming PATH. A
+ * regular file is read up to the size fstat gave (no read to see the end). */
 static int read_whole(const char *path, struct inspect_worker *w, size_t *len)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -376,19 +438,11 @@ static int read_whole(const char *path, struct inspect_worker *w, size_t *len)
     }
     bool sized = S_ISREG(st.st_mode) && st.st_size > 0;
     size_t want = sized ? (size_t)st.st_size : 4096, n = 0;
-    if (w->rcap < want) {
-        size_t cap = w->rcap ? 2 * w->rcap : (size_t)1 << 18;
-        while (cap < want)
-            cap *= 2;
-        free(w->rbuf);
-        w->rbuf = xmalloc(cap + 1);
-        w->rcap = cap;
-    }
+    if (w->rcap < want)
+        rbuf_grow(w, want, 0);
     for (;;) {
-        if (n == w->rcap) {
-            w->rcap *= 2;
-            w->rbuf = xrealloc(w->rbuf, w->rcap + 1);
-        }
+        if (n == w->rcap)
+            rbuf_grow(w, n + 1, n);
         ssize_t r = read(fd, w->rbuf + n, w->rcap - n);
         if (r < 0 && errno == EINTR)
             continue;
@@ -457,14 +511,16 @@ static void *inspect_work(void *p)
         struct inspect_job *job = &r->jobs[i];
         job->worker = w->id;
         kerr_clear();
-        size_t start = w->out.len;
+        buf_reset(&w->out);
         job->rc = inspect_file(w, job, r->json);
-        if (job->rc != 0) {
-            w->out.len = start; /* a failed file gives no output */
-            kerr_copy(&w->err);
+        if (job->rc != 0)
+            kerr_copy(&w->err); /* and no output */
+        else if (w->out.len) {
+            char *o = arena_alloc_raw(&w->keep, w->out.len);
+            memcpy(o, w->out.p, w->out.len);
+            job->out = o;
+            job->len = w->out.len;
         }
-        job->off = start;
-        job->len = w->out.len - start;
         pthread_mutex_lock(&r->mu);
         if (job->rc != 0 && i < r->first_err)
             r->first_err = i;
@@ -518,7 +574,7 @@ static int out_add(struct out *o, const void *p, size_t len)
 
 /* emit - the jobs' output in argument order: with --json the whole document, or nothing when
  * a file failed; as text, the reports of the files before the first failed one */
-static int emit(struct inspect_run *r, struct inspect_worker *w)
+static int emit(struct inspect_run *r)
 {
     size_t upto = r->first_err < r->n ? r->first_err : r->n;
     if (r->json && upto < r->n)
@@ -539,7 +595,7 @@ static int emit(struct inspect_run *r, struct inspect_worker *w)
         else if (!r->json && job->is_beam && printed_any)
             rc = out_add(o, "\n", 1);
         if (rc == 0)
-            rc = out_add(o, w[job->worker].out.p + job->off, job->len);
+            rc = out_add(o, job->out, job->len);
         printed_any = printed_any || job->len > 0;
     }
     if (rc == 0 && r->json)
@@ -585,6 +641,7 @@ int cmd_inspect(struct knit_ctx *ctx, int argc, char **argv)
         w[i].run = &r;
         w[i].id = i;
         arena_init(&w[i].a);
+        arena_init(&w[i].keep);
     }
     pthread_t th[INSPECT_MAX_THREADS];
     size_t started = 1; /* worker 0 is this thread */
@@ -601,7 +658,7 @@ int cmd_inspect(struct knit_ctx *ctx, int argc, char **argv)
     inspect_work(&w[0]);
     for (size_t i = 1; i < started; i++)
         pthread_join(th[i], NULL);
-    int rc = emit(&r, w);
+    int rc = emit(&r);
     if (r.first_err < n) {
         kerr_restore(&w[r.jobs[r.first_err].worker].err);
         rc = -1;
@@ -609,8 +666,9 @@ int cmd_inspect(struct knit_ctx *ctx, int argc, char **argv)
     for (size_t i = 0; i < nthreads; i++) {
         buf_free(&w[i].out);
         buf_free(&w[i].tmp);
-        free(w[i].rbuf);
+        rbuf_free(&w[i]);
         arena_close(&w[i].a);
+        arena_close(&w[i].keep);
     }
     pthread_mutex_destroy(&r.mu);
     free(r.jobs);
