@@ -173,6 +173,20 @@ static int read_u_compact(const uint8_t *p, size_t n, size_t *pos, size_t *val)
     return 0;
 }
 
+/* ascii_only - whether no byte of P[0..N) has its high bit set */
+static bool ascii_only(const uint8_t *p, size_t n)
+{
+    uint64_t acc = 0, w;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        memcpy(&w, p + i, 8);
+        acc |= w;
+    }
+    for (; i < n; i++)
+        acc |= p[i];
+    return (acc & 0x8080808080808080u) == 0;
+}
+
 /* read_atoms - the atom table; like beam_lib, the count is not trusted: atoms run to the end
  * of the chunk (a negative count means OTP 26's compact length encoding) */
 static int read_atoms(struct beam_ctx *c)
@@ -187,6 +201,8 @@ static int read_atoms(struct beam_ctx *c)
     bool compact = (int32_t)beam_be32(ch->p) < 0;
     const uint8_t *p = ch->p;
     size_t n = ch->n;
+    /* a chunk of ASCII bytes only (lengths included) holds valid UTF-8 atoms */
+    bool check_utf8 = !c->latin1 && !ascii_only(p + 4, n - 4);
     /* two passes: check and count, then record; the count in the chunk is not trusted */
     for (int pass = 0; pass < 2; pass++) {
         size_t pos = 4, k = 0;
@@ -201,7 +217,7 @@ static int read_atoms(struct beam_ctx *c)
             if (len > n - pos)
                 return bad(c->name, "malformed chunk '%s': atom %zu runs past the end of the chunk",
                            id, k + 1);
-            if (pass == 0 && !c->latin1 && !utf8_valid(p + pos, len))
+            if (pass == 0 && check_utf8 && !utf8_valid(p + pos, len))
                 return bad(c->name, "malformed chunk '%s': atom %zu is not valid UTF-8", id, k + 1);
             k++;
             if (pass == 1) {
@@ -270,9 +286,12 @@ static uint64_t atom_key(const struct beam_ctx *c, uint32_t i)
 {
     const struct atom_ref *r = &c->atoms[i];
     uint64_t k = 0;
-    size_t n = r->len < 8 ? r->len : 8;
+    if (r->len >= 8) {
+        memcpy(&k, r->p, 8);
+        return __builtin_bswap64(k);
+    }
     for (size_t j = 0; j < 8; j++)
-        k = k << 8 | (j < n ? r->p[j] : 0);
+        k = k << 8 | (j < r->len ? r->p[j] : 0);
     return k;
 }
 
@@ -527,30 +546,54 @@ static int read_attributes(struct beam_ctx *c, struct beam_info *out)
     return 0;
 }
 
-/* skip_atom_ext - past one ETF atom at H[*I]; false when it is not an atom or runs past N */
-static bool skip_atom_ext(const uint8_t *h, size_t n, size_t *i, const char *want)
+/* skip_atom_ext - past one ETF atom at H[*I]: 1 when it is one (and equals WANT, unless
+ * WANT is NULL), 0 when it is not, -1 when it runs past N */
+static int skip_atom_ext(const uint8_t *h, size_t n, size_t *i, const char *want)
 {
     if (*i >= n)
-        return false;
+        return -1;
     uint8_t tag = h[(*i)++];
     size_t len;
     if (tag == 100 || tag == 118) {
         if (n - *i < 2)
-            return false;
+            return -1;
         len = (size_t)h[*i] << 8 | h[*i + 1];
         *i += 2;
     } else if (tag == 115 || tag == 119) {
         if (n - *i < 1)
-            return false;
+            return -1;
         len = h[(*i)++];
     } else {
-        return false;
+        return 0;
     }
     if (len > n - *i)
-        return false;
+        return -1;
     bool match = !want || (strlen(want) == len && memcmp(h + *i, want, len) == 0);
     *i += len;
     return match;
+}
+
+/* head_is_none - whether the term text HEAD[0..HN) (after the version byte) starts
+ * {debug_info_v1, _, {none, ...: 1 yes, 0 no, -1 when HN bytes do not tell */
+static int head_is_none(const uint8_t *head, size_t hn)
+{
+    size_t i = 0;
+    if (hn < 2)
+        return -1;
+    if (head[0] != 104 || head[1] != 3)
+        return 0;
+    i = 2;
+    int r = skip_atom_ext(head, hn, &i, "debug_info_v1");
+    if (r != 1)
+        return r;
+    if ((r = skip_atom_ext(head, hn, &i, NULL)) != 1)
+        return r;
+    if (hn - i < 2)
+        return -1;
+    if (head[i] != 104 || head[i + 1] != 2)
+        return 0;
+    i += 2;
+    return skip_atom_ext(head, hn, &i, "none");
 }
 
 /* zlib's default allocator zeroes its 40 KB of state and window; inflate does not need it */
@@ -567,45 +610,44 @@ static void z_free(voidpf opaque, voidpf p)
 }
 
 /* dbgi_is_none - whether Dbgi holds {debug_info_v1, Backend, {none, _}} (what erlc writes
- * without +debug_info), judged from the first bytes so nothing large is decoded */
+ * without +debug_info), judged from the first bytes so nothing large is decoded: 64 bytes
+ * tell for every backend name up to 30 bytes long, the rest are inflated only when needed
+ * (building the Huffman tables costs the most; each byte inflated costs too) */
 static bool dbgi_is_none(const uint8_t *p, size_t n)
 {
-    uint8_t head[256]; /* enough for {debug_info_v1, erl_abstract_code, {none, ...} */
-    size_t hn;
+    uint8_t head[256]; /* enough for {debug_info_v1, <any atom>, {none, ... */
     if (n < 2 || p[0] != 131)
         return false;
-    if (p[1] == 80) {
-        if (n < 6 || n - 6 > UINT_MAX)
-            return false;
-        z_stream z;
-        memset(&z, 0, sizeof z);
-        z.zalloc = z_alloc;
-        z.zfree = z_free;
-        if (inflateInit(&z) != Z_OK)
-            return false;
-        z.next_in = (Bytef *)(p + 6);
-        z.avail_in = (uInt)(n - 6);
-        z.next_out = head;
-        z.avail_out = sizeof head;
-        int zr = inflate(&z, Z_SYNC_FLUSH);
-        hn = sizeof head - z.avail_out;
-        inflateEnd(&z);
-        if (zr != Z_OK && zr != Z_STREAM_END && zr != Z_BUF_ERROR)
-            return false;
-    } else {
-        hn = n - 1 < sizeof head ? n - 1 : sizeof head;
-        memcpy(head, p + 1, hn);
+    if (p[1] != 80) {
+        size_t hn = n - 1 < sizeof head ? n - 1 : sizeof head;
+        return head_is_none(p + 1, hn) == 1;
     }
-    size_t i = 0;
-    if (hn < 2 || head[0] != 104 || head[1] != 3)
+    if (n < 6 || n - 6 > UINT_MAX)
         return false;
-    i = 2;
-    if (!skip_atom_ext(head, hn, &i, "debug_info_v1") || !skip_atom_ext(head, hn, &i, NULL))
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    z.zalloc = z_alloc;
+    z.zfree = z_free;
+    if (inflateInit(&z) != Z_OK)
         return false;
-    if (hn - i < 2 || head[i] != 104 || head[i + 1] != 2)
-        return false;
-    i += 2;
-    return skip_atom_ext(head, hn, &i, "none");
+    z.next_in = (Bytef *)(p + 6);
+    z.avail_in = (uInt)(n - 6);
+    size_t got = 0;
+    int r = -1;
+    for (size_t want = 64;; want = sizeof head) {
+        z.next_out = head + got;
+        z.avail_out = (uInt)(want - got);
+        int zr = inflate(&z, Z_SYNC_FLUSH);
+        got = want - z.avail_out;
+        if (zr != Z_OK && zr != Z_STREAM_END && zr != Z_BUF_ERROR)
+            break;
+        r = head_is_none(head, got);
+        /* decided, or no more bytes to come */
+        if (r >= 0 || zr == Z_STREAM_END || z.avail_out != 0 || want == sizeof head)
+            break;
+    }
+    inflateEnd(&z);
+    return r == 1;
 }
 
 /* read_debug_info - Dbgi (or the older Abst): whether there is debug info, and its term */

@@ -107,6 +107,22 @@ static void memo_init(struct atom_memo *m, struct arena *a, struct buf *tmp, boo
  * recorded) when the text cannot be put in a JSON string */
 static int write_atom(struct atom_memo *m, struct buf *b, const char *name)
 {
+    /* most names are [a-z][a-zA-Z0-9_@]*, written as they are (and so in JSON); the
+     * reserved words, which are quoted, are all 2 to 7 lower-case letters: names that
+     * might be one take the long way */
+    const char *q = name;
+    bool lower = true;
+    if (*q >= 'a' && *q <= 'z') {
+        for (q++; (*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') ||
+                  (*q >= '0' && *q <= '9') || *q == '_' || *q == '@';
+             q++)
+            lower = lower && *q >= 'a' && *q <= 'z';
+        size_t len = (size_t)(q - name);
+        if (*q == 0 && (!lower || len < 2 || len > 7)) {
+            buf_add(b, name, len);
+            return 0;
+        }
+    }
     size_t i = (size_t)(((uintptr_t)name >> 3) * 0x9e3779b97f4a7c15u) & (m->cap - 1);
     while (m->keys[i] && m->keys[i] != name)
         i = (i + 1) & (m->cap - 1);
