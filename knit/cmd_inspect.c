@@ -110,14 +110,15 @@ static int write_atom(struct atom_memo *m, struct buf *b, const char *name)
     /* most names are [a-z][a-zA-Z0-9_@]*, written as they are (and so in JSON); the
      * reserved words, which are quoted, are all 2 to 7 lower-case letters: names that
      * might be one take the long way */
-    const char *q = name;
+    /* name characters as bits: '0'-'9' in the first word; '@', 'A'-'Z', '_', 'a'-'z' in
+     * the second (bit = character - 64) */
+    static const uint64_t name_lo = 0x03ff000000000000u, name_hi = 0x07fffffe87ffffffu;
+    const unsigned char *q = (const unsigned char *)name;
     bool lower = true;
     if (*q >= 'a' && *q <= 'z') {
-        for (q++; (*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') ||
-                  (*q >= '0' && *q <= '9') || *q == '_' || *q == '@';
-             q++)
-            lower = lower && *q >= 'a' && *q <= 'z';
-        size_t len = (size_t)(q - name);
+        for (q++; *q < 128 && ((*q < 64 ? name_lo >> *q : name_hi >> (*q - 64)) & 1); q++)
+            lower = lower && *q >= 'a';
+        size_t len = (size_t)((const char *)q - name);
         if (*q == 0 && (!lower || len < 2 || len > 7)) {
             buf_add(b, name, len);
             return 0;
