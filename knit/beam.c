@@ -609,6 +609,237 @@ static void z_free(voidpf opaque, voidpf p)
     free(p);
 }
 
+/* ---- the head of a zlib stream, inflated here ----
+ * Telling whether Dbgi says {none, _} needs only its first bytes, and for those zlib's
+ * set-up (its state and window allocated, its decoding tables built) costs more than the
+ * decoding. This reader decodes canonical Huffman codes bit by bit (RFC 1950, RFC 1951)
+ * and gives up on anything unusual (a preset dictionary, an incomplete or invalid code,
+ * the stream's end, which zlib would check against the Adler-32): zlib then decides, so
+ * every answer is the one zlib gives. */
+
+struct hbits {
+    const uint8_t *p;
+    size_t n, pos;
+    uint32_t buf; /* bits not yet used, of the byte last read only */
+    int cnt;
+};
+
+/* hbits_get - the next K (<= 16) bits, first bit lowest; -1 at the end of the input */
+static int hbits_get(struct hbits *s, int k, uint32_t *v)
+{
+    while (s->cnt < k) {
+        if (s->pos >= s->n)
+            return -1;
+        s->buf |= (uint32_t)s->p[s->pos++] << s->cnt;
+        s->cnt += 8;
+    }
+    *v = s->buf & ((1u << k) - 1);
+    s->buf >>= k;
+    s->cnt -= k;
+    return 0;
+}
+
+struct hcode {
+    uint16_t count[16]; /* codes of each length */
+    uint16_t sym[288];  /* symbols by code */
+};
+
+/* hcode_build - the canonical code of LENS[0..N); -1 unless the code is complete */
+static int hcode_build(struct hcode *h, const uint8_t *lens, int n)
+{
+    memset(h->count, 0, sizeof h->count);
+    for (int i = 0; i < n; i++)
+        h->count[lens[i]]++;
+    int left = 1;
+    for (int len = 1; len < 16; len++) {
+        left = 2 * left - h->count[len];
+        if (left < 0)
+            return -1;
+    }
+    if (left != 0)
+        return -1;
+    uint16_t next[16];
+    next[1] = 0;
+    for (int len = 1; len < 15; len++)
+        next[len + 1] = (uint16_t)(next[len] + h->count[len]);
+    for (int i = 0; i < n; i++)
+        if (lens[i])
+            h->sym[next[lens[i]]++] = (uint16_t)i;
+    return 0;
+}
+
+/* hcode_decode - the next symbol; -1 at the end of the input */
+static int hcode_decode(struct hbits *s, const struct hcode *h)
+{
+    int code = 0, first = 0, index = 0;
+    for (int len = 1; len < 16; len++) {
+        uint32_t b;
+        if (hbits_get(s, 1, &b) != 0)
+            return -1;
+        code |= (int)b;
+        int count = h->count[len];
+        if (code - first < count)
+            return h->sym[index + code - first];
+        index += count;
+        first = (first + count) << 1;
+        code <<= 1;
+    }
+    return -1;
+}
+
+/* hcode_dynamic - the literal/length and distance codes of a dynamic block */
+static int hcode_dynamic(struct hbits *s, struct hcode *lit, struct hcode *dist)
+{
+    static const uint8_t order[19] = {16, 17, 18, 0, 8, 7, 9, 6, 10, 5,
+                                      11, 4, 12, 3, 13, 2, 14, 1, 15};
+    uint32_t hlit, hdist, hclen, v;
+    if (hbits_get(s, 5, &hlit) || hbits_get(s, 5, &hdist) || hbits_get(s, 4, &hclen))
+        return -1;
+    int nlit = (int)hlit + 257, ndist = (int)hdist + 1;
+    if (nlit > 286 || ndist > 30)
+        return -1;
+    uint8_t lens[286 + 30];
+    memset(lens, 0, 19);
+    for (uint32_t i = 0; i < hclen + 4; i++) {
+        if (hbits_get(s, 3, &v))
+            return -1;
+        lens[order[i]] = (uint8_t)v;
+    }
+    struct hcode cl;
+    if (hcode_build(&cl, lens, 19) != 0)
+        return -1;
+    for (int i = 0; i < nlit + ndist;) {
+        int sym = hcode_decode(s, &cl);
+        if (sym < 0)
+            return -1;
+        if (sym < 16) {
+            lens[i++] = (uint8_t)sym;
+            continue;
+        }
+        uint8_t val = 0;
+        int rep;
+        if (sym == 16) {
+            if (i == 0 || hbits_get(s, 2, &v))
+                return -1;
+            val = lens[i - 1];
+            rep = 3 + (int)v;
+        } else if (sym == 17) {
+            if (hbits_get(s, 3, &v))
+                return -1;
+            rep = 3 + (int)v;
+        } else {
+            if (hbits_get(s, 7, &v))
+                return -1;
+            rep = 11 + (int)v;
+        }
+        if (rep > nlit + ndist - i)
+            return -1;
+        while (rep--)
+            lens[i++] = val;
+    }
+    if (lens[256] == 0)
+        return -1;
+    if (hcode_build(lit, lens, nlit) != 0 || hcode_build(dist, lens + nlit, ndist) != 0)
+        return -1;
+    return 0;
+}
+
+/* hcode_fixed - the codes of a fixed block */
+static void hcode_fixed(struct hcode *lit, struct hcode *dist)
+{
+    uint8_t lens[288];
+    int i = 0;
+    for (; i < 144; i++)
+        lens[i] = 8;
+    for (; i < 256; i++)
+        lens[i] = 9;
+    for (; i < 280; i++)
+        lens[i] = 7;
+    for (; i < 288; i++)
+        lens[i] = 8;
+    hcode_build(lit, lens, 288);
+    /* 32 codes of 5 bits, of which 30 and 31 are invalid */
+    memset(dist->count, 0, sizeof dist->count);
+    dist->count[5] = 32;
+    for (i = 0; i < 32; i++)
+        dist->sym[i] = (uint16_t)i;
+}
+
+/* head_inflate - the first WANT bytes of the zlib stream P[0..N) into OUT; 0, or -1 when
+ * this reader gives up (see above) */
+static int head_inflate(const uint8_t *p, size_t n, uint8_t *out, size_t want)
+{
+    static const uint16_t len_base[29] = {3,  4,  5,  6,  7,  8,  9,  10, 11,  13,
+                                          15, 17, 19, 23, 27, 31, 35, 43, 51,  59,
+                                          67, 83, 99, 115, 131, 163, 195, 227, 258};
+    static const uint8_t len_extra[29] = {0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2,
+                                          2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0};
+    static const uint16_t dist_base[30] = {
+        1,   2,   3,   4,   5,   7,    9,    13,   17,   25,   33,   49,   65,    97,    129,
+        193, 257, 385, 513, 769, 1025, 1537, 2049, 3073, 4097, 6145, 8193, 12289, 16385, 24577};
+    static const uint8_t dist_extra[30] = {0, 0, 0, 0, 1, 1, 2, 2,  3,  3,  4,  4,  5,  5,  6,
+                                           6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13};
+    if (n < 2 || (p[0] & 0x0f) != 8 || (p[0] >> 4) > 7 || ((p[0] << 8) | p[1]) % 31 != 0 ||
+        (p[1] & 0x20))
+        return -1;
+    struct hbits s = {p + 2, n - 2, 0, 0, 0};
+    struct hcode lit, dist;
+    size_t o = 0;
+    while (o < want) {
+        uint32_t last, type, v;
+        if (hbits_get(&s, 1, &last) || hbits_get(&s, 2, &type))
+            return -1;
+        if (type == 0) {
+            s.buf = 0; /* to the byte boundary */
+            s.cnt = 0;
+            if (s.n - s.pos < 4)
+                return -1;
+            size_t len = s.p[s.pos] | (size_t)s.p[s.pos + 1] << 8;
+            size_t nlen = s.p[s.pos + 2] | (size_t)s.p[s.pos + 3] << 8;
+            s.pos += 4;
+            if (len != (~nlen & 0xffff) || len > s.n - s.pos)
+                return -1;
+            size_t k = len < want - o ? len : want - o;
+            memcpy(out + o, s.p + s.pos, k);
+            s.pos += len;
+            o += k;
+        } else {
+            if (type == 1)
+                hcode_fixed(&lit, &dist);
+            else if (type != 2 || hcode_dynamic(&s, &lit, &dist) != 0)
+                return -1;
+            for (;;) {
+                if (o == want)
+                    return 0;
+                int sym = hcode_decode(&s, &lit);
+                if (sym < 0 || sym > 285)
+                    return -1;
+                if (sym == 256)
+                    break;
+                if (sym < 256) {
+                    out[o++] = (uint8_t)sym;
+                    continue;
+                }
+                sym -= 257;
+                if (hbits_get(&s, len_extra[sym], &v))
+                    return -1;
+                size_t len = len_base[sym] + v;
+                int d = hcode_decode(&s, &dist);
+                if (d < 0 || d > 29 || hbits_get(&s, dist_extra[d], &v))
+                    return -1;
+                size_t back = dist_base[d] + v;
+                if (back > o)
+                    return -1;
+                for (; len > 0 && o < want; len--, o++)
+                    out[o] = out[o - back];
+            }
+        }
+        if (o < want && last)
+            return -1; /* the stream ends: zlib would check it */
+    }
+    return 0;
+}
+
 /* dbgi_is_none - whether Dbgi holds {debug_info_v1, Backend, {none, _}} (what erlc writes
  * without +debug_info), judged from the first bytes so nothing large is decoded: 64 bytes
  * tell for every backend name up to 30 bytes long, the rest are inflated only when needed
@@ -624,6 +855,13 @@ static bool dbgi_is_none(const uint8_t *p, size_t n)
     }
     if (n < 6 || n - 6 > UINT_MAX)
         return false;
+    if (head_inflate(p + 6, n - 6, head, 64) == 0) {
+        int r = head_is_none(head, 64);
+        if (r >= 0)
+            return r == 1;
+        if (head_inflate(p + 6, n - 6, head, sizeof head) == 0)
+            return head_is_none(head, sizeof head) == 1;
+    }
     z_stream z;
     memset(&z, 0, sizeof z);
     z.zalloc = z_alloc;
