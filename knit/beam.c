@@ -620,20 +620,27 @@ static void z_free(voidpf opaque, voidpf p)
 struct hbits {
     const uint8_t *p;
     size_t n, pos;
-    uint32_t buf; /* bits not yet used, of the byte last read only */
+    uint64_t buf; /* bits read ahead and not yet used, the next one lowest */
     int cnt;
 };
+
+static void hbits_fill(struct hbits *s)
+{
+    while (s->cnt <= 56 && s->pos < s->n) {
+        s->buf |= (uint64_t)s->p[s->pos++] << s->cnt;
+        s->cnt += 8;
+    }
+}
 
 /* hbits_get - the next K (<= 16) bits, first bit lowest; -1 at the end of the input */
 static int hbits_get(struct hbits *s, int k, uint32_t *v)
 {
-    while (s->cnt < k) {
-        if (s->pos >= s->n)
+    if (s->cnt < k) {
+        hbits_fill(s);
+        if (s->cnt < k)
             return -1;
-        s->buf |= (uint32_t)s->p[s->pos++] << s->cnt;
-        s->cnt += 8;
     }
-    *v = s->buf & ((1u << k) - 1);
+    *v = (uint32_t)(s->buf & ((1u << k) - 1));
     s->buf >>= k;
     s->cnt -= k;
     return 0;
@@ -668,18 +675,23 @@ static int hcode_build(struct hcode *h, const uint8_t *lens, int n)
     return 0;
 }
 
-/* hcode_decode - the next symbol; -1 at the end of the input */
+/* hcode_decode - the next symbol, its code read bit by bit (codes are sent first bit
+ * highest); -1 at the end of the input */
 static int hcode_decode(struct hbits *s, const struct hcode *h)
 {
+    if (s->cnt < 15)
+        hbits_fill(s);
+    uint64_t b = s->buf;
     int code = 0, first = 0, index = 0;
-    for (int len = 1; len < 16; len++) {
-        uint32_t b;
-        if (hbits_get(s, 1, &b) != 0)
-            return -1;
-        code |= (int)b;
+    for (int len = 1; len < 16 && len <= s->cnt; len++) {
+        code |= (int)(b & 1);
+        b >>= 1;
         int count = h->count[len];
-        if (code - first < count)
+        if (code - first < count) {
+            s->buf = b;
+            s->cnt -= len;
             return h->sym[index + code - first];
+        }
         index += count;
         first = (first + count) << 1;
         code <<= 1;
@@ -790,7 +802,9 @@ static int head_inflate(const uint8_t *p, size_t n, uint8_t *out, size_t want)
         if (hbits_get(&s, 1, &last) || hbits_get(&s, 2, &type))
             return -1;
         if (type == 0) {
-            s.buf = 0; /* to the byte boundary */
+            /* to the byte boundary; whole bytes read ahead go back to the input */
+            s.pos -= (size_t)(s.cnt / 8);
+            s.buf = 0;
             s.cnt = 0;
             if (s.n - s.pos < 4)
                 return -1;
