@@ -299,12 +299,12 @@ static bool sym_less(const struct beam_ctx *c, const struct sym *x, const struct
 {
     if (x->kmod != y->kmod)
         return x->kmod < y->kmod;
-    int r = atom_cmp(c, x->mod, y->mod);
+    int r = x->mod == y->mod ? 0 : atom_cmp(c, x->mod, y->mod);
     if (r)
         return r < 0;
     if (x->kfun != y->kfun)
         return x->kfun < y->kfun;
-    r = atom_cmp(c, x->fun, y->fun);
+    r = x->fun == y->fun ? 0 : atom_cmp(c, x->fun, y->fun);
     if (r)
         return r < 0;
     return x->arity < y->arity;
@@ -699,6 +699,23 @@ static int hcode_decode(struct hbits *s, const struct hcode *h)
     return -1;
 }
 
+/* hcode_table7 - T[b] = symbol << 3 | length of the code (of at most 7 bits, complete)
+ * that the next 7 bits B start with: the code-length code read a symbol at a time */
+static void hcode_table7(const struct hcode *h, uint8_t t[128])
+{
+    int code = 0, idx = 0;
+    for (int len = 1; len <= 7; len++) {
+        for (int k = 0; k < h->count[len]; k++, code++, idx++) {
+            int r = 0;
+            for (int b = 0; b < len; b++)
+                r |= ((code >> b) & 1) << (len - 1 - b);
+            for (int e = r; e < 128; e += 1 << len)
+                t[e] = (uint8_t)(h->sym[idx] << 3 | len);
+        }
+        code <<= 1;
+    }
+}
+
 /* hcode_dynamic - the literal/length and distance codes of a dynamic block */
 static int hcode_dynamic(struct hbits *s, struct hcode *lit, struct hcode *dist)
 {
@@ -718,10 +735,22 @@ static int hcode_dynamic(struct hbits *s, struct hcode *lit, struct hcode *dist)
         lens[order[i]] = (uint8_t)v;
     }
     struct hcode cl;
+    uint8_t clt[128];
     if (hcode_build(&cl, lens, 19) != 0)
         return -1;
+    hcode_table7(&cl, clt);
     for (int i = 0; i < nlit + ndist;) {
-        int sym = hcode_decode(s, &cl);
+        int sym;
+        if (s->cnt < 7)
+            hbits_fill(s);
+        if (s->cnt >= 7) {
+            uint8_t e = clt[s->buf & 127];
+            s->buf >>= e & 7;
+            s->cnt -= e & 7;
+            sym = e >> 3;
+        } else {
+            sym = hcode_decode(s, &cl);
+        }
         if (sym < 0)
             return -1;
         if (sym < 16) {
