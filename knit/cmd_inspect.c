@@ -103,6 +103,16 @@ static void memo_init(struct atom_memo *m, struct arena *a, struct buf *tmp, boo
     m->lens = arena_alloc_raw(a, m->cap * sizeof *m->lens);
 }
 
+/* put - buf_add without keeping the contents NUL-terminated, for the many small pieces of
+ * the export and import lists (a later buf_add terminates them) */
+static inline void put(struct buf *b, const void *p, size_t n)
+{
+    if (b->cap - b->len <= n)
+        buf_reserve(b, n);
+    memcpy(b->p + b->len, p, n);
+    b->len += n;
+}
+
 /* write_atom - an atom's name as ~tw writes it (quoted when it must be); -1 (nothing
  * recorded) when the text cannot be put in a JSON string */
 static int write_atom(struct atom_memo *m, struct buf *b, const char *name)
@@ -120,7 +130,7 @@ static int write_atom(struct atom_memo *m, struct buf *b, const char *name)
             lower = lower && *q >= 'a';
         size_t len = (size_t)((const char *)q - name);
         if (*q == 0 && (!lower || len < 2 || len > 7)) {
-            buf_add(b, name, len);
+            put(b, name, len);
             return 0;
         }
     }
@@ -152,7 +162,7 @@ static int write_mfa(struct atom_memo *a, struct buf *b, const struct beam_mfa *
     if (m->mod) {
         if (write_atom(a, b, m->mod) != 0)
             return -1;
-        buf_addc(b, ':');
+        put(b, ":", 1);
     }
     if (write_atom(a, b, m->fun) != 0)
         return -1;
@@ -162,8 +172,8 @@ static int write_mfa(struct atom_memo *a, struct buf *b, const struct beam_mfa *
     do
         num[--k] = (char)('0' + v % 10);
     while ((v /= 10) != 0);
-    buf_addc(b, '/');
-    buf_add(b, num + k, sizeof num - (size_t)k);
+    num[--k] = '/';
+    put(b, num + k, sizeof num - (size_t)k);
     return 0;
 }
 
@@ -263,11 +273,13 @@ static int jmfas(struct atom_memo *a, struct buf *out, const char *path, const c
     buf_adds(out, key);
     buf_adds(out, "\":[");
     for (size_t i = 0; i < n; i++) {
-        buf_adds(out, i ? ",\"" : "\"");
+        if (i)
+            put(out, ",", 1);
+        put(out, "\"", 1);
         if (write_mfa(a, out, &m[i]) != 0)
             return kerr_set(KERR_INPUT, path, 0, 0, "text '%s%s%.60s' is not valid UTF-8",
                             m[i].mod ? m[i].mod : "", m[i].mod ? ":" : "", m[i].fun);
-        buf_addc(out, '"');
+        put(out, "\"", 1);
     }
     buf_addc(out, ']');
     return 0;
