@@ -98,9 +98,7 @@ static void memo_init(struct atom_memo *m, struct arena *a, struct buf *tmp, boo
     m->cap = 16;
     while (m->cap < 2 * atoms)
         m->cap *= 2;
-    m->keys = arena_alloc(a, m->cap * sizeof *m->keys);
-    m->texts = arena_alloc_raw(a, m->cap * sizeof *m->texts);
-    m->lens = arena_alloc_raw(a, m->cap * sizeof *m->lens);
+    m->keys = NULL; /* made when first needed: most atoms take the short way */
 }
 
 /* put - buf_add without keeping the contents NUL-terminated, for the many small pieces of
@@ -133,6 +131,11 @@ static int write_atom(struct atom_memo *m, struct buf *b, const char *name)
             put(b, name, len);
             return 0;
         }
+    }
+    if (!m->keys) {
+        m->keys = arena_alloc(m->a, m->cap * sizeof *m->keys);
+        m->texts = arena_alloc_raw(m->a, m->cap * sizeof *m->texts);
+        m->lens = arena_alloc_raw(m->a, m->cap * sizeof *m->lens);
     }
     size_t i = (size_t)(((uintptr_t)name >> 3) * 0x9e3779b97f4a7c15u) & (m->cap - 1);
     while (m->keys[i] && m->keys[i] != name)
