@@ -1,6 +1,6 @@
 # knit - build, test, fuzz and benchmark.  `make deps` once, then `make test`.
 CC       ?= cc
-PKGS     := libarchive jansson libpcre2-8 zlib libcrypto
+PKGS     := libarchive jansson libpcre2-8 zlib libcrypto libisal
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null)
@@ -11,6 +11,11 @@ CFLAGS_ALL = -std=c11 -D_GNU_SOURCE $(WARN) $(OPT) $(PKG_CFLAGS) $(EXTRA_CFLAGS)
 EI_DIR   := $(lastword $(sort $(wildcard /usr/lib/erlang/lib/erl_interface-*)))
 CFLAGS_ALL += -I$(EI_DIR)/include
 LDLIBS_ALL = $(PKG_LIBS) -L$(EI_DIR)/lib -lei -lpthread -lm $(EXTRA_LDFLAGS)
+# knit itself is not linked against libarchive, libcrypto and libisal: knit/lazylib.c loads them when
+# a command first uses them (the tests and fuzz targets link them, and may call them too)
+LAZY_PKGS  := libarchive libcrypto libisal
+KNIT_LIBS  = $(shell pkg-config --libs $(filter-out $(LAZY_PKGS),$(PKGS)) 2>/dev/null) \
+	-L$(EI_DIR)/lib -lei -lpthread -lm $(EXTRA_LDFLAGS)
 ifeq ($(EI_DIR),)
 ifeq ($(filter deps clean,$(MAKECMDGOALS)),)
 $(error no libei: /usr/lib/erlang/lib/erl_interface-*/ is missing; run 'make deps' (erlang-dev))
@@ -27,7 +32,7 @@ TOOL_BIN := $(TOOL_SRC:tests/%.c=$(BUILD)/tests/%)
 
 # Debian packages the project needs: compilers, -dev libraries, Check, OTP for the tests.
 DEB_PKGS := build-essential pkg-config clang libclang-rt-14-dev libarchive-dev \
-	libjansson-dev libpcre2-dev zlib1g-dev libssl-dev check hyperfine time git jq rebar3 \
+	libjansson-dev libpcre2-dev zlib1g-dev libssl-dev libisal-dev check hyperfine time git jq rebar3 \
 	erlang-base erlang-dev erlang-src erlang-tools erlang-reltool erlang-nox
 
 .PHONY: all deps check-deps test unit-bins unit-test asan-test fuzz fuzz-bins bench demo \
@@ -45,7 +50,7 @@ $(BUILD)/libknit.a: $(LIB_OBJ)
 	ar rcs $@ $^
 
 $(BUILD)/knit: $(BUILD)/obj/main.o $(BUILD)/libknit.a
-	$(CC) $(CFLAGS_ALL) -o $@ $^ $(LDLIBS_ALL)
+	$(CC) $(CFLAGS_ALL) -o $@ $^ $(KNIT_LIBS)
 
 $(BUILD)/tests/%: tests/%.c $(BUILD)/libknit.a $(wildcard tests/*.h)
 	@mkdir -p $(dir $@)

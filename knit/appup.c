@@ -178,13 +178,13 @@ static int read_ebin(struct arena *a, const char *dir, const struct appup_beam *
         closedir(d);
         v = arena_alloc(a, (n + 1) * sizeof *v);
         for (size_t k = 0; k < n; k++)
-            v[nn++] = (struct appup_beam){names[k], NULL, 0};
+            v[nn++] = (struct appup_beam){names[k], NULL, 0, NULL};
     }
     if (nn)
         qsort(v, nn, sizeof *v, cmp_beam);
     eb->m = arena_alloc(a, (nn + 1) * sizeof *eb->m);
     for (size_t k = 0; k < nn; k++) {
-        const char *path = arena_sprintf(a, "%s/%s", dir, v[k].name);
+        const char *path = v[k].path ? v[k].path : arena_sprintf(a, "%s/%s", dir, v[k].name);
         if (read_beam(a, path, v[k].name, v[k].data, v[k].len, &eb->m[k]) != 0)
             return -1;
     }
@@ -686,7 +686,7 @@ int appup_generate(struct arena *a, const char *app, const char *new_vsn, const 
     }
     memset(out, 0, sizeof *out);
     struct ebin nw;
-    if (read_ebin(a, new_ebin, NULL, 0, &nw) != 0)
+    if (read_ebin(a, new_ebin, opts->new_beams, opts->nnew_beams, &nw) != 0)
         return -1;
     for (size_t k = 0; k < nw.n; k++)
         if (parse_attrs(a, &nw.m[k], app, opts) != 0)

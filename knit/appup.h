@@ -33,6 +33,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+struct appup_beam;
 struct appup_opts {
     bool auto_depends; /* infer Deps from imports (SPEC "Dependency inference"); default true */
     /* knit_defaults: [{App, Attrs} | {{App, Module}, Attrs}] from the config (NULL: none);
@@ -41,6 +42,10 @@ struct appup_opts {
     const struct term *defaults;
     const char *defaults_file;
     int defaults_line;
+    /* when not NULL: the new version's .beam files (NNEW_BEAMS), read from their paths
+     * instead of listing NEW_EBIN (a streamed release has no beams in its ebin) */
+    const struct appup_beam *new_beams;
+    size_t nnew_beams;
 };
 
 /* appup_opts_init - the defaults (auto_depends true) */
@@ -51,6 +56,7 @@ struct appup_beam {
     const char *name; /* mod.beam */
     const unsigned char *data;
     size_t len;
+    const char *path; /* when DATA is NULL: the file to read (NULL: EBIN/NAME) */
 };
 
 /* One earlier version of the application. */

@@ -150,6 +150,25 @@ void arena_close(struct arena *a)
     arena_reset(a);
 }
 
+void arena_adopt(struct arena *into, struct arena *from)
+{
+    if (!from->head)
+        return;
+    if (!into->head) {
+        *into = *from;
+        arena_init(from);
+        return;
+    }
+    /* FROM's blocks go behind INTO's current one, which keeps serving new allocations */
+    struct arena_block *last = from->head;
+    while (last->next)
+        last = last->next;
+    last->next = into->head->next;
+    into->head->next = from->head;
+    into->total += from->total;
+    arena_init(from);
+}
+
 /* alloc - N bytes; ZERO: zeroed. Memory is cleared only where it may hold old data: a fresh
  * pool block is still as the kernel gave it, and a big block zeroed comes from calloc (for
  * large sizes fresh pages, not a memset). */

@@ -18,6 +18,9 @@ void arena_init(struct arena *a);
 void arena_reset(struct arena *a);
 /* arena_close - same as arena_reset; for symmetry with _open/_close pairs */
 void arena_close(struct arena *a);
+/* arena_adopt - FROM's allocations become INTO's (freed with it); FROM is left empty. For
+ * work done in another thread's arena whose results outlive it. */
+void arena_adopt(struct arena *into, struct arena *from);
 /* arena_alloc - N bytes aligned to 16, zeroed; aborts the process on out-of-memory */
 void *arena_alloc(struct arena *a, size_t n);
 /* arena_alloc_raw - the same, not zeroed (for memory about to be filled whole) */

@@ -391,6 +391,7 @@ static int sys_option(struct pc *p, const struct term *o)
 }
 
 static const char *const knit_options[] = {"force",
+                                           "build_dir",
                                            "overlay",
                                            "overlay_vars",
                                            "extra_overlay_vars",
@@ -520,6 +521,8 @@ static int knit_option(struct pc *p, const struct term *at, const char *k, const
         return get_bool(p, at, k, v, &c->auto_depends);
     if (!strcmp(k, "allow_no_upgrade"))
         return get_bool(p, at, k, v, &c->allow_no_upgrade);
+    if (!strcmp(k, "build_dir"))
+        return get_bool(p, at, k, v, &c->build_dir);
     if (!strcmp(k, "knit_defaults")) {
         /* the entries are checked where they are used (appup.c), with the module's own */
         if (!term_is_list(v))
@@ -753,6 +756,7 @@ int cfg_load(struct arena *a, const char *path, char *const *overrides, size_t n
     c->semver = true;
     c->remove_tmp = true;
     c->include_erts = true;
+    c->build_dir = true;
     c->auto_depends = true;
     c->limits = tarball_default_limits;
     c->max_rel_bytes = CFG_MAX_REL_BYTES;

@@ -71,6 +71,7 @@ struct cfg {
 
     /* knit options (README "knit options") */
     bool force, warnings_as_errors, semver, remove_tmp, include_erts, auto_depends;
+    bool build_dir; /* false: knit and knit release write no build dir (--tarball-only) */
     bool allow_no_upgrade;           /* earlier releases but no upgrade is fine */
     const struct term *knit_defaults; /* [{App | {App, Module}, Attrs}], or NULL */
     int knit_defaults_line;

@@ -47,6 +47,7 @@ struct knit_ctx {
     bool force;                 /* -f --force (global: also the node commands' --force) */
     bool json;                  /* --json (global) */
     bool wait;                  /* --wait: for another run's lock on the project */
+    bool tarball_only;          /* --tarball-only: no build dir */
     const char *log_file;       /* -l */
     const char *reltool_config; /* -r */
     int noverrides;             /* name=value / name=!!term arguments, in order */

@@ -64,6 +64,7 @@ static int flow(struct knit_ctx *ctx, int argc, char **argv, enum flow_mode mode
     f.noverrides = (size_t)ctx->noverrides;
     f.force_arg = ctx->force;
     f.wait = ctx->wait;
+    f.tarball_only = ctx->tarball_only;
     if (ctx->json)
         log_progress_off(); /* stderr keeps only messages; the document is the progress */
     const char **from = arena_alloc(&a, (size_t)(argc + 1) * sizeof *from);

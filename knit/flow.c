@@ -9,9 +9,11 @@
 #include "relup.h"
 #include "term_print.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 void flow_init(struct flow *f, enum flow_mode mode, struct arena *a)
@@ -66,7 +68,13 @@ int flow_build_release(struct flow *f)
         n += release_app_selected(&f->rel.apps[i]);
     log_verbose("%zu of %zu applications found are included", n, f->rel.napps);
     bool pack = f->mode == FLOW_ALL || f->mode == FLOW_RELEASE;
-    if (target_build(a, &f->rel, f->force, pack, &f->res) != 0)
+    if (f->tarball_only && !pack)
+        return kerr_set(KERR_USAGE, NULL, 0, 0,
+                        "--tarball-only: knit appup and knit relup write into the build dir; "
+                        "use it with knit or knit release");
+    /* {build_dir, false} too is for the runs that pack: appup and relup write into it */
+    bool stream = pack && (f->tarball_only || !f->cfg.build_dir);
+    if (target_build(a, &f->rel, f->force, pack, stream, &f->res) != 0)
         return -1;
     if (pack) {
         struct flow_stage *s = &f->stages[f->nstages++];
@@ -146,6 +154,81 @@ static int no_upgrade(struct flow *f)
     return -1;
 }
 
+/* One earlier release to read, in a thread of its own. */
+struct extract_job {
+    struct flow *f;
+    const char *vsn;
+    struct arena a; /* adopted by the flow's arena afterwards */
+    struct upgrade_from out;
+    int rc;
+    struct kerr err; /* the error, when RC is -1 (kerr is per thread) */
+};
+
+struct extract_queue {
+    struct extract_job *jobs;
+    size_t n, next;
+    pthread_mutex_t mu;
+};
+
+static void *extract_worker(void *arg)
+{
+    struct extract_queue *q = arg;
+    for (;;) {
+        pthread_mutex_lock(&q->mu);
+        size_t j = q->next < q->n ? q->next++ : q->n;
+        pthread_mutex_unlock(&q->mu);
+        if (j == q->n)
+            return NULL;
+        struct extract_job *job = &q->jobs[j];
+        struct flow *f = job->f;
+        job->rc = upgrade_extract(&job->a, &f->cfg, f->res.rel_name, job->vsn, &f->new_rel,
+                                  &f->res, &job->out);
+        if (job->rc != 0)
+            kerr_copy(&job->err);
+    }
+}
+
+/* extract_all - upgrade_extract of the NV earlier releases VSNS into F->from, side by side
+ * on the machine's cores (each decompresses a whole tarball); the first error in VSNS's
+ * order is the one recorded */
+static int extract_all(struct flow *f, const char *const *vsns, size_t nv)
+{
+    if (nv == 0)
+        return 0;
+    struct extract_queue q = {arena_alloc(f->a, nv * sizeof *q.jobs), nv, 0,
+                              PTHREAD_MUTEX_INITIALIZER};
+    for (size_t j = 0; j < nv; j++) {
+        q.jobs[j].f = f;
+        q.jobs[j].vsn = vsns[j];
+        arena_init(&q.jobs[j].a);
+    }
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    size_t nt = cpus > 1 ? (size_t)cpus - 1 : 0; /* the calling thread is one of them */
+    if (nt > nv - 1)
+        nt = nv - 1;
+    pthread_t th[8];
+    size_t started = 0;
+    for (; started < nt && started < 8; started++)
+        if (pthread_create(&th[started], NULL, extract_worker, &q) != 0)
+            break;
+    extract_worker(&q);
+    for (size_t k = 0; k < started; k++)
+        pthread_join(th[k], NULL);
+    pthread_mutex_destroy(&q.mu);
+    int rc = 0;
+    for (size_t j = 0; j < nv; j++) {
+        arena_adopt(f->a, &q.jobs[j].a);
+        if (rc != 0)
+            continue;
+        f->from[f->nfrom++] = q.jobs[j].out; /* as far as the first that failed */
+        if (q.jobs[j].rc != 0) {
+            kerr_restore(&q.jobs[j].err);
+            rc = -1;
+        }
+    }
+    return rc;
+}
+
 int flow_find_earlier(struct flow *f)
 {
     struct arena *a = f->a;
@@ -165,10 +248,8 @@ int flow_find_earlier(struct flow *f)
     f->from = arena_alloc(a, (nv + 1) * sizeof *f->from);
     f->skip = arena_alloc(a, (nv + 1) * sizeof *f->skip);
     f->skip_why = arena_alloc(a, (nv + 1) * sizeof *f->skip_why);
-    for (size_t j = 0; j < nv; j++)
-        if (upgrade_extract(a, &f->cfg, f->res.rel_name, vsns[j], &f->new_rel, f->res.build_dir,
-                            &f->from[f->nfrom++]) != 0)
-            return -1;
+    if (extract_all(f, vsns, nv) != 0)
+        return -1;
     if (same_version_changed(f) != 0)
         return -1;
     if (nv == 0 && f->nexcluded > 0)
@@ -242,6 +323,11 @@ static int app_appup(struct flow *f, const char *name, const char *vsn)
     o.defaults = f->cfg.knit_defaults;
     o.defaults_file = f->cfg.file;
     o.defaults_line = f->cfg.knit_defaults_line;
+    if (f->res.streamed) {
+        o.new_beams = target_beams(a, &f->res, arena_sprintf(a, "%s-%s", name, vsn), &o.nnew_beams);
+        if (!o.new_beams)
+            return -1;
+    }
     if (appup_generate(a, name, vsn, ebin, froms, n, &o, &fa->res) != 0)
         return -1;
     fa->generated = true;
@@ -304,13 +390,19 @@ int flow_make_relup(struct flow *f)
         arena_sprintf(a, "%s/releases/%s/%s", f->res.build_dir, f->res.rel_vsn, f->res.rel_name);
     const struct term *relup, *warnings;
     const char **texts = NULL;
-    if (relup_make(a, top, ups, n, ups, n, &path, &o, &relup, &warnings, &texts) != 0)
-        return -1;
-    for (size_t i = 0; texts && texts[i]; i++)
-        log_warn("%s", texts[i]);
     const char *file = arena_sprintf(a, "%s/releases/%s/relup", f->res.build_dir, f->res.rel_vsn);
-    log_verbose("writing %s", file);
-    if (write_terms(a, file, relup) != 0)
+    /* the files read and every translation live only until the relup is written */
+    struct arena s;
+    arena_init(&s);
+    int rc = relup_make(&s, top, ups, n, ups, n, &path, &o, &relup, &warnings, &texts);
+    for (size_t i = 0; rc == 0 && texts && texts[i]; i++)
+        log_warn("%s", texts[i]);
+    if (rc == 0) {
+        log_verbose("writing %s", file);
+        rc = write_terms(&s, file, relup);
+    }
+    arena_close(&s);
+    if (rc != 0)
         return -1;
     f->relup = file;
     f->done = FLOW_DONE_RELUP;
@@ -330,7 +422,7 @@ int flow_pack_upgrade(struct flow *f)
         if (!f->skip[j])
             kept[nk++] = f->from[j];
     struct flow_stage *s = &f->stages[f->nstages];
-    if (upgrade_pack(a, &f->cfg, f->res.build_dir, &f->new_rel, kept, nk, &s->path, &s->stage))
+    if (upgrade_pack(a, &f->cfg, &f->res, &f->new_rel, kept, nk, &s->path, &s->stage))
         return -1;
     s->kind = "upgrade_tarball";
     f->nstages++;
@@ -394,28 +486,69 @@ int flow_finish(struct flow *f, int ok)
     return rc;
 }
 
+/* peak_kb - the process's peak resident memory so far (VmHWM), or -1 */
+static long peak_kb(void)
+{
+    FILE *fp = fopen("/proc/self/status", "r");
+    char line[256];
+    long kb = -1;
+    while (fp && fgets(line, sizeof line, fp))
+        if (sscanf(line, "VmHWM: %ld kB", &kb) == 1)
+            break;
+    if (fp)
+        fclose(fp);
+    return kb;
+}
+
+/* timed - run phase NAME; its wall time and the peak memory after it are a debug message */
+static int timed(struct flow *f, const char *name, int (*phase)(struct flow *))
+{
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int rc = phase(f);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    log_debug("phase %s: %.1f ms (peak memory %ld kB)", name,
+              (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6,
+              peak_kb());
+    return rc;
+}
+
+/* knit check on the upgrade: warnings are logged, an error stops the build */
+static int check_upgrade(struct flow *f)
+{
+    return lint_upgrade(f->a, &f->cfg, &f->res, &f->new_rel, f->from, f->nfrom, f->skip);
+}
+
 static int run_phases(struct flow *f)
 {
-    if (flow_load_config(f) != 0 || flow_build_release(f) != 0)
+    if (timed(f, "config", flow_load_config) != 0 || timed(f, "release", flow_build_release) != 0)
         return -1;
     if (f->mode == FLOW_RELEASE)
-        return flow_commit(f);
-    if (flow_find_earlier(f) != 0 || flow_make_appups(f) != 0)
-        return -1;
-    /* knit check on the upgrade: warnings are logged, an error stops the build */
-    if (lint_upgrade(f->a, &f->cfg, f->res.build_dir, &f->new_rel, f->from, f->nfrom, f->skip))
+        return timed(f, "commit", flow_commit);
+    if (timed(f, "earlier", flow_find_earlier) != 0 || timed(f, "appups", flow_make_appups) != 0 ||
+        timed(f, "check", check_upgrade) != 0)
         return -1;
     if (f->mode == FLOW_APPUP)
-        return flow_commit(f);
-    if (flow_make_relup(f) != 0 || flow_pack_upgrade(f) != 0)
+        return timed(f, "commit", flow_commit);
+    if (timed(f, "relup", flow_make_relup) != 0 || timed(f, "upgrade", flow_pack_upgrade) != 0)
         return -1;
-    return flow_commit(f);
+    return timed(f, "commit", flow_commit);
+}
+
+static int finish_ok(struct flow *f)
+{
+    return flow_finish(f, 0);
+}
+
+static int finish_failed(struct flow *f)
+{
+    return flow_finish(f, -1);
 }
 
 int flow_run(struct flow *f)
 {
     int rc = run_phases(f);
-    if (flow_finish(f, rc) != 0)
+    if (timed(f, "finish", rc == 0 ? finish_ok : finish_failed) != 0)
         rc = -1;
     return rc;
 }

@@ -63,6 +63,7 @@ struct flow {
     size_t noverrides;
     bool force_arg;                /* -f */
     bool wait;                     /* --wait: for another run's lock on the project */
+    bool tarball_only;             /* --tarball-only: no build dir (as {build_dir, false}) */
     struct guard guard;            /* the run's lock and tmp dir (guard.h) */
     const char *const *from_args; /* --from versions */
     size_t nfrom_args;

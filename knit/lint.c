@@ -1,6 +1,8 @@
 /* lint.c - knit check: hot-upgrade hazards found in beams (bytecode and abstract code) */
 #include "lint.h"
 
+#include "target.h"
+
 #include "beam.h"
 #include "beam_code.h"
 #include "buf.h"
@@ -86,6 +88,8 @@ static const char *const sev_names[] = {"info", "warning", "error"};
 
 /* ---------------------------------------------------------------- modules */
 
+struct rec;
+
 struct cmod {
     const char *name;
     const char *app, *avsn; /* NULL for plain beams */
@@ -97,9 +101,21 @@ struct cmod {
     size_t in_from; /* 1 + the index of the last earlier release that has it */
     struct beam_info info;
     struct beam_code code;
-    bool code_ok;
+    bool code_tried, code_ok;
     const struct term *forms; /* the abstract code, or NULL */
     bool forms_tried;
+    /* what the record rules need of the abstract code, kept when the forms are not */
+    bool sum_tried, sum_ok;
+    bool seen; /* in cx's cache of decoded abstract code */
+    struct rec *recs;
+    size_t nrecs;
+};
+
+/* The abstract code already decoded, by beam: earlier releases often ship the very same
+ * beam (an application version two earlier releases share) and it is decoded once. */
+struct forms_seen {
+    const struct cmod **slot; /* open addressing on the md5; malloc'd */
+    size_t cap, n;
 };
 
 struct cx {
@@ -107,6 +123,7 @@ struct cx {
     struct arena *ra; /* the findings' strings */
     const struct lint_opts *o;
     struct lint_report *r;
+    struct forms_seen *seen; /* NULL: nothing kept (module data in a scratch arena) */
 };
 
 static void add(struct cx *c, const struct cmod *m, int rule, const char *file, unsigned line,
@@ -128,6 +145,16 @@ static int load(struct cx *c, struct cmod *m)
     if (beam_read_facts(c->a, m->path, m->data, m->len, &m->info) != 0)
         return -1;
     m->name = m->info.module;
+    return 0;
+}
+
+/* code - whether M's bytecode is decoded, decoding it when first asked: an earlier
+ * version compared by md5 only, or a module that did not change, never needs it */
+static bool code(struct cx *c, struct cmod *m)
+{
+    if (m->code_tried)
+        return m->code_ok;
+    m->code_tried = true;
     m->code_ok = beam_code_read(c->a, m->path, m->data, m->len, &m->code) == 0;
     if (!m->code_ok) {
         const char *why = arena_strdup(c->a, kerr_get()->msg);
@@ -140,10 +167,64 @@ static int load(struct cx *c, struct cmod *m)
                           "could not be decoded (%s)",
                           why));
     }
-    return 0;
+    return m->code_ok;
 }
 
-/* forms - the abstract code of M (erl_abstract_code in Dbgi, or an old Abst), or NULL */
+static const struct term *decode_forms(struct arena *a, struct cmod *m);
+static struct rec *records(struct arena *a, const struct term *fs, size_t *nout);
+
+/* seen_find - a module read earlier with the same bytes as M (SEEN's cache), or NULL */
+static struct cmod *seen_find(struct cx *c, const struct cmod *m)
+{
+    struct forms_seen *fs = c->seen;
+    if (!fs || !fs->cap)
+        return NULL;
+    size_t h;
+    memcpy(&h, m->info.md5, sizeof h);
+    for (size_t i = h & (fs->cap - 1); fs->slot[i]; i = (i + 1) & (fs->cap - 1)) {
+        struct cmod *o = (struct cmod *)fs->slot[i];
+        if (o != m && o->len == m->len && !memcmp(o->info.md5, m->info.md5, 16) &&
+            !memcmp(o->data, m->data, m->len))
+            return o;
+    }
+    return NULL;
+}
+
+/* seen_add - remember M in SEEN (once) */
+static void seen_add(struct cx *c, struct cmod *m)
+{
+    struct forms_seen *fs = c->seen;
+    if (!fs || m->seen)
+        return;
+    m->seen = true;
+    if (2 * (fs->n + 1) > fs->cap) {
+        size_t cap = fs->cap ? 2 * fs->cap : 256;
+        const struct cmod **slot = xcalloc(cap, sizeof *slot);
+        for (size_t k = 0; k < fs->cap; k++) {
+            if (!fs->slot[k])
+                continue;
+            size_t kh;
+            memcpy(&kh, fs->slot[k]->info.md5, sizeof kh);
+            size_t i = kh & (cap - 1);
+            while (slot[i])
+                i = (i + 1) & (cap - 1);
+            slot[i] = fs->slot[k];
+        }
+        free(fs->slot);
+        fs->slot = slot;
+        fs->cap = cap;
+    }
+    size_t h;
+    memcpy(&h, m->info.md5, sizeof h);
+    size_t i = h & (fs->cap - 1);
+    while (fs->slot[i])
+        i = (i + 1) & (fs->cap - 1);
+    fs->slot[i] = m;
+    fs->n++;
+}
+
+/* forms - the abstract code of M (erl_abstract_code in Dbgi, or an old Abst), or NULL; kept
+ * for the module's life (the supervisor and state rules, and findings' lines, need it) */
 static const struct term *forms(struct cx *c, struct cmod *m)
 {
     if (m->forms_tried)
@@ -151,8 +232,55 @@ static const struct term *forms(struct cx *c, struct cmod *m)
     m->forms_tried = true;
     if (!m->info.has_debug_info)
         return NULL;
+    struct cmod *o = seen_find(c, m);
+    if (o && o->forms_tried) {
+        m->forms = o->forms;
+        return m->forms;
+    }
+    m->forms = decode_forms(c->a, m);
+    seen_add(c, m);
+    return m->forms;
+}
+
+/* summary - whether M's abstract code could be read; its records are then M->recs. The
+ * forms themselves are decoded in a scratch arena and dropped (thousands of changed
+ * modules' abstract code is most of a check's memory), unless they were kept already. */
+static bool summary(struct cx *c, struct cmod *m)
+{
+    if (m->sum_tried)
+        return m->sum_ok;
+    m->sum_tried = true;
+    if (!m->info.has_debug_info)
+        return m->sum_ok = false;
+    struct cmod *o = m->forms_tried ? m : seen_find(c, m);
+    if (o && o->forms_tried) {
+        m->sum_ok = o->forms != NULL;
+        if (m->sum_ok)
+            m->recs = records(c->a, o->forms, &m->nrecs);
+        return m->sum_ok;
+    }
+    if (o && o->sum_tried) {
+        m->sum_ok = o->sum_ok;
+        m->recs = o->recs;
+        m->nrecs = o->nrecs;
+        return m->sum_ok;
+    }
+    struct arena s;
+    arena_init(&s);
+    const struct term *f = decode_forms(&s, m);
+    m->sum_ok = f != NULL;
+    if (f)
+        m->recs = records(c->a, f, &m->nrecs);
+    arena_close(&s);
+    seen_add(c, m);
+    return m->sum_ok;
+}
+
+/* decode_forms - the abstract code of M read from its Dbgi (or Abst) chunk into A, or NULL */
+static const struct term *decode_forms(struct arena *a, struct cmod *m)
+{
     struct beam_info full;
-    if (beam_read_buf(c->a, m->path, m->data, m->len, &full) != 0 || !full.debug_info) {
+    if (beam_read_buf(a, m->path, m->data, m->len, &full) != 0 || !full.debug_info) {
         kerr_clear();
         return NULL;
     }
@@ -167,8 +295,7 @@ static const struct term *forms(struct cx *c, struct cmod *m)
     } else {
         return NULL;
     }
-    m->forms = term_is_list(d) ? d : NULL;
-    return m->forms;
+    return term_is_list(d) ? d : NULL;
 }
 
 /* ---------------------------------------------------------------- findings */
@@ -438,7 +565,7 @@ static bool tail_cycle(const struct beam_code *code, size_t i, size_t at, int de
 
 static void lint(struct cx *c, struct cmod *m, const char *from)
 {
-    if (m->linted || !m->code_ok)
+    if (m->linted || !code(c, m))
         return;
     m->linted = true;
     const struct beam_code *code = &m->code;
@@ -751,7 +878,7 @@ static struct rec *records(struct arena *a, const struct term *fs, size_t *nout)
                 file = t;
         } else if (term_is_atom(term_elem(f, 2), "record") && term_is_tuple(val, 2) &&
                    atom_of(term_elem(val, 0))) {
-            v[k].name = atom_of(term_elem(val, 0));
+            v[k].name = arena_strdup(a, atom_of(term_elem(val, 0)));
             v[k].file = file;
             v[k].line = anno_line(term_elem(f, 1));
             v[k].fields = field_names(a, term_elem(val, 1));
@@ -1214,9 +1341,11 @@ static void rec_visit(const struct term *t, void *arg)
 
 static void state_rule(struct cx *c, struct cmod *old, struct cmod *new, const char *from)
 {
-    const struct term *fo = forms(c, old), *fn = forms(c, new);
-    size_t nro, nrn;
-    struct rec *ro = records(c->a, fo, &nro), *rn = records(c->a, fn, &nrn);
+    const struct term *fn = forms(c, new);
+    summary(c, old);
+    summary(c, new);
+    size_t nro = old->nrecs, nrn = new->nrecs;
+    const struct rec *ro = old->recs, *rn = new->recs;
     struct rec_uses u = {NULL, 0, 0, c->a};
     struct fform ff;
     if (find_function(fn, "init", 1, &ff))
@@ -1256,7 +1385,11 @@ static void shared_records(struct cx *c, struct cmod *old, struct cmod *new, str
                            const char *from)
 {
     size_t nro, nrn;
-    struct rec *ro = records(c->a, forms(c, old), &nro), *rn = records(c->a, forms(c, new), &nrn);
+    summary(c, old);
+    summary(c, new);
+    const struct rec *ro = old->recs, *rn = new->recs;
+    nro = old->nrecs;
+    nrn = new->nrecs;
     for (size_t i = 0; i < nrn; i++) {
         if (!is_hrl(rn[i].file))
             continue;
@@ -1278,13 +1411,13 @@ static void shared_records(struct cx *c, struct cmod *old, struct cmod *new, str
                 dup = !strcmp(seen[q], m->app);
             if (dup || load(c, m) != 0)
                 continue;
-            if (!forms(c, m)) {
+            if (!summary(c, m)) {
                 /* it may include the header: say that it could not be read */
                 note_no_debug(c, m, from, "the new release", "shared_record_changed");
                 continue;
             }
-            size_t nr;
-            struct rec *r = records(c->a, m->forms, &nr);
+            size_t nr = m->nrecs;
+            const struct rec *r = m->recs;
             for (size_t q = 0; q < nr; q++)
                 if (!strcmp(r[q].name, rn[i].name) && is_hrl(r[q].file) &&
                     !strcmp(base_name(r[q].file), hb)) {
@@ -1322,7 +1455,7 @@ static void callers(struct cx *c, struct set *now, const struct gone *g, size_t 
                                        "async_call", "send_request", NULL};
     for (size_t k = 0; k < now->n; k++) {
         struct cmod *m = &now->m[k];
-        if (m->otp || load(c, m) != 0 || !m->code_ok)
+        if (m->otp || load(c, m) != 0 || !code(c, m))
             continue;
         for (size_t i = 0; i < m->code.nfuncs; i++) {
             const struct bc_func *f = &m->code.funcs[i];
@@ -1379,35 +1512,56 @@ static void callers(struct cx *c, struct set *now, const struct gone *g, size_t 
 
 /* ---------------------------------------------------------------- reading beams */
 
-static int read_dir(struct cx *c, const char *app, const char *avsn, bool otp, const char *ebin,
-                    struct cmod **v, size_t *n, size_t *cap)
+/* add_mod - a new entry at the end of *V for module NAME (STEM bytes) of APP at PATH */
+static struct cmod *add_mod(struct cx *c, const struct lint_app *app, const char *name,
+                            size_t stem, const char *path, struct cmod **v, size_t *n,
+                            size_t *cap)
 {
-    DIR *d = opendir(ebin);
+    if (*n == *cap) {
+        *cap = *cap ? *cap * 2 : 256;
+        struct cmod *nv = arena_alloc(c->a, *cap * sizeof *nv);
+        if (*n)
+            memcpy(nv, *v, *n * sizeof *nv);
+        *v = nv;
+    }
+    struct cmod *m = &(*v)[(*n)++];
+    memset(m, 0, sizeof *m);
+    m->name = arena_memdup(c->a, name, stem);
+    m->app = app->name;
+    m->avsn = app->vsn;
+    m->otp = app->otp;
+    m->path = path;
+    return m;
+}
+
+/* read_dir - the modules of APP: its BEAMS when given, else the .beam files of its ebin */
+static int read_dir(struct cx *c, const struct lint_app *app, struct cmod **v, size_t *n,
+                    size_t *cap)
+{
+    if (app->beams) {
+        for (size_t k = 0; k < app->nbeams; k++) {
+            const struct appup_beam *b = &app->beams[k];
+            struct cmod *m =
+                add_mod(c, app, b->name, fs_stem(b->name, ".beam"),
+                        b->path ? b->path : arena_sprintf(c->a, "%s/%s", app->ebin, b->name), v,
+                        n, cap);
+            m->data = b->data; /* read already (NULL: read when needed) */
+            m->len = b->len;
+        }
+        return 0;
+    }
+    DIR *d = opendir(app->ebin);
     if (!d)
-        return kerr_errno(ebin, "cannot list");
+        return kerr_errno(app->ebin, "cannot list");
     struct dirent *de;
-    int rc = 0;
     while ((de = readdir(d))) {
         size_t stem = fs_stem(de->d_name, ".beam");
-        if (!stem)
-            continue;
-        if (*n == *cap) {
-            *cap = *cap ? *cap * 2 : 256;
-            struct cmod *nv = arena_alloc(c->a, *cap * sizeof *nv);
-            if (*n)
-                memcpy(nv, *v, *n * sizeof *nv);
-            *v = nv;
-        }
-        struct cmod *m = &(*v)[(*n)++];
-        memset(m, 0, sizeof *m);
-        m->name = arena_memdup(c->a, de->d_name, stem);
-        m->app = app;
-        m->avsn = avsn;
-        m->otp = otp;
-        m->path = arena_sprintf(c->a, "%s/%s", ebin, de->d_name);
+        if (stem)
+            add_mod(c, app, de->d_name, stem, arena_sprintf(c->a, "%s/%s", app->ebin, de->d_name),
+                    v, n, cap);
     }
     closedir(d);
-    return rc;
+    return 0;
 }
 
 static struct cmod *mods_of(struct cx *c, const struct appup_beam *b, size_t n, const char *app,
@@ -1434,7 +1588,7 @@ int lint_beams(struct arena *a, const struct lint_opts *o, const char *const *pa
     /* one module at a time in a scratch arena: only the findings are kept */
     struct arena scratch;
     arena_init(&scratch);
-    struct cx c = {&scratch, a, o, r};
+    struct cx c = {&scratch, a, o, r, NULL};
     int rc = 0;
     for (size_t i = 0; i < npaths && rc == 0; i++) {
         struct cmod *m = arena_alloc(&scratch, sizeof *m);
@@ -1473,7 +1627,7 @@ static void debug_rules(struct cx *c, struct cmod *old, struct cmod *nm, struct 
     static const char *const sup[] = {"supervisor", NULL};
     static const char *const gens[] = {"gen_server", "gen_statem", "gen_event", "gen_fsm", NULL};
     bool is_sup = has_behaviour(nm, sup), is_gen = has_behaviour(nm, gens);
-    const char *which = !forms(c, nm) ? "the new release" : !forms(c, old) ? from : NULL;
+    const char *which = !summary(c, nm) ? "the new release" : !summary(c, old) ? from : NULL;
     if (which) {
         note_no_debug(c, nm, from, which,
                       is_sup   ? "sup_child_no_down, sup_children_changed and shared_record_changed"
@@ -1504,16 +1658,31 @@ static void warn_unknown_rules(const struct lint_opts *o)
     }
 }
 
+static int release_run(struct cx *cx, const struct lint_app *apps, size_t napps,
+                       const struct upgrade_from *from, size_t nfrom);
+
 int lint_release(struct arena *a, const struct lint_opts *o, const struct lint_app *apps,
                  size_t napps, const struct upgrade_from *from, size_t nfrom, struct lint_report *r)
 {
-    struct cx c = {a, a, o, r};
+    struct forms_seen seen = {NULL, 0, 0};
+    struct cx c = {a, a, o, r, &seen};
+    int rc = release_run(&c, apps, napps, from, nfrom);
+    free(seen.slot);
+    return rc;
+}
+
+static int release_run(struct cx *cx, const struct lint_app *apps, size_t napps,
+                       const struct upgrade_from *from, size_t nfrom)
+{
+    struct cx c = *cx;
+    struct arena *a = c.a;
+    struct lint_report *r = c.r;
+    const struct lint_opts *o = c.o;
     struct set now = {NULL, 0};
     size_t cap = 0;
     warn_unknown_rules(o);
     for (size_t i = 0; i < napps; i++)
-        if (read_dir(&c, apps[i].name, apps[i].vsn, apps[i].otp, apps[i].ebin, &now.m, &now.n,
-                     &cap) != 0)
+        if (read_dir(&c, &apps[i], &now.m, &now.n, &cap) != 0)
             return -1;
     if (now.n)
         qsort(now.m, now.n, sizeof *now.m, cmp_mod);
@@ -1673,7 +1842,7 @@ bool lint_failed(const struct lint_report *r, bool strict)
 
 /* ---------------------------------------------------------------- the flow's hook */
 
-int lint_upgrade(struct arena *a, const struct cfg *c, const char *build_dir,
+int lint_upgrade(struct arena *a, const struct cfg *c, const struct target_result *built,
                  const struct relfile_rel *new_rel, const struct upgrade_from *from, size_t nfrom,
                  const bool *skip)
 {
@@ -1682,7 +1851,14 @@ int lint_upgrade(struct arena *a, const struct cfg *c, const char *build_dir,
         const char *n = new_rel->apps[i].name, *v = new_rel->apps[i].vsn;
         apps[i].name = n;
         apps[i].vsn = v;
-        apps[i].ebin = arena_sprintf(a, "%s/lib/%s-%s/ebin", build_dir, n, v);
+        apps[i].ebin = arena_sprintf(a, "%s/lib/%s-%s/ebin", built->build_dir, n, v);
+        apps[i].beams = NULL;
+        apps[i].nbeams = 0;
+        if (built->streamed) {
+            apps[i].beams = target_beams(a, built, arena_sprintf(a, "%s-%s", n, v), &apps[i].nbeams);
+            if (!apps[i].beams)
+                return -1;
+        }
         apps[i].otp =
             c->root_dir && access(arena_sprintf(a, "%s/lib/%s-%s", c->root_dir, n, v), F_OK) == 0;
     }

@@ -58,6 +58,8 @@ struct lint_app {
     const char *ebin; /* its ebin directory */
     bool otp;         /* one of the installed OTP's applications: not linted, and not searched
                          for includers of a shared record */
+    const struct appup_beam *beams; /* when not NULL: its NBEAMS .beam files (read from their */
+    size_t nbeams;                  /* paths), instead of EBIN's listing */
 };
 
 /* lint_beams - the single-version rules over the NPATHS beam files PATHS. Returns 0, or -1
@@ -82,11 +84,12 @@ json_t *lint_json(const struct lint_report *r);
 bool lint_failed(const struct lint_report *r, bool strict);
 
 /* lint_upgrade - what `knit` runs on every upgrade it builds: lint_release of the release
- * in BUILD_DIR (NEW_REL) against the NFROM earlier releases FROM, leaving out those SKIP
+ * BUILT (NEW_REL) against the NFROM earlier releases FROM, leaving out those SKIP
  * marks (SKIP may be NULL); warnings are logged with log_warn (so they reach the --json
  * report), errors with log_error, notes with log_verbose, and an error-level finding makes
  * it return -1 with KERR_INPUT (exit 2) saying how many there are. */
-int lint_upgrade(struct arena *a, const struct cfg *c, const char *build_dir,
+struct target_result;
+int lint_upgrade(struct arena *a, const struct cfg *c, const struct target_result *built,
                  const struct relfile_rel *new_rel, const struct upgrade_from *from, size_t nfrom,
                  const bool *skip);
 

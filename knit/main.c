@@ -27,6 +27,8 @@ static const struct cmd_option global_opts[] = {
     {"--json", NULL, NULL, "print one JSON report on stdout (messages go to stderr)"},
     {"--wait", NULL, NULL, "wait for another knit run on the same target_dir instead of "
                            "refusing"},
+    {"--tarball-only", NULL, NULL, "knit, knit release: no build dir; the release tarball is "
+                                   "streamed from the sources (as {build_dir, false})"},
     {"--profile", NULL, "P", "in a rebar3 project: the rebar3 profile whose relx options apply"},
     {NULL, NULL, NULL, NULL},
 };
@@ -263,6 +265,8 @@ static int global_option(struct knit_ctx *ctx, const struct cmd_option *g, int a
         ctx->json = true;
     } else if (!strcmp(n, "--wait")) {
         ctx->wait = true;
+    } else if (!strcmp(n, "--tarball-only")) {
+        ctx->tarball_only = true;
     } else if (!strcmp(n, "--profile")) {
         const char *v = option_value(NULL, g, argc, argv, i);
         if (!v)

@@ -5,7 +5,8 @@
  * of input before it as its dictionary, ending with a sync flush (the last one with the
  * final block); the caller's thread writes the finished slots in order. The chunk size,
  * the dictionaries and the level are all fixed, so the bytes are the same whichever thread
- * compresses which chunk. */
+ * compresses which chunk. The deflater is ISA-L's (igzip): at its level 3 about ten times
+ * zlib's level 6 in speed, for tarballs about 3% larger. */
 #include "pgzip.h"
 
 #include "arena.h"
@@ -18,6 +19,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <isa-l/igzip_lib.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -26,6 +28,21 @@
 #define MAX_THREADS 8
 
 enum slot_state { FREE, READY, BUSY, DONE };
+
+/* level_buf_size - the work area ISA-L's deflate needs at LEVEL */
+static size_t level_buf_size(int level)
+{
+    switch (level) {
+    case 1:
+        return ISAL_DEF_LVL1_DEFAULT;
+    case 2:
+        return ISAL_DEF_LVL2_DEFAULT;
+    case 3:
+        return ISAL_DEF_LVL3_DEFAULT;
+    default:
+        return 0;
+    }
+}
 
 struct slot {
     unsigned char *in;
@@ -65,9 +82,10 @@ struct pgzip {
 static void *worker(void *arg)
 {
     struct pgzip *z = arg;
-    z_stream s;
-    memset(&s, 0, sizeof s);
-    bool ready = deflateInit2(&s, z->level, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) == Z_OK;
+    struct isal_zstream s;
+    size_t lbsize = level_buf_size(z->level);
+    uint8_t *lb = lbsize ? malloc(lbsize) : NULL;
+    bool ready = !lbsize || lb;
     pthread_mutex_lock(&z->mu);
     for (;;) {
         while (!z->stop && z->taken == z->filled)
@@ -77,9 +95,16 @@ static void *worker(void *arg)
         struct slot *sl = &z->slots[z->taken++ % z->nslots];
         sl->state = BUSY;
         pthread_mutex_unlock(&z->mu);
-        bool ok = ready && deflateReset(&s) == Z_OK &&
-                  (!sl->ndict || deflateSetDictionary(&s, sl->dict, (uInt)sl->ndict) == Z_OK);
-        size_t bound = deflateBound(&s, (uLong)sl->nin) + 64;
+        /* raw deflate: the gzip header and trailer are pgzip's own */
+        isal_deflate_init(&s);
+        s.level = (uint32_t)z->level;
+        s.level_buf = lb;
+        s.level_buf_size = (uint32_t)lbsize;
+        s.gzip_flag = IGZIP_DEFLATE;
+        bool ok = ready && (!sl->ndict ||
+                            isal_deflate_set_dict(&s, sl->dict, (uint32_t)sl->ndict) == COMP_OK);
+        /* room for incompressible input: stored blocks cost 5 bytes per 64 KB */
+        size_t bound = sl->nin + sl->nin / 8 + 65536;
         if (sl->outcap < bound) {
             free(sl->out);
             sl->out = xmalloc(bound);
@@ -87,11 +112,13 @@ static void *worker(void *arg)
         }
         if (ok) {
             s.next_in = sl->in;
-            s.avail_in = (uInt)sl->nin;
+            s.avail_in = (uint32_t)sl->nin;
             s.next_out = sl->out;
-            s.avail_out = (uInt)sl->outcap;
-            int r = deflate(&s, sl->last ? Z_FINISH : Z_SYNC_FLUSH);
-            ok = sl->last ? r == Z_STREAM_END : r == Z_OK && s.avail_in == 0 && s.avail_out > 0;
+            s.avail_out = (uint32_t)sl->outcap;
+            s.end_of_stream = sl->last;
+            s.flush = sl->last ? NO_FLUSH : SYNC_FLUSH;
+            ok = isal_deflate(&s) == COMP_OK && s.avail_in == 0 &&
+                 s.internal_state.state == (sl->last ? ZSTATE_END : ZSTATE_NEW_HDR);
             sl->nout = sl->outcap - s.avail_out;
         }
         sl->crc = crc32(0, sl->in, (uInt)sl->nin);
@@ -101,8 +128,7 @@ static void *worker(void *arg)
         pthread_cond_broadcast(&z->done);
     }
     pthread_mutex_unlock(&z->mu);
-    if (ready)
-        deflateEnd(&s);
+    free(lb);
     return NULL;
 }
 
@@ -170,7 +196,7 @@ struct pgzip *pgzip_open(int fd, const char *name, int level)
     struct pgzip *z = xcalloc(1, sizeof *z);
     z->fd = fd;
     z->name = name;
-    z->level = level;
+    z->level = level < 0 || level > ISAL_DEF_MAX_LEVEL ? PGZIP_LEVEL : level;
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     size_t want = cpus < 1 ? 1 : cpus > MAX_THREADS ? MAX_THREADS : (size_t)cpus;
     z->nslots = 2 * want + 1;

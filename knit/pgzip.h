@@ -9,8 +9,10 @@
  * input always gives the same bytes (mtime 0, no name). */
 struct pgzip;
 
-/* pgzip_open - start a gzip stream written to FD (NAME for messages) at zlib LEVEL (0-9, or
- * -1 for zlib's default); NULL with KERR_IO when no thread could be started */
+/* PGZIP_LEVEL - the default: ISA-L's best (its levels are 0 to 3) */
+#define PGZIP_LEVEL 3
+/* pgzip_open - start a gzip stream written to FD (NAME for messages) at ISA-L deflate LEVEL
+ * (0-3; -1 for PGZIP_LEVEL); NULL with KERR_IO when no thread could be started */
 struct pgzip *pgzip_open(int fd, const char *name, int level);
 /* pgzip_write - compress N bytes at P; -1 with KERR_IO once writing FD failed */
 int pgzip_write(struct pgzip *z, const void *p, size_t n);

@@ -1246,14 +1246,6 @@ static const struct term *keep_copy(struct arena *keep, struct atom_tab *tab, co
     }
 }
 
-const struct term *rc_keep(struct arena *keep, const struct term *t)
-{
-    struct atom_tab tab = {NULL, 0, 0};
-    const struct term *r = keep_copy(keep, &tab, t);
-    free(tab.slot);
-    return r;
-}
-
 static const struct term *translate(struct arena *a, enum rc_mode mode, const struct term *scripts,
                                     const struct relfile_app *appls, size_t nappls,
                                     const struct relfile_app *pre, size_t npre);

@@ -20,10 +20,6 @@ const struct term *rc_translate_scripts(struct arena *a, enum rc_mode mode,
                                         const struct term *scripts, const struct relfile_app *appls,
                                         size_t nappls, const struct relfile_app *pre, size_t npre);
 
-/* rc_keep - T copied into KEEP, to outlive the arena it was made in: lists and tuples
- * rebuilt, each atom once per name (the fixed atoms of the translation shared), anything
- * else deep-copied */
-const struct term *rc_keep(struct arena *keep, const struct term *t);
 
 /* rc_check_syntax - systools_rc's check of every instruction of SCRIPT (one appup entry's
  * list, expanded as translate_scripts expands it): 0, or -1 with the error recorded as

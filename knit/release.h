@@ -8,6 +8,7 @@
 #include "term.h"
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stddef.h>
 
 /* A three-valued flag as reltool keeps is_included: undefined until something decides. */
@@ -27,6 +28,8 @@ struct release_mod {
     bool uses_read;    /* uses/nuses filled (read lazily from the beam's imports) */
     const char **uses; /* modules it calls (xref "UM": imports, BIFs left out) */
     size_t nuses;
+    const uint8_t *beam; /* the beam's bytes, as read for USES (NULL when not read); the */
+    size_t beam_len;     /* target copies or streams them without reading the file again */
     int incl; /* enum release_tri */
     int pre;  /* is_pre_included */
 };

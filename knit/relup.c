@@ -281,40 +281,10 @@ static int one_base(struct run *r, bool up, const char *file, const struct term 
     return 0;
 }
 
-static int make(struct arena *a, const char *top, const char *const *ups, size_t nups,
-                const char *const *downs, size_t ndowns, const struct relfile_path *path,
-                const struct relup_opts *opts, const struct term **relup,
-                const struct term **warnings, const char ***texts);
-
-/* The releases, .app files and appups read, and every translation, live in a scratch arena:
- * only the relup and the warnings are copied out (the printing that follows needs room). */
 int relup_make(struct arena *a, const char *top, const char *const *ups, size_t nups,
                const char *const *downs, size_t ndowns, const struct relfile_path *path,
                const struct relup_opts *opts, const struct term **relup,
                const struct term **warnings, const char ***texts)
-{
-    struct arena s;
-    arena_init(&s);
-    const char **tx = NULL;
-    int rc = make(&s, top, ups, nups, downs, ndowns, path, opts, relup, warnings, &tx);
-    if (rc == 0) {
-        *relup = rc_keep(a, *relup);
-        *warnings = rc_keep(a, *warnings);
-        long n = term_list_len(*warnings);
-        const char **kept = arena_alloc(a, ((size_t)n + 1) * sizeof *kept);
-        for (long k = 0; k < n; k++)
-            kept[k] = arena_strdup(a, tx[k]);
-        if (texts)
-            *texts = kept;
-    }
-    arena_close(&s);
-    return rc;
-}
-
-static int make(struct arena *a, const char *top, const char *const *ups, size_t nups,
-                const char *const *downs, size_t ndowns, const struct relfile_path *path,
-                const struct relup_opts *opts, const struct term **relup,
-                const struct term **warnings, const char ***texts)
 {
     struct run r;
     memset(&r, 0, sizeof r);

@@ -226,7 +226,8 @@ static int artifacts(const struct flow *f, json_t *arts)
         for (size_t i = 0; i < f->napps; i++)
             if (add_artifact(arts, "appup", f->apps[i].appup_path) != 0)
                 return -1;
-    if (f->relup && add_artifact(arts, "relup", f->relup) != 0)
+    /* a streamed build's relup is only in the upgrade tarball: its staging dir is gone */
+    if (f->relup && !f->res.streamed && add_artifact(arts, "relup", f->relup) != 0)
         return -1;
     for (size_t i = 0; i < f->nstages; i++)
         if (f->stages[i].committed && !strcmp(f->stages[i].kind, "upgrade_tarball") &&
@@ -250,9 +251,9 @@ int report_flow(const struct flow *f, const struct kerr *err)
                                 json_string(term_text(&a, el[i]->u.tuple.el[1])));
         arena_close(&a);
         json_object_set_new(doc, "release",
-                            json_pack("{s:s, s:s, s:s, s:s, s:o}", "name", f->res.rel_name, "vsn",
+                            json_pack("{s:s, s:s, s:s, s:s?, s:o}", "name", f->res.rel_name, "vsn",
                                       f->res.rel_vsn, "erts_vsn", f->res.erts_vsn, "build_dir",
-                                      f->res.build_dir, "apps", apps));
+                                      f->res.streamed ? NULL : f->res.build_dir, "apps", apps));
     } else {
         json_object_set_new(doc, "release", json_null());
     }

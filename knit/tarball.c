@@ -41,33 +41,46 @@ int tarball_opts_from_env(struct tarball_opts *o, bool force)
     return 0;
 }
 
-/* A sorted list of relative names to pack. */
+/* A sorted list of relative names to pack; a virtual file's entry points at it. */
+struct pname {
+    char *name;
+    const struct tarball_vfile *v;
+};
 struct names {
-    char **v;
+    struct pname *v;
     size_t n, cap;
 };
 
-static void names_add(struct names *ns, const char *s)
+static void names_put(struct names *ns, const char *s, const struct tarball_vfile *v)
 {
     if (ns->n == ns->cap) {
         ns->cap = ns->cap ? ns->cap * 2 : 64;
         ns->v = xrealloc(ns->v, ns->cap * sizeof *ns->v);
     }
-    ns->v[ns->n++] = strdup(s);
-    if (!ns->v[ns->n - 1])
+    char *d = strdup(s);
+    if (!d)
         abort();
+    ns->v[ns->n++] = (struct pname){d, v};
+}
+
+static void names_add(struct names *ns, const char *s)
+{
+    names_put(ns, s, NULL);
 }
 
 static void names_free(struct names *ns)
 {
     for (size_t i = 0; i < ns->n; i++)
-        free(ns->v[i]);
+        free(ns->v[i].name);
     free(ns->v);
 }
 
+/* by name; of two entries with the same name the one on disk first (it is the one packed) */
 static int cmp_names(const void *a, const void *b)
 {
-    return strcmp(*(char *const *)a, *(char *const *)b);
+    const struct pname *x = a, *y = b;
+    int c = strcmp(x->name, y->name);
+    return c ? c : (x->v != NULL) - (y->v != NULL);
 }
 
 /* walk - add REL (relative to ROOT) and, for a real directory, everything below it */
@@ -122,6 +135,58 @@ static int archive_fail(struct archive *a, const char *path, const char *what)
 {
     const char *msg = archive_error_string(a);
     return kerr_set(KERR_IO, path, 0, 0, "%s: %s", what, msg ? msg : "libarchive error");
+}
+
+/* write_data - the LEN bytes of P as the current entry's data */
+static int write_data(struct archive *a, const void *p, size_t len, const char *out)
+{
+    const char *c = p;
+    while (len > 0) {
+        la_ssize_t w = archive_write_data(a, c, len);
+        if (w <= 0)
+            return archive_fail(a, out, "cannot write");
+        c += w;
+        len -= (size_t)w;
+    }
+    return 0;
+}
+
+/* add_virtual - the entry for virtual file V: a regular file, as the build dir's copy */
+static int add_virtual(struct archive *a, struct archive_entry *e, const struct tarball_vfile *v,
+                       const struct tarball_opts *o, time_t now, const char *out)
+{
+    struct arena s;
+    arena_init(&s);
+    int rc = -1;
+    size_t len = v->len;
+    const unsigned char *data =
+        v->data ? v->data : (const unsigned char *)fs_read_file(&s, v->src, &len);
+    unsigned char *made = NULL;
+    if (!data)
+        goto done;
+    if (v->transform) {
+        made = v->transform(v->src, data, len, &len);
+        if (!made)
+            goto done;
+        data = made;
+    }
+    archive_entry_clear(e);
+    archive_entry_set_uid(e, 0);
+    archive_entry_set_gid(e, 0);
+    archive_entry_set_mtime(e, o->have_mtime ? (time_t)o->mtime : now, 0);
+    archive_entry_set_perm(e, (mode_t)v->mode & 07777);
+    archive_entry_set_pathname(e, v->name);
+    archive_entry_set_filetype(e, AE_IFREG);
+    archive_entry_set_size(e, (la_int64_t)len);
+    if (archive_write_header(a, e) != ARCHIVE_OK) {
+        archive_fail(a, out, "cannot write tar header");
+        goto done;
+    }
+    rc = write_data(a, data, len, out);
+done:
+    free(made);
+    arena_close(&s);
+    return rc;
 }
 
 static int add_entry(struct archive *a, struct archive_entry *e, const char *root, const char *rel,
@@ -195,6 +260,24 @@ static la_ssize_t to_pgzip(struct archive *a, void *z, const void *p, size_t n)
 int tarball_pack(const char *path, const char *root, const char *const *paths, size_t npaths,
                  const struct tarball_opts *o)
 {
+    return tarball_pack_tree(path, root, paths, npaths, NULL, 0, o);
+}
+
+/* under - whether NAME is one of the NPATHS PATHS or below one */
+static bool under(const char *name, const char *const *paths, size_t npaths)
+{
+    for (size_t i = 0; i < npaths; i++) {
+        size_t n = strlen(paths[i]);
+        if (!strncmp(name, paths[i], n) && (name[n] == 0 || name[n] == '/'))
+            return true;
+    }
+    return false;
+}
+
+int tarball_pack_tree(const char *path, const char *root, const char *const *paths,
+                      size_t npaths, const struct tarball_vfile *v, size_t nv,
+                      const struct tarball_opts *o)
+{
     struct names ns = {0};
     struct archive *a = NULL;
     struct archive_entry *e = NULL;
@@ -224,7 +307,11 @@ int tarball_pack(const char *path, const char *root, const char *const *paths, s
     } else if (top_level(root, &ns) != 0) {
         goto done;
     }
+    for (size_t i = 0; i < nv; i++)
+        if (!paths || under(v[i].name, paths, npaths))
+            names_put(&ns, v[i].name, &v[i]);
     qsort(ns.v, ns.n, sizeof *ns.v, cmp_names);
+    time_t now = time(NULL);
     if (snprintf(tmp, sizeof tmp, "%s.tmp-%ld", path, (long)getpid()) >= (int)sizeof tmp) {
         kerr_set(KERR_IO, path, 0, 0, "path too long");
         goto done;
@@ -245,7 +332,7 @@ int tarball_pack(const char *path, const char *root, const char *const *paths, s
     if (fd < 0)
         goto done;
     tmp_made = true;
-    z = pgzip_open(fd, tmp, Z_DEFAULT_COMPRESSION);
+    z = pgzip_open(fd, tmp, PGZIP_LEVEL);
     if (!z)
         goto done;
     if (archive_write_open(a, z, NULL, to_pgzip, NULL) != ARCHIVE_OK) {
@@ -255,9 +342,10 @@ int tarball_pack(const char *path, const char *root, const char *const *paths, s
     for (size_t i = 0; i < ns.n; i++) {
         if (i + 1 == ns.n || i % 64 == 0) /* a terminal line per 64 files, not per file */
             log_progress_step("packing: file", i + 1, ns.n, path);
-        if (i > 0 && strcmp(ns.v[i], ns.v[i - 1]) == 0)
+        if (i > 0 && strcmp(ns.v[i].name, ns.v[i - 1].name) == 0)
             continue;
-        if (add_entry(a, e, root, ns.v[i], o, path) != 0)
+        if (ns.v[i].v ? add_virtual(a, e, ns.v[i].v, o, now, path) != 0
+                      : add_entry(a, e, root, ns.v[i].name, o, path) != 0)
             goto done;
     }
     if (archive_write_close(a) != ARCHIVE_OK) {

@@ -25,6 +25,29 @@ int tarball_opts_from_env(struct tarball_opts *o, bool force);
 int tarball_pack(const char *path, const char *root, const char *const *paths, size_t npaths,
                  const struct tarball_opts *o);
 
+/* A file of the tree that is not on disk below ROOT, packed from where it came from (a
+ * release streamed straight from its sources: --tarball-only). NAME is relative to ROOT;
+ * its directories are on disk. The entry gets permission bits MODE and the time of the run
+ * (or O->mtime), as the copy a build dir would hold; the bytes are SRC's, or what TRANSFORM
+ * (when not NULL) makes of them: a malloc'd image of *OUT_LEN bytes, NULL with the error
+ * recorded. */
+struct tarball_vfile {
+    const char *name;
+    const char *src;
+    const void *data; /* SRC's bytes when the caller has them already (LEN), else NULL */
+    size_t len;
+    int mode;
+    unsigned char *(*transform)(const char *src, const unsigned char *data, size_t len,
+                                size_t *out_len);
+};
+/* tarball_pack_tree - tarball_pack of the tree ROOT plus the NV virtual files V (those
+ * below one of PATHS when PATHS is not NULL); a file on disk wins over a virtual one of the
+ * same name. The bytes are those tarball_pack gives for the tree with every virtual file
+ * written out. */
+int tarball_pack_tree(const char *path, const char *root, const char *const *paths,
+                      size_t npaths, const struct tarball_vfile *v, size_t nv,
+                      const struct tarball_opts *o);
+
 /* tarball_extract - extract the untrusted gzip'd (or plain) tar PATH into the existing
  * empty directory DEST. Refused (KERR_INPUT naming the archive and the entry, and nothing
  * written outside DEST): absolute names, '..' components, entries other than regular

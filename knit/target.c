@@ -50,6 +50,9 @@ struct tctx {
     json_t *tctx;            /* the context templates/ files are rendered with */
     struct filter **filters; /* every filter made, for filters_free (malloc'd array) */
     size_t nfilters;
+    bool stream;                /* bulk files not written: recorded in VF */
+    struct tarball_vfile *vf;   /* (arena) */
+    size_t nvf, capvf;
 };
 
 static const char *const dev_incl[] = {".*", NULL};
@@ -177,6 +180,9 @@ struct spec {
     const char *name;
     enum spec_kind kind;
     const char *src;  /* SPEC_COPY / SPEC_STRIP: the file to read */
+    int src_mode;     /* its permission bits when known (spec_dir stats it), else -1 */
+    const void *bytes; /* SRC's bytes when already read (a beam the release read), or NULL */
+    size_t nbytes;
     const char *data; /* SPEC_WRITE */
     size_t len;
     int mode; /* SPEC_WRITE */
@@ -189,6 +195,7 @@ static struct spec *spec_new(struct tctx *t, const char *name, enum spec_kind k)
     struct spec *s = arena_alloc(t->a, sizeof *s);
     s->name = name;
     s->kind = k;
+    s->src_mode = -1;
     return s;
 }
 
@@ -244,6 +251,7 @@ static struct spec *spec_dir(struct tctx *t, const char *path, const char *name)
     if (S_ISREG(st.st_mode)) {
         struct spec *s = spec_new(t, name, SPEC_COPY);
         s->src = path;
+        s->src_mode = (int)(st.st_mode & 0777);
         return s;
     }
     if (!S_ISDIR(st.st_mode)) {
@@ -323,10 +331,50 @@ static int put_file(const char *path, const void *data, size_t len, int mode)
     return 0;
 }
 
+static unsigned char *strip_beam(const char *src, const unsigned char *data, size_t len,
+                                 size_t *out_len)
+{
+    return beam_strip(src, data, len, out_len);
+}
+
+/* streamed - whether the copy of S at PATH is left to the tarball (a virtual file): every
+ * copied file but the .app and .appup files, which later phases read from the build dir */
+static int streamed(struct tctx *t, const struct spec *s, const char *path, bool *virt)
+{
+    *virt = false;
+    if (!t->stream || s->kind == SPEC_WRITE || s->kind == SPEC_DIR || fs_stem(s->name, ".app") ||
+        fs_stem(s->name, ".appup"))
+        return 0;
+    int mode = 0644;
+    if (s->kind == SPEC_COPY && s->src_mode >= 0) {
+        mode = s->src_mode;
+    } else if (s->kind == SPEC_COPY) {
+        struct stat st;
+        if (stat(s->src, &st) != 0)
+            return kerr_errno(s->src, "cannot read file info");
+        mode = (int)(st.st_mode & 0777);
+    }
+    if (t->nvf == t->capvf) {
+        t->capvf = t->capvf ? 2 * t->capvf : 1024;
+        struct tarball_vfile *v = arena_alloc(t->a, t->capvf * sizeof *v);
+        if (t->nvf)
+            memcpy(v, t->vf, t->nvf * sizeof *v);
+        t->vf = v;
+    }
+    t->vf[t->nvf++] = (struct tarball_vfile){path + strlen(t->dir) + 1, s->src, s->bytes,
+                                              s->nbytes, mode,
+                                              s->kind == SPEC_STRIP ? strip_beam : NULL};
+    *virt = true;
+    return 0;
+}
+
 /* spec_eval - create S inside DIR */
 static int spec_eval(struct tctx *t, const struct spec *s, const char *dir)
 {
     const char *path = arena_sprintf(t->a, "%s/%s", dir, s->name);
+    bool virt;
+    if (streamed(t, s, path, &virt) != 0 || virt)
+        return virt ? 0 : -1;
     if (s->kind == SPEC_DIR) {
         if (mkdir(path, 0755) != 0 && errno != EEXIST)
             return kerr_errno(path, "cannot create directory");
@@ -338,11 +386,15 @@ static int spec_eval(struct tctx *t, const struct spec *s, const char *dir)
     if (s->kind == SPEC_WRITE)
         return put_file(path, s->data, s->len, s->mode);
     struct stat st;
-    size_t len;
+    size_t len = s->nbytes;
     struct arena scratch;
     arena_init(&scratch);
     int rc = -1;
-    const char *data = fs_read_file_stat(&scratch, s->src, &len, &st);
+    const char *data = s->bytes;
+    if (data && s->src_mode >= 0)
+        st.st_mode = (mode_t)s->src_mode;
+    else
+        data = fs_read_file_stat(&scratch, s->src, &len, &st);
     if (!data)
         goto done;
     if (s->kind == SPEC_STRIP) {
@@ -455,6 +507,7 @@ static int spec_app(struct tctx *t, const struct release_app *app, struct spec *
     if (!top)
         return -1;
     struct spec *ebin = spec_new(t, "ebin", SPEC_DIR);
+    struct spec *walked = spec_find(top, "ebin");
     const char *ebin_dir = arena_sprintf(a, "%s/ebin", app->dir);
     const char *appup = arena_sprintf(a, "%s.appup", app->name);
     if (is_regular(arena_sprintf(a, "%s/%s", ebin_dir, appup))) {
@@ -491,6 +544,11 @@ static int spec_app(struct tctx *t, const struct release_app *app, struct spec *
         struct spec *s = spec_new(t, arena_sprintf(a, "%s.beam", m->name),
                                   !strcmp(di, "strip") ? SPEC_STRIP : SPEC_COPY);
         s->src = arena_sprintf(a, "%s/%s", ebin_dir, s->name);
+        const struct spec *seen = walked ? spec_find(walked, s->name) : NULL;
+        if (seen && seen->kind == SPEC_COPY)
+            s->src_mode = seen->src_mode; /* stat'ed by spec_dir already */
+        s->bytes = m->beam;
+        s->nbytes = m->beam_len;
         spec_add(t, ebin, s);
     }
     spec_store(t, top, ebin);
@@ -999,10 +1057,90 @@ void target_finish(struct target_result *res)
     if (res->old_dir)
         fs_remove_tree(res->old_dir);
     res->old_dir = NULL;
+    if (res->streamed && res->build_dir) {
+        fs_remove_tree(res->build_dir);
+        res->build_dir = NULL;
+    }
 }
 
-int target_build(struct arena *a, const struct release *r, bool force, bool pack,
-                  struct target_result *res)
+static int cmp_vfile(const void *x, const void *y)
+{
+    return strcmp(((const struct tarball_vfile *)x)->name, ((const struct tarball_vfile *)y)->name);
+}
+
+static int cmp_beam_name(const void *x, const void *y)
+{
+    return strcmp(((const struct appup_beam *)x)->name, ((const struct appup_beam *)y)->name);
+}
+
+const struct appup_beam *target_beams(struct arena *a, const struct target_result *res,
+                                      const char *dir, size_t *n)
+{
+    *n = 0;
+    const char *ebin = arena_sprintf(a, "lib/%s/ebin/", dir);
+    size_t el = strlen(ebin), m = 0;
+    struct appup_beam *v;
+    if (res->streamed) {
+        /* the virtual files of lib/DIR/ebin/ are one run of the sorted list */
+        size_t lo = 0, hi = res->nvfiles;
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (strcmp(res->vfiles[mid].name, ebin) < 0)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        for (hi = lo; hi < res->nvfiles && !strncmp(res->vfiles[hi].name, ebin, el); hi++)
+            ;
+        v = arena_alloc(a, (hi - lo + 1) * sizeof *v);
+        for (size_t i = lo; i < hi; i++) {
+            const char *file = res->vfiles[i].name + el;
+            if (!strchr(file, '/') && fs_stem(file, ".beam"))
+                v[m++] = (struct appup_beam){file, res->vfiles[i].data, res->vfiles[i].len,
+                                             res->vfiles[i].src};
+        }
+    } else {
+        const char *path = arena_sprintf(a, "%s/%s", res->build_dir, ebin);
+        DIR *d = opendir(path);
+        if (!d) {
+            kerr_errno(path, "cannot list");
+            return NULL;
+        }
+        size_t cap = 64;
+        v = arena_alloc(a, cap * sizeof *v);
+        for (struct dirent *e; (e = readdir(d)) != NULL;) {
+            if (!fs_stem(e->d_name, ".beam"))
+                continue;
+            if (m == cap) {
+                struct appup_beam *w = arena_alloc(a, 2 * cap * sizeof *w);
+                memcpy(w, v, m * sizeof *v);
+                v = w;
+                cap *= 2;
+            }
+            const char *name = arena_strdup(a, e->d_name);
+            v[m++] = (struct appup_beam){name, NULL, 0, arena_sprintf(a, "%s%s", path, name)};
+        }
+        closedir(d);
+        qsort(v, m, sizeof *v, cmp_beam_name);
+    }
+    *n = m;
+    return v;
+}
+
+const char *target_path(struct arena *a, const struct target_result *res, const char *rel)
+{
+    if (res->streamed) {
+        struct tarball_vfile key = {rel, NULL, NULL, 0, 0, NULL};
+        const struct tarball_vfile *f =
+            res->nvfiles ? bsearch(&key, res->vfiles, res->nvfiles, sizeof key, cmp_vfile) : NULL;
+        if (f)
+            return f->src;
+    }
+    return arena_sprintf(a, "%s/%s", res->build_dir, rel);
+}
+
+int target_build(struct arena *a, const struct release *r, bool force, bool pack, bool stream,
+                 struct target_result *res)
 {
     const struct cfg *c = r->cfg;
     const struct cfg_rel *boot = c->boot_rel;
@@ -1022,12 +1160,12 @@ int target_build(struct arena *a, const struct release *r, bool force, bool pack
         res->tarball_stage = fs_stage_path(a, res->tarball);
     if (fs_mkdirs(c->target_dir) != 0)
         return -1;
-    if (!guard_owned(res->build_dir, GUARD_BUILD_MARKER))
+    if (!stream && !guard_owned(res->build_dir, GUARD_BUILD_MARKER))
         return kerr_set(KERR_INPUT, c->file, 0, 0,
                         "the build dir '%s' exists and was not made by knit (no '%s' in it): "
                         "refusing to replace it; move it away or choose another target_dir",
                         res->build_dir, GUARD_BUILD_MARKER);
-    struct tctx t = {.a = a, .r = r, .c = c, .tmpl_dir = template_dir(a)};
+    struct tctx t = {.a = a, .r = r, .c = c, .tmpl_dir = template_dir(a), .stream = stream};
     t.dir = arena_sprintf(a, "%s/.%s.knit-new-%ld", c->target_dir, boot->name, (long)getpid());
     t.tctx = json_pack("{s:s, s:s, s:s}", "rel_name", boot->name, "rel_vsn", boot->vsn, "erts_vsn",
                        r->erts_vsn);
@@ -1041,8 +1179,30 @@ int target_build(struct arena *a, const struct release *r, bool force, bool pack
     if (fs_write_atomic(arena_sprintf(a, "%s/%s", t.dir, GUARD_BUILD_MARKER), note, sizeof note - 1,
                         0644) != 0)
         goto done;
-    if (build_tree(&t, res) != 0)
+    if (build_tree(&t, res) != 0) /* overlays see $target_dir/NAME as {{build_dir}} */
         goto done;
+    if (stream) {
+        res->build_dir = t.dir;
+        /* no build dir: the staging dir stays until target_finish, for the later phases */
+        if (t.nvf)
+            qsort(t.vf, t.nvf, sizeof *t.vf, cmp_vfile);
+        res->streamed = true;
+        res->vfiles = t.vf;
+        res->nvfiles = t.nvf;
+        log_info("streamed %s (%zu files from their sources, no build dir)", boot->name, t.nvf);
+        if (!pack) {
+            rc = 0;
+            goto done;
+        }
+        log_progress("packing %s ...", res->tarball);
+        topts.force = true;
+        if (fs_mkdirs(c->release_dir) != 0 ||
+            tarball_pack_tree(res->tarball_stage, t.dir, NULL, 0, t.vf, t.nvf, &topts) != 0)
+            goto done;
+        log_verbose("packed %s (renamed into place when the run succeeds)", res->tarball_stage);
+        rc = 0;
+        goto done;
+    }
     /* swap the new build dir in; the old one goes only once the new one is complete */
     const char *old =
         arena_sprintf(a, "%s/.%s.knit-old-%ld", c->target_dir, boot->name, (long)getpid());
@@ -1072,8 +1232,11 @@ int target_build(struct arena *a, const struct release *r, bool force, bool pack
     log_verbose("packed %s (renamed into place when the run succeeds)", res->tarball_stage);
     rc = 0;
 done:
-    if (rc != 0)
+    if (rc != 0) {
         fs_remove_tree(t.dir);
+        if (stream)
+            res->build_dir = NULL;
+    }
     json_decref(t.tctx);
     filters_free(&t);
     return rc;

@@ -3,8 +3,10 @@
 #ifndef KNIT_TARGET_H
 #define KNIT_TARGET_H
 
+#include "appup.h"
 #include "arena.h"
 #include "release.h"
+#include "tarball.h"
 #include "term.h"
 
 #include <stdbool.h>
@@ -17,6 +19,13 @@ struct target_result {
     const char *rel_name, *rel_vsn, *erts_vsn;
     const struct term *rel; /* the boot release's .rel term */
     const char *old_dir;    /* the earlier build dir, set aside for target_finish; or NULL */
+    /* streamed (--tarball-only, {build_dir, false}): BUILD_DIR is a staging dir beside
+     * $target_dir/NAME holding all but the bulk of the release (the .app and .appup files,
+     * releases/, bin/, what the overlays wrote); the other files are VFILES (sorted by name),
+     * packed from their sources. target_finish removes the staging dir. */
+    bool streamed;
+    struct tarball_vfile *vfiles;
+    size_t nvfiles;
 };
 
 /* target_build - write the target system for R into a fresh directory beside
@@ -27,13 +36,23 @@ struct target_result {
  * judges an existing tarball; FORCE is unused here). Returns 0, or -1 with the
  * error recorded: KERR_IO (a failed write), KERR_INPUT (bad
  * sys.config, missing vm.args, overlay errors), KERR_BUILD (boot script errors). */
-int target_build(struct arena *a, const struct release *r, bool force, bool pack,
-                  struct target_result *out);
+int target_build(struct arena *a, const struct release *r, bool force, bool pack, bool stream,
+                 struct target_result *out);
 /* target_finish - remove the earlier build dir that target_build set aside (renamed
- * beside the new one). Callers that create many files after target_build (extracting
+ * beside the new one), or a streamed build's staging dir. Callers that create many files after target_build (extracting
  * earlier releases) call it last: on ext4 without a journal, files created just after
  * thousands were deleted are slow to allocate. */
 void target_finish(struct target_result *res);
+
+/* target_beams - the .beam files of lib/DIR/ebin of the built release (DIR is APP-VSN):
+ * in RES's build dir, or (streamed) the virtual ones, each with the path of its source (and
+ * its bytes when the release read them already).
+ * Sorted by name; *N of them. Returns NULL (KERR_IO) when a build dir's ebin cannot be
+ * listed. */
+const struct appup_beam *target_beams(struct arena *a, const struct target_result *res,
+                                      const char *dir, size_t *n);
+/* target_path - the file on disk that holds REL (relative to the build dir) */
+const char *target_path(struct arena *a, const struct target_result *res, const char *rel);
 
 /* target_check_config - VSNDIR/sys.config parses as one list of {App, Env} (or
  * config file names) and VSNDIR/vm.args exists; messages name sys.config as SYS_SRC (the

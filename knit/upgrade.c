@@ -240,7 +240,7 @@ static bool comp_is(const char *name, int k, const char *want)
 struct take_ctx {
     struct arena *a;
     const struct relfile_rel *now;
-    const char *build_dir; /* the new release's, for same-version beams; or NULL */
+    const struct target_result *built; /* the new release, for same-version beams; or NULL */
     struct upgrade_from *out;
     size_t cap;
     const char **seen; /* DIR/FILE of each same-version beam compared */
@@ -283,7 +283,7 @@ static enum tarball_choice choose(const char *name, void *ctx)
         if (!fs_stem(file, ".beam"))
             continue;
         if (same_version(t->now, dir, dn)) /* no appup: only compared (SPEC "Never silent") */
-            return t->build_dir ? TARBALL_READ : TARBALL_SKIP;
+            return t->built ? TARBALL_READ : TARBALL_SKIP;
         return TARBALL_READ;
     }
     return TARBALL_SKIP;
@@ -327,7 +327,7 @@ static void compare_same(struct take_ctx *t, const char *dir, size_t dn, const c
                          const void *data, size_t len)
 {
     const char *d = arena_memdup(t->a, dir, dn);
-    const char *path = arena_sprintf(t->a, "%s/lib/%s/ebin/%s", t->build_dir, d, file);
+    const char *path = target_path(t->a, t->built, arena_sprintf(t->a, "lib/%s/ebin/%s", d, file));
     if (t->nseen == t->seencap) {
         t->seencap = t->seencap ? 2 * t->seencap : 256;
         const char **v = arena_alloc(t->a, t->seencap * sizeof *v);
@@ -363,7 +363,7 @@ static int take(const char *name, const void *data, size_t len, void *ctx)
         o->beams = v;
     }
     o->beams[o->nbeams++] = (struct upgrade_file){
-        arena_memdup(t->a, dir, dn), {arena_strdup(t->a, file), arena_memdup(t->a, data, len), len}};
+        arena_memdup(t->a, dir, dn), {arena_strdup(t->a, file), arena_memdup(t->a, data, len), len, NULL}};
     return 0;
 }
 
@@ -389,20 +389,17 @@ static int added_same(struct take_ctx *t)
         const char *d = arena_sprintf(t->a, "%s-%s", o->rel.apps[i].name, o->rel.apps[i].vsn);
         if (!same_version(t->now, d, strlen(d)))
             continue;
-        const char *ebin = arena_sprintf(t->a, "%s/lib/%s/ebin", t->build_dir, d);
-        DIR *dh = opendir(ebin);
-        if (!dh)
-            continue;
-        struct dirent *de;
-        while ((de = readdir(dh)) != NULL) {
-            size_t stem = fs_stem(de->d_name, ".beam");
-            if (!stem)
-                continue;
-            const char *key = arena_sprintf(t->a, "%s/%s", d, de->d_name);
+        struct kerr saved;
+        kerr_copy(&saved);
+        size_t nb;
+        const struct appup_beam *b = target_beams(t->a, t->built, d, &nb);
+        kerr_restore(&saved); /* an ebin that cannot be listed has nothing added */
+        for (size_t k = 0; b && k < nb; k++) {
+            const char *key = arena_sprintf(t->a, "%s/%s", d, b[k].name);
             if (!t->nseen || !bsearch(&key, t->seen, t->nseen, sizeof *t->seen, cmp_str))
-                add_changed(t, d, arena_memdup(t->a, de->d_name, stem), "added");
+                add_changed(t, d, arena_memdup(t->a, b[k].name, fs_stem(b[k].name, ".beam")),
+                            "added");
         }
-        closedir(dh);
     }
     return 0;
 }
@@ -439,7 +436,7 @@ const struct appup_beam *upgrade_beams(struct arena *a, const struct upgrade_fro
  * place; the beams of application versions NOW lacks are read into memory, those of versions
  * it has too compared with BUILD_DIR's (when given), as from a tarball */
 static int from_relx_dir(struct arena *a, const struct cfg *c, const char *name, const char *vsn,
-                         const struct relfile_rel *now, const char *build_dir,
+                         const struct relfile_rel *now, const struct target_result *built,
                          struct upgrade_from *out)
 {
     out->root = c->release_dir;
@@ -456,10 +453,10 @@ static int from_relx_dir(struct arena *a, const struct cfg *c, const char *name,
                         "into _build, which holds the new code; build it with 'rebar3 tar'",
                         vsn);
     log_verbose("reading relx's release %s in %s", vsn, out->root);
-    struct take_ctx tc = {.a = a, .now = now, .build_dir = build_dir, .out = out};
+    struct take_ctx tc = {.a = a, .now = now, .built = built, .out = out};
     for (size_t i = 0; i < out->rel.napps; i++) {
         const char *dir = arena_sprintf(a, "%s-%s", out->rel.apps[i].name, out->rel.apps[i].vsn);
-        if (!build_dir && same_version(now, dir, strlen(dir)))
+        if (!built && same_version(now, dir, strlen(dir)))
             continue; /* no appup, nothing to compare with */
         const char *rel = arena_sprintf(a, "lib/%s/ebin", dir);
         DIR *d = opendir(arena_sprintf(a, "%s/%s", out->root, rel));
@@ -482,7 +479,7 @@ static int from_relx_dir(struct arena *a, const struct cfg *c, const char *name,
     }
     if (out->nbeams)
         qsort(out->beams, out->nbeams, sizeof *out->beams, cmp_file);
-    if (build_dir && added_same(&tc) != 0)
+    if (built && added_same(&tc) != 0)
         return -1;
     if (out->nchanged)
         qsort(out->changed, out->nchanged, sizeof *out->changed, cmp_changed);
@@ -490,20 +487,20 @@ static int from_relx_dir(struct arena *a, const struct cfg *c, const char *name,
 }
 
 int upgrade_extract(struct arena *a, const struct cfg *c, const char *name, const char *vsn,
-                    const struct relfile_rel *now, const char *build_dir,
+                    const struct relfile_rel *now, const struct target_result *built,
                     struct upgrade_from *out)
 {
     memset(out, 0, sizeof *out);
     out->vsn = vsn;
     out->tarball = tarball_path(a, c, name, vsn);
     if (access(out->tarball, R_OK) != 0 && relx_rel(a, c, name, vsn))
-        return from_relx_dir(a, c, name, vsn, now, build_dir, out);
+        return from_relx_dir(a, c, name, vsn, now, built, out);
     const char *dest = arena_sprintf(a, "%s/from/%s", c->tmp_dir, vsn);
     if (fs_remove_tree(dest) != 0 || fs_mkdirs(dest) != 0)
         return -1;
     log_verbose("extracting %s", out->tarball);
     log_progress("extracting %s ...", out->tarball);
-    struct take_ctx tc = {.a = a, .now = now, .build_dir = build_dir, .out = out};
+    struct take_ctx tc = {.a = a, .now = now, .built = built, .out = out};
     struct tarball_filter filter = {choose, take, &tc};
     if (tarball_extract_limited(out->tarball, dest, &filter, &c->limits) != 0)
         return -1;
@@ -567,7 +564,7 @@ int upgrade_extract(struct arena *a, const struct cfg *c, const char *name, cons
         return kerr_set(KERR_INPUT, out->tarball, 0, 0,
                         "its release file says version '%s', the tarball name says '%s'",
                         out->rel.vsn, vsn);
-    if (build_dir && added_same(&tc) != 0)
+    if (built && added_same(&tc) != 0)
         return -1;
     if (out->nchanged)
         qsort(out->changed, out->nchanged, sizeof *out->changed, cmp_changed);
@@ -582,10 +579,11 @@ static bool from_has_app(const struct upgrade_from *f, const char *app, const ch
     return false;
 }
 
-int upgrade_pack(struct arena *a, const struct cfg *c, const char *build_dir,
+int upgrade_pack(struct arena *a, const struct cfg *c, const struct target_result *built,
                  const struct relfile_rel *new_rel, const struct upgrade_from *from, size_t nfrom,
                  const char **path, const char **stage)
 {
+    const char *build_dir = built->build_dir;
     const char *name = new_rel->name, *vsn = new_rel->vsn;
     const char *reldir = arena_sprintf(a, "%s/releases/%s", build_dir, vsn);
     if (target_check_config(a, reldir, reldir, NULL) != 0)
@@ -647,5 +645,5 @@ int upgrade_pack(struct arena *a, const struct cfg *c, const char *build_dir,
     *path = arena_sprintf(a, "%s/%s-%s.tar.gz", c->upgrade_dir, name, vsn);
     *stage = fs_stage_path(a, *path);
     log_progress("packing %s ...", *path);
-    return tarball_pack(*stage, build_dir, paths, n, &o);
+    return tarball_pack_tree(*stage, build_dir, paths, n, built->vfiles, built->nvfiles, &o);
 }

@@ -59,19 +59,20 @@ int upgrade_versions(struct arena *a, const struct cfg *c, const char *name, con
  * appups and relups read is taken: releases/ and the .app and .appup files of
  * lib/APP-AVSN/ebin are written; the .beam files of lib/APP-AVSN/ebin are read into memory
  * (OUT->beams, in A), except for application versions that NOW (the new release, or NULL)
- * has too, which need no appup: with BUILD_DIR (the new release's build dir, or NULL) their
- * beams are compared with BUILD_DIR/lib/APP-AVSN/ebin by beam_lib:md5, and each module that
+ * has too, which need no appup: with BUILT (the new release's target, or NULL) their
+ * beams are compared with its lib/APP-AVSN/ebin (target_beams) by beam_lib:md5, and each module that
  * changed, was added or removed under the same version goes to OUT->changed. Returns 0 or
  * -1 (KERR_INPUT for a bad archive or a missing/bad .rel). */
+struct target_result;
 int upgrade_extract(struct arena *a, const struct cfg *c, const char *name, const char *vsn,
-                    const struct relfile_rel *now, const char *build_dir,
+                    const struct relfile_rel *now, const struct target_result *built,
                     struct upgrade_from *out);
 /* upgrade_beams - the .beam files of lib/APP-AVSN/ebin read by upgrade_extract, as an array
  * in A (*N of them) */
 const struct appup_beam *upgrade_beams(struct arena *a, const struct upgrade_from *f,
                                        const char *app, const char *avsn, size_t *n);
 
-/* upgrade_pack - the slim upgrade tarball $upgrade_dir/NAME-VSN.tar.gz from BUILD_DIR (the
+/* upgrade_pack - the slim upgrade tarball $upgrade_dir/NAME-VSN.tar.gz from BUILT (the
  * new release's build dir, relup already written), for the release NEW upgrading from the
  * NFROM releases FROM: lib/APP-AVSN for each application version some from-release lacks,
  * erts-EVSN when the ERTS version changed, releases/NAME-VSN.rel, and releases/VSN/{NAME.rel,
@@ -81,7 +82,7 @@ const struct appup_beam *upgrade_beams(struct arena *a, const struct upgrade_fro
  * reproducible like the release tarball. *PATH gets the tarball's final path; it is written
  * at *STAGE (fs_stage_path) for the caller to rename into place when its whole run
  * succeeded. Returns 0 or -1. */
-int upgrade_pack(struct arena *a, const struct cfg *c, const char *build_dir,
+int upgrade_pack(struct arena *a, const struct cfg *c, const struct target_result *built,
                  const struct relfile_rel *new_rel, const struct upgrade_from *from, size_t nfrom,
                  const char **path, const char **stage);
 

@@ -73,11 +73,51 @@ START_TEST(extend_keeps_contents)
 }
 END_TEST
 
+/* arena_adopt: what another arena allocated stays intact and usable after the adopting
+ * arena allocates more (small and big blocks alike); the adopted arena is left empty and
+ * usable; closing the adopter frees everything (the sanitizer build sees a leak if not) */
+START_TEST(adopt_keeps_allocations)
+{
+    struct arena into, from;
+    arena_init(&into);
+    arena_init(&from);
+    char *mine = arena_strdup(&into, "mine");
+    static const size_t sizes[] = {10, 5000, 70000, 300000};
+    unsigned char *theirs[4];
+    for (int k = 0; k < 4; k++) {
+        theirs[k] = arena_alloc_raw(&from, sizes[k]);
+        memset(theirs[k], 0x30 + k, sizes[k]);
+    }
+    size_t total = into.total + from.total;
+    arena_adopt(&into, &from);
+    ck_assert_msg(from.head == NULL && from.total == 0, "the adopted arena is not empty");
+    ck_assert_msg(into.total == total, "total %zu after adopting, expected %zu", into.total, total);
+    for (int k = 0; k < 50; k++)
+        memset(arena_alloc(&into, 4000), 0xFF, 4000);
+    ck_assert_str_eq(mine, "mine");
+    for (int k = 0; k < 4; k++)
+        for (size_t i = 0; i < sizes[k]; i++)
+            ck_assert_msg(theirs[k][i] == 0x30 + k, "allocation %d byte %zu changed: %#x", k, i,
+                          theirs[k][i]);
+    char *again = arena_strdup(&from, "usable");
+    ck_assert_str_eq(again, "usable");
+    arena_close(&from);
+    /* adopting into an empty arena */
+    struct arena empty;
+    arena_init(&empty);
+    arena_adopt(&empty, &into);
+    ck_assert_str_eq(mine, "mine");
+    ck_assert_msg(into.head == NULL, "the adopted arena is not empty");
+    arena_close(&empty);
+}
+END_TEST
+
 Suite *arena_suite(void)
 {
     Suite *s = suite_create("arena");
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, alloc_zeroes_reused_memory);
+    tcase_add_test(tc, adopt_keeps_allocations);
     tcase_add_test(tc, extend_keeps_contents);
     suite_add_tcase(s, tc);
     return s;

@@ -5,7 +5,11 @@
 # and live, both ways: a relx-built node upgraded by relx's own script with knit's slim
 # tarball (and downgraded), and a knit-built node run with knit's bin/NAME.
 source "$(dirname "$0")/lib.sh"
-command -v rebar3 >/dev/null || { echo "skipped: no rebar3 on PATH"; echo "0 passed, 0 failed" >"${T_RESULT:-/dev/null}"; exit 0; }
+if ! command -v rebar3 >/dev/null; then
+    skip "t_rebar.sh" "no rebar3 on PATH (make deps installs it)"
+    finish
+    exit
+fi
 T=$(tmpdir)
 RELX_NODE= KNIT_NODE=
 cleanup() {
