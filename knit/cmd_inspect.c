@@ -115,9 +115,8 @@ static inline void put(struct buf *b, const void *p, size_t n)
  * recorded) when the text cannot be put in a JSON string */
 static int write_atom(struct atom_memo *m, struct buf *b, const char *name)
 {
-    /* most names are [a-z][a-zA-Z0-9_@]*, written as they are (and so in JSON); the
-     * reserved words, which are quoted, are all 2 to 7 lower-case letters: names that
-     * might be one take the long way */
+    /* most names are [a-z][a-zA-Z0-9_@]*, written as they are (and so in JSON) unless
+     * they are reserved words, which are all 2 to 7 lower-case letters */
     /* name characters as bits: '0'-'9' in the first word; '@', 'A'-'Z', '_', 'a'-'z' in
      * the second (bit = character - 64) */
     static const uint64_t name_lo = 0x03ff000000000000u, name_hi = 0x07fffffe87ffffffu;
@@ -127,7 +126,7 @@ static int write_atom(struct atom_memo *m, struct buf *b, const char *name)
         for (q++; *q < 128 && ((*q < 64 ? name_lo >> *q : name_hi >> (*q - 64)) & 1); q++)
             lower = lower && *q >= 'a';
         size_t len = (size_t)((const char *)q - name);
-        if (*q == 0 && (!lower || len < 2 || len > 7)) {
+        if (*q == 0 && (!lower || len < 2 || len > 7 || !term_atom_needs_quotes(name, len))) {
             put(b, name, len);
             return 0;
         }

@@ -122,6 +122,11 @@ static bool atom_needs_quotes(const char *name, size_t len)
     return false;
 }
 
+bool term_atom_needs_quotes(const char *name, size_t len)
+{
+    return atom_needs_quotes(name, len);
+}
+
 /* io_lib:write_atom/1 */
 static void put_atom(struct buf *b, const char *name, size_t len)
 {
