@@ -158,14 +158,9 @@ static int write_atom(struct atom_memo *m, struct buf *b, const char *name)
     return 0;
 }
 
-/* write_mfa - "m:f/a" or "f/a" with the atoms as ~tw writes them; -1 as write_atom */
-static int write_mfa(struct atom_memo *a, struct buf *b, const struct beam_mfa *m)
+/* write_fa - "f/a" with the atom as ~tw writes it; -1 as write_atom */
+static int write_fa(struct atom_memo *a, struct buf *b, const struct beam_mfa *m)
 {
-    if (m->mod) {
-        if (write_atom(a, b, m->mod) != 0)
-            return -1;
-        put(b, ":", 1);
-    }
     if (write_atom(a, b, m->fun) != 0)
         return -1;
     char num[16];
@@ -177,6 +172,17 @@ static int write_mfa(struct atom_memo *a, struct buf *b, const struct beam_mfa *
     num[--k] = '/';
     put(b, num + k, sizeof num - (size_t)k);
     return 0;
+}
+
+/* write_mfa - "m:f/a" or "f/a" with the atoms as ~tw writes them; -1 as write_atom */
+static int write_mfa(struct atom_memo *a, struct buf *b, const struct beam_mfa *m)
+{
+    if (m->mod) {
+        if (write_atom(a, b, m->mod) != 0)
+            return -1;
+        put(b, ":", 1);
+    }
+    return write_fa(a, b, m);
 }
 
 /* add_wrapped - "  LABEL" then ITEMS separated by ", ", lines broken before INSPECT_WRAP
@@ -274,11 +280,26 @@ static int jmfas(struct atom_memo *a, struct buf *out, const char *path, const c
     buf_adds(out, ",\"");
     buf_adds(out, key);
     buf_adds(out, "\":[");
+    const char *mod = NULL; /* imports come sorted: a module's text is copied from the last */
+    size_t mod_at = 0, mod_len = 0;
     for (size_t i = 0; i < n; i++) {
         if (i)
             put(out, ",", 1);
         put(out, "\"", 1);
-        if (write_mfa(a, out, &m[i]) != 0)
+        int rc = 0;
+        if (m[i].mod && m[i].mod == mod) {
+            if (out->cap - out->len <= mod_len + 1)
+                buf_reserve(out, mod_len + 1);
+            memcpy(out->p + out->len, out->p + mod_at, mod_len + 1);
+            out->len += mod_len + 1;
+        } else if (m[i].mod) {
+            mod = m[i].mod;
+            mod_at = out->len;
+            rc = write_atom(a, out, mod);
+            mod_len = out->len - mod_at;
+            put(out, ":", 1);
+        }
+        if (rc != 0 || write_fa(a, out, &m[i]) != 0)
             return kerr_set(KERR_INPUT, path, 0, 0, "text '%s%s%.60s' is not valid UTF-8",
                             m[i].mod ? m[i].mod : "", m[i].mod ? ":" : "", m[i].fun);
         put(out, "\"", 1);
