@@ -114,6 +114,15 @@ static bool atom_needs_quotes(const char *name, size_t len)
     const uint8_t *p = (const uint8_t *)name, *end = p + len;
     if (len == 0 || is_reserved(name, len))
         return true;
+    /* ASCII names, most of them, without decoding */
+    if (*p >= 'a' && *p <= 'z') {
+        const uint8_t *q = p + 1;
+        while (q < end && ((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') ||
+                           (*q >= '0' && *q <= '9') || *q == '_' || *q == '@'))
+            q++;
+        if (q == end)
+            return false;
+    }
     if (!is_name_start(utf8_next(&p, end)))
         return true;
     while (p < end)
