@@ -436,10 +436,18 @@ static void put_bigint(struct buf *b, const struct term *t)
         buf_addc(b, '-');
     if (nd == 0)
         buf_addc(b, '0');
-    else
-        buf_addf(b, "%u", d[nd - 1]);
-    for (size_t i = nd - 1; i-- > 0;)
-        buf_addf(b, "%09u", d[i]);
+    /* the leading group as it is, the others as nine digits each (no printf: a 128-bit
+     * vsn is printed for every beam inspected) */
+    for (size_t i = nd; i-- > 0;) {
+        char g[9];
+        uint32_t v = d[i];
+        int k = 9;
+        do {
+            g[--k] = (char)('0' + v % 10);
+            v /= 10;
+        } while (i + 1 == nd ? v != 0 : k > 0);
+        buf_add(b, g + k, (size_t)(9 - k));
+    }
     free(d);
     free(w);
 }
