@@ -201,7 +201,11 @@ CR(int, EVP_DigestInit_ex, (EVP_MD_CTX *c, const EVP_MD *t, ENGINE *e), (c, t, e
 CR(int, EVP_DigestUpdate, (EVP_MD_CTX *c, const void *d, size_t n), (c, d, n))
 CR(int, EVP_DigestFinal_ex, (EVP_MD_CTX *c, unsigned char *md, unsigned int *n), (c, md, n))
 
-/* deflate (pgzip) */
+/* deflate (tarballs written) */
 IS_VOID(isal_deflate_init, (struct isal_zstream *s), (s))
 IS(int, isal_deflate_set_dict, (struct isal_zstream *s, uint8_t *dict, uint32_t len), (s, dict, len))
 IS(int, isal_deflate, (struct isal_zstream *s), (s))
+
+/* inflate (earlier releases' tarballs) */
+IS_VOID(isal_inflate_init, (struct inflate_state *s), (s))
+IS(int, isal_inflate, (struct inflate_state *s), (s))

@@ -124,10 +124,62 @@ struct cx {
     const struct lint_opts *o;
     struct lint_report *r;
     struct forms_seen *seen; /* NULL: nothing kept (module data in a scratch arena) */
+    struct forms_seen *bytes; /* loaded modules by their bytes (NULL: none kept) */
 };
 
 static void add(struct cx *c, const struct cmod *m, int rule, const char *file, unsigned line,
                 const char *func, const char *from, const char *what);
+
+/* bytes_hash - a hash of a beam's bytes for the facts cache: its length and first bytes */
+static size_t bytes_hash(const struct cmod *m)
+{
+    size_t h = 1469598103934665603ULL ^ m->len, n = m->len < 512 ? m->len : 512;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ m->data[i]) * 1099511628211ULL;
+    return h;
+}
+
+/* bytes_find - a module loaded earlier from the same bytes as M, or NULL */
+static struct cmod *bytes_find(struct cx *c, const struct cmod *m)
+{
+    struct forms_seen *t = c->bytes;
+    if (!t || !t->cap)
+        return NULL;
+    for (size_t i = bytes_hash(m) & (t->cap - 1); t->slot[i]; i = (i + 1) & (t->cap - 1)) {
+        struct cmod *o = (struct cmod *)t->slot[i];
+        if (o->len == m->len && !memcmp(o->data, m->data, m->len))
+            return o;
+    }
+    return NULL;
+}
+
+/* bytes_add - M (loaded) into the facts cache */
+static void bytes_add(struct cx *c, struct cmod *m)
+{
+    struct forms_seen *t = c->bytes;
+    if (!t)
+        return;
+    if (2 * (t->n + 1) > t->cap) {
+        size_t cap = t->cap ? 2 * t->cap : 1024;
+        const struct cmod **slot = xcalloc(cap, sizeof *slot);
+        for (size_t k = 0; k < t->cap; k++) {
+            if (!t->slot[k])
+                continue;
+            size_t i = bytes_hash(t->slot[k]) & (cap - 1);
+            while (slot[i])
+                i = (i + 1) & (cap - 1);
+            slot[i] = t->slot[k];
+        }
+        free(t->slot);
+        t->slot = slot;
+        t->cap = cap;
+    }
+    size_t i = bytes_hash(m) & (t->cap - 1);
+    while (t->slot[i])
+        i = (i + 1) & (t->cap - 1);
+    t->slot[i] = m;
+    t->n++;
+}
 
 static int load(struct cx *c, struct cmod *m)
 {
@@ -142,9 +194,18 @@ static int load(struct cx *c, struct cmod *m)
         m->len = len;
     }
     m->loaded = true;
+    /* the same beam in another earlier release (most of two consecutive releases): its
+     * facts are shared; messages about it name the first one read */
+    struct cmod *same = bytes_find(c, m);
+    if (same) {
+        m->info = same->info;
+        m->name = m->info.module;
+        return 0;
+    }
     if (beam_read_facts(c->a, m->path, m->data, m->len, &m->info) != 0)
         return -1;
     m->name = m->info.module;
+    bytes_add(c, m);
     return 0;
 }
 
@@ -1588,7 +1649,7 @@ int lint_beams(struct arena *a, const struct lint_opts *o, const char *const *pa
     /* one module at a time in a scratch arena: only the findings are kept */
     struct arena scratch;
     arena_init(&scratch);
-    struct cx c = {&scratch, a, o, r, NULL};
+    struct cx c = {&scratch, a, o, r, NULL, NULL};
     int rc = 0;
     for (size_t i = 0; i < npaths && rc == 0; i++) {
         struct cmod *m = arena_alloc(&scratch, sizeof *m);
@@ -1664,10 +1725,11 @@ static int release_run(struct cx *cx, const struct lint_app *apps, size_t napps,
 int lint_release(struct arena *a, const struct lint_opts *o, const struct lint_app *apps,
                  size_t napps, const struct upgrade_from *from, size_t nfrom, struct lint_report *r)
 {
-    struct forms_seen seen = {NULL, 0, 0};
-    struct cx c = {a, a, o, r, &seen};
+    struct forms_seen seen = {NULL, 0, 0}, bytes = {NULL, 0, 0};
+    struct cx c = {a, a, o, r, &seen, &bytes};
     int rc = release_run(&c, apps, napps, from, nfrom);
     free(seen.slot);
+    free(bytes.slot);
     return rc;
 }
 

@@ -13,9 +13,11 @@
 #include <dirent.h>
 #include <errno.h>
 #include <stdint.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 /* A growable array of pointers (malloc-owned; freed by the caller). */
@@ -412,8 +414,7 @@ static void mod_uses(struct arena *a, struct release_mod *m)
     }
     struct beam_info bi;
     if (!data || beam_read_facts(&scratch, path, (const uint8_t *)data, len, &bi) != 0) {
-        log_warn("%s: cannot read the calls of module '%s'; taken as calling nothing", path,
-                 m->name);
+        m->uses_unread = arena_strdup(a, path); /* said by propagate_mods, in its order */
         kerr_clear();
         arena_close(&scratch);
         return;
@@ -884,6 +885,58 @@ static int app_mark(struct release *r, const char *used_by, const char **names, 
     return 0;
 }
 
+/* The beams of the modules included so far, read (and their calls found) side by side. */
+struct uses_queue {
+    struct release_mod **m;
+    size_t n, next;
+    pthread_mutex_t mu;
+};
+
+static void *uses_worker(void *arg)
+{
+    struct uses_queue *q = arg;
+    struct arena own; /* adopted by the release's arena when all are done */
+    arena_init(&own);
+    struct arena *mine = xmalloc(sizeof *mine);
+    for (;;) {
+        pthread_mutex_lock(&q->mu);
+        size_t from = q->next, to = from + 64 < q->n ? from + 64 : q->n;
+        q->next = to;
+        pthread_mutex_unlock(&q->mu);
+        if (from >= to)
+            break;
+        for (size_t k = from; k < to; k++)
+            mod_uses(&own, q->m[k]);
+    }
+    *mine = own;
+    return mine;
+}
+
+/* prefetch_uses - mod_uses of the N modules M on the machine's cores: reading thousands of
+ * beams is most of the analysis */
+static void prefetch_uses(struct arena *a, struct release_mod **m, size_t n)
+{
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    size_t nt = cpus > 1 ? (size_t)(cpus > 8 ? 8 : cpus) : 1;
+    if (n < 256 || nt < 2)
+        return; /* mod_uses reads them as they come */
+    struct uses_queue q = {m, n, 0, PTHREAD_MUTEX_INITIALIZER};
+    pthread_t th[8];
+    size_t started = 0;
+    for (; started < nt; started++)
+        if (pthread_create(&th[started], NULL, uses_worker, &q) != 0)
+            break;
+    for (size_t k = 0; k < started; k++) {
+        void *res = NULL;
+        pthread_join(th[k], &res);
+        if (res) {
+            arena_adopt(a, res);
+            free(res);
+        }
+    }
+    pthread_mutex_destroy(&q.mu);
+}
+
 /* propagate_mods - mod_propagate_is_included: follow the calls of every included module */
 static void propagate_mods(struct arena *a, struct release *r)
 {
@@ -891,9 +944,15 @@ static void propagate_mods(struct arena *a, struct release *r)
     for (size_t i = 0; i < r->mod_tab_size; i++)
         if (r->mod_tab[i] && r->mod_tab[i]->incl == RELEASE_YES)
             vec_push(&work, r->mod_tab[i]);
+    prefetch_uses(a, (struct release_mod **)work.p, work.n);
     while (work.n > 0) {
         struct release_mod *m = work.p[--work.n];
         mod_uses(a, m);
+        if (m->uses_unread) {
+            log_warn("%s: cannot read the calls of module '%s'; taken as calling nothing",
+                     m->uses_unread, m->name);
+            m->uses_unread = NULL;
+        }
         for (size_t i = 0; i < m->nuses; i++) {
             struct release_mod *u = *tab_slot(r, m->uses[i]);
             if (!u) {

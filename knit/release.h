@@ -28,6 +28,7 @@ struct release_mod {
     bool uses_read;    /* uses/nuses filled (read lazily from the beam's imports) */
     const char **uses; /* modules it calls (xref "UM": imports, BIFs left out) */
     size_t nuses;
+    const char *uses_unread; /* the beam whose calls could not be read, until said */
     const uint8_t *beam; /* the beam's bytes, as read for USES (NULL when not read); the */
     size_t beam_len;     /* target copies or streams them without reading the file again */
     int incl; /* enum release_tri */

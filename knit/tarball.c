@@ -13,6 +13,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <isa-l/igzip_lib.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -471,12 +472,15 @@ int tarball_extract(const char *path, const char *dest)
 }
 
 /* The archive's bytes as libarchive reads them: a gzip stream (every member's CRC-32 and
- * length checked, which libarchive's own gzip reader does not do) or a plain tar. */
+ * length checked, which libarchive's own gzip reader does not do) or a plain tar. Members
+ * are inflated by ISA-L, which checks each one's trailer; their headers are read here. */
 struct src {
     int fd;
     const char *path;
     bool gzip, in_member, eof;
-    z_stream z;
+    struct inflate_state st;
+    unsigned char *next; /* the unread part of IN */
+    size_t avail;
     unsigned char in[65536], out[65536];
     char err[256]; /* why the stream is refused, when it is */
     bool io_err;
@@ -484,6 +488,7 @@ struct src {
 
 static void src_close(struct src *s);
 
+/* src_fill - more input into IN (when it is used up); the bytes read, 0 at the file's end */
 static ssize_t src_fill(struct src *s)
 {
     for (;;) {
@@ -495,69 +500,162 @@ static ssize_t src_fill(struct src *s)
             s->io_err = true;
             return -1;
         }
-        s->z.next_in = s->in;
-        s->z.avail_in = (uInt)r;
+        s->next = s->in;
+        s->avail = (size_t)r;
         return r;
     }
+}
+
+/* truncated - the stream ended inside a member: -1 with S->err set */
+static int truncated(struct src *s)
+{
+    snprintf(s->err, sizeof s->err, "truncated gzip stream (its end and checksum are missing)");
+    return -1;
+}
+
+/* src_byte - the next input byte into *B: 1, or 0 at the end of the file, -1 on error */
+static int src_byte(struct src *s, unsigned char *b)
+{
+    if (s->avail == 0) {
+        ssize_t r = src_fill(s);
+        if (r <= 0)
+            return (int)r;
+    }
+    *b = *s->next++;
+    s->avail--;
+    return 1;
+}
+
+/* src_header - a gzip member's header (RFC 1952), its first byte 0x1f already taken;
+ * 0, or -1 with S->err set */
+static int src_header(struct src *s)
+{
+    unsigned char h[10] = {0x1f}, b = 0;
+    uLong crc;
+    for (size_t k = 1; k < sizeof h; k++) {
+        int r = src_byte(s, &h[k]);
+        if (r <= 0)
+            return r == 0 ? truncated(s) : -1;
+    }
+    if (h[1] != 0x8b) {
+        snprintf(s->err, sizeof s->err, "corrupt gzip stream: incorrect header check");
+        return -1;
+    }
+    if (h[2] != 8) {
+        snprintf(s->err, sizeof s->err, "corrupt gzip stream: unknown compression method");
+        return -1;
+    }
+    unsigned flags = h[3];
+    if (flags & 0xe0) {
+        snprintf(s->err, sizeof s->err, "corrupt gzip stream: unknown header flags set");
+        return -1;
+    }
+    crc = crc32(0, h, sizeof h);
+    /* FEXTRA: a length and that many bytes; FNAME, FCOMMENT: NUL-terminated; FHCRC: the
+     * low 16 bits of the CRC-32 of the header before it */
+    size_t extra = 0;
+    if (flags & 4) {
+        unsigned char x[2];
+        for (int k = 0; k < 2; k++) {
+            int r = src_byte(s, &x[k]);
+            if (r <= 0)
+                return r == 0 ? truncated(s) : -1;
+        }
+        crc = crc32(crc, x, 2);
+        extra = (size_t)x[0] | (size_t)x[1] << 8;
+    }
+    for (size_t k = 0; k < extra; k++) {
+        int r = src_byte(s, &b);
+        if (r <= 0)
+            return r == 0 ? truncated(s) : -1;
+        crc = crc32(crc, &b, 1);
+    }
+    for (unsigned f = 8; f <= 16; f *= 2) {
+        if (!(flags & f))
+            continue;
+        do {
+            int r = src_byte(s, &b);
+            if (r <= 0)
+                return r == 0 ? truncated(s) : -1;
+            crc = crc32(crc, &b, 1);
+        } while (b != 0);
+    }
+    if (flags & 2) {
+        unsigned char x[2];
+        for (int k = 0; k < 2; k++) {
+            int r = src_byte(s, &x[k]);
+            if (r <= 0)
+                return r == 0 ? truncated(s) : -1;
+        }
+        if (((unsigned)x[0] | (unsigned)x[1] << 8) != (crc & 0xffff)) {
+            snprintf(s->err, sizeof s->err, "corrupt gzip stream: header crc mismatch");
+            return -1;
+        }
+    }
+    isal_inflate_init(&s->st);
+    s->st.crc_flag = ISAL_GZIP_NO_HDR_VER; /* the trailer's CRC-32 and length are checked */
+    return 0;
 }
 
 /* src_inflate - up to N bytes of the tar stream into BUF; 0 at its end, -1 on damage */
 static ssize_t src_inflate(struct src *s, unsigned char *buf, size_t n)
 {
-    s->z.next_out = buf;
-    s->z.avail_out = (uInt)n;
-    while (s->z.avail_out == n) {
+    size_t got = 0;
+    while (got == 0) {
         if (!s->in_member) {
             /* between members: another member, the end, or zeros (padding) */
-            if (s->z.avail_in == 0) {
-                ssize_t r = src_fill(s);
-                if (r < 0)
-                    return -1;
-                if (r == 0)
-                    return 0;
-            }
-            if (s->z.next_in[0] == 0) {
-                s->z.next_in++;
-                s->z.avail_in--;
+            unsigned char b = 0;
+            int r = src_byte(s, &b);
+            if (r <= 0)
+                return r;
+            if (b == 0)
                 continue;
-            }
-            if (s->z.next_in[0] != 0x1f) {
+            if (b != 0x1f) {
                 snprintf(s->err, sizeof s->err, "data after the end of the gzip stream");
                 return -1;
             }
-            if (inflateReset(&s->z) != Z_OK)
+            if (src_header(s) != 0)
                 return -1;
             s->in_member = true;
         }
-        if (s->z.avail_in == 0) {
+        if (s->avail == 0) {
             ssize_t r = src_fill(s);
             if (r < 0)
                 return -1;
-            if (r == 0) {
-                snprintf(s->err, sizeof s->err,
-                         "truncated gzip stream (its end and checksum are missing)");
-                return -1;
-            }
+            if (r == 0)
+                return truncated(s);
         }
-        int zr = inflate(&s->z, Z_NO_FLUSH);
-        if (zr == Z_STREAM_END) {
+        size_t had = s->avail;
+        s->st.next_in = s->next;
+        s->st.avail_in = (uint32_t)s->avail;
+        s->st.next_out = buf + got;
+        s->st.avail_out = (uint32_t)(n - got);
+        int zr = isal_inflate(&s->st);
+        s->next = s->st.next_in;
+        s->avail = s->st.avail_in;
+        got = n - s->st.avail_out;
+        if (zr == ISAL_INCORRECT_CHECKSUM) {
+            snprintf(s->err, sizeof s->err,
+                     "corrupt gzip stream: incorrect data or length check (CRC-32 or length "
+                     "mismatch)");
+            return -1;
+        }
+        if (zr != ISAL_DECOMP_OK) {
+            snprintf(s->err, sizeof s->err, "corrupt gzip stream: %s",
+                     zr == ISAL_INVALID_BLOCK      ? "invalid block"
+                     : zr == ISAL_INVALID_SYMBOL   ? "invalid code"
+                     : zr == ISAL_INVALID_LOOKBACK ? "invalid distance too far back"
+                                                   : "invalid data");
+            return -1;
+        }
+        if (s->st.block_state == ISAL_BLOCK_FINISH) {
             s->in_member = false;
-        } else if (zr == Z_DATA_ERROR) {
-            const char *m = s->z.msg ? s->z.msg : "invalid data";
-            snprintf(s->err, sizeof s->err, "corrupt gzip stream: %s%s", m,
-                     !strcmp(m, "incorrect data check")     ? " (CRC-32 mismatch)"
-                     : !strcmp(m, "incorrect length check") ? " (length mismatch)"
-                                                            : "");
-            return -1;
-        } else if (zr == Z_MEM_ERROR) {
-            snprintf(s->err, sizeof s->err, "out of memory");
-            return -1;
-        } else if (zr != Z_OK && zr != Z_BUF_ERROR) {
-            snprintf(s->err, sizeof s->err, "corrupt gzip stream");
+        } else if (got == 0 && s->avail == had) {
+            snprintf(s->err, sizeof s->err, "corrupt gzip stream: no progress");
             return -1;
         }
     }
-    return (ssize_t)(n - s->z.avail_out);
+    return (ssize_t)got;
 }
 
 static la_ssize_t src_read(struct archive *a, void *ctx, const void **buf)
@@ -611,18 +709,13 @@ static int src_open(struct src *s, const char *path)
         return kerr_set(KERR_INPUT, path, 0, 0, "not a regular file");
     }
     fcntl(s->fd, F_SETFL, fcntl(s->fd, F_GETFL) & ~O_NONBLOCK);
-    if (inflateInit2(&s->z, 15 + 16) != Z_OK) {
-        close(s->fd);
-        s->fd = -1;
-        return kerr_set(KERR_IO, path, 0, 0, "out of memory");
-    }
     ssize_t r = src_fill(s);
     if (r < 0) {
         src_close(s);
         return kerr_set(KERR_IO, path, 0, 0, "%s", s->err);
     }
     s->gzip = r >= 2 && s->in[0] == 0x1f && s->in[1] == 0x8b;
-    s->in_member = s->gzip;
+    s->in_member = false; /* the first member's header is read with the first data */
     if (!s->gzip && lseek(s->fd, 0, SEEK_SET) != 0) {
         src_close(s);
         return kerr_errno(path, "cannot seek");
@@ -632,10 +725,8 @@ static int src_open(struct src *s, const char *path)
 
 static void src_close(struct src *s)
 {
-    if (s->fd >= 0) {
-        inflateEnd(&s->z);
+    if (s->fd >= 0)
         close(s->fd);
-    }
     s->fd = -1;
 }
 

@@ -188,7 +188,18 @@ rc_is "--tarball-only with a broken sys.config" 2
 absent "broken sys.config: no release tarball" "$P/releases/store-1.0.0.tar.gz"
 no_staging "broken sys.config" "$P"
 
-# ---- 6. a rebar3 project (relx's layout): the same tarball streamed
+# ---- 6. a beam whose calls cannot be read: one warning naming it (the beams are read side by
+# side, the warning is said once, in order), and the release is still made
+Q=$T/q
+cp -R "$TOP/example" "$Q" && rm -rf "$Q/_build" "$Q/hello" "$Q/releases" "$Q/upgrades"
+compile "$Q"
+printf 'FOR1junk' >"$Q/_build/lib/hello-1.0.0/ebin/hello_text.beam"
+kn "$Q" --tarball-only release
+rc_is "an unreadable beam: knit --tarball-only release" 0
+eq "an unreadable beam: one warning naming it" \
+    "$(printf '%s\n' "$ERR" | grep -c "hello_text.beam: cannot read the calls of module 'hello_text'")" 1
+
+# ---- 7. a rebar3 project (relx's layout): the same tarball streamed
 if command -v rebar3 >/dev/null; then
     R=$T/rebar
     mkdir -p "$T/home"
