@@ -9,6 +9,7 @@
 
 #include <limits.h>
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,7 +67,8 @@ struct beam_ctx {
 
 /* An ImpT/ExpT/LocT entry as atom indices, sorted the way beam_lib sorts the tuples. */
 struct sym {
-    uint32_t mod; /* 0 for exports and locals */
+    uint64_t kmod, kfun; /* atom_key of mod and fun */
+    uint32_t mod;        /* 0 for exports and locals */
     uint32_t fun;
     uint32_t arity;
 };
@@ -171,6 +173,20 @@ static int read_u_compact(const uint8_t *p, size_t n, size_t *pos, size_t *val)
     return 0;
 }
 
+/* ascii_only - whether no byte of P[0..N) has its high bit set */
+static bool ascii_only(const uint8_t *p, size_t n)
+{
+    uint64_t acc = 0, w;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        memcpy(&w, p + i, 8);
+        acc |= w;
+    }
+    for (; i < n; i++)
+        acc |= p[i];
+    return (acc & 0x8080808080808080u) == 0;
+}
+
 /* read_atoms - the atom table; like beam_lib, the count is not trusted: atoms run to the end
  * of the chunk (a negative count means OTP 26's compact length encoding) */
 static int read_atoms(struct beam_ctx *c)
@@ -185,6 +201,8 @@ static int read_atoms(struct beam_ctx *c)
     bool compact = (int32_t)beam_be32(ch->p) < 0;
     const uint8_t *p = ch->p;
     size_t n = ch->n;
+    /* a chunk of ASCII bytes only (lengths included) holds valid UTF-8 atoms */
+    bool check_utf8 = !c->latin1 && !ascii_only(p + 4, n - 4);
     /* two passes: check and count, then record; the count in the chunk is not trusted */
     for (int pass = 0; pass < 2; pass++) {
         size_t pos = 4, k = 0;
@@ -199,7 +217,7 @@ static int read_atoms(struct beam_ctx *c)
             if (len > n - pos)
                 return bad(c->name, "malformed chunk '%s': atom %zu runs past the end of the chunk",
                            id, k + 1);
-            if (pass == 0 && !c->latin1 && !utf8_valid(p + pos, len))
+            if (pass == 0 && check_utf8 && !utf8_valid(p + pos, len))
                 return bad(c->name, "malformed chunk '%s': atom %zu is not valid UTF-8", id, k + 1);
             k++;
             if (pass == 1) {
@@ -262,16 +280,69 @@ static int atom_cmp(const struct beam_ctx *c, uint32_t x, uint32_t y)
     return a->len < b->len ? -1 : a->len > b->len;
 }
 
-static int sym_cmp(const void *pa, const void *pb, void *ctx)
+/* atom_key - the first 8 bytes of atom I's name, big-endian, zero-padded: keys that differ
+ * order their atoms as atom_cmp does (a shorter name pads with zeros, which sort first) */
+static uint64_t atom_key(const struct beam_ctx *c, uint32_t i)
 {
-    const struct sym *x = pa, *y = pb;
-    int r = atom_cmp(ctx, x->mod, y->mod);
+    const struct atom_ref *r = &c->atoms[i];
+    uint64_t k = 0;
+    if (r->len >= 8) {
+        memcpy(&k, r->p, 8);
+        return __builtin_bswap64(k);
+    }
+    for (size_t j = 0; j < 8; j++)
+        k = k << 8 | (j < r->len ? r->p[j] : 0);
+    return k;
+}
+
+static bool sym_less(const struct beam_ctx *c, const struct sym *x, const struct sym *y)
+{
+    if (x->kmod != y->kmod)
+        return x->kmod < y->kmod;
+    int r = x->mod == y->mod ? 0 : atom_cmp(c, x->mod, y->mod);
     if (r)
-        return r;
-    r = atom_cmp(ctx, x->fun, y->fun);
+        return r < 0;
+    if (x->kfun != y->kfun)
+        return x->kfun < y->kfun;
+    r = x->fun == y->fun ? 0 : atom_cmp(c, x->fun, y->fun);
     if (r)
-        return r;
-    return x->arity < y->arity ? -1 : x->arity > y->arity;
+        return r < 0;
+    return x->arity < y->arity;
+}
+
+/* sym_sort - S[0..N) in beam_lib's order: runs of 16 by insertion, then merged through TMP
+ * (N entries); most comparisons are settled by the keys, without touching the names */
+static void sym_sort(const struct beam_ctx *c, struct sym *s, struct sym *tmp, size_t n)
+{
+    enum { RUN = 16 };
+    for (size_t lo = 0; lo < n; lo += RUN) {
+        size_t hi = lo + RUN < n ? lo + RUN : n;
+        for (size_t i = lo + 1; i < hi; i++) {
+            struct sym v = s[i];
+            size_t j = i;
+            for (; j > lo && sym_less(c, &v, &s[j - 1]); j--)
+                s[j] = s[j - 1];
+            s[j] = v;
+        }
+    }
+    struct sym *from = s, *to = tmp;
+    for (size_t w = RUN; w < n; w *= 2) {
+        for (size_t lo = 0; lo < n; lo += 2 * w) {
+            size_t mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n;
+            size_t i = lo, j = mid, o = lo;
+            while (i < mid && j < hi)
+                to[o++] = sym_less(c, &from[j], &from[i]) ? from[j++] : from[i++];
+            while (i < mid)
+                to[o++] = from[i++];
+            while (j < hi)
+                to[o++] = from[j++];
+        }
+        struct sym *t = from;
+        from = to;
+        to = t;
+    }
+    if (from != s)
+        memcpy(s, from, n * sizeof *s);
 }
 
 /* read_symbols - ImpT (WITH_MOD) or ExpT/LocT: 12-byte entries after a count that beam_lib
@@ -290,42 +361,51 @@ static int read_symbols(struct beam_ctx *c, enum beam_chunk which, bool with_mod
     size_t n = (ch->n - 4) / 12;
     if (n == 0)
         return 0;
-    struct sym *s = xmalloc(n * sizeof *s);
+    struct sym *s = arena_alloc_raw(c->a, 2 * n * sizeof *s);
     for (size_t i = 0; i < n; i++) {
         const uint8_t *e = ch->p + 4 + 12 * i;
         uint32_t a1 = beam_be32(e), a2 = beam_be32(e + 4), a3 = beam_be32(e + 8);
         uint32_t fun = with_mod ? a2 : a1;
-        if (a1 == 0 || a1 > c->natoms || (with_mod && (a2 == 0 || a2 > c->natoms))) {
-            free(s);
+        if (a1 == 0 || a1 > c->natoms || (with_mod && (a2 == 0 || a2 > c->natoms)))
             return bad(c->name, "atom index %u out of range in chunk '%s' entry %zu (%zu atoms)",
                        a1 == 0 || a1 > c->natoms ? a1 : a2, id, i + 1, c->natoms);
-        }
         s[i].mod = with_mod ? a1 : 0;
         s[i].fun = fun;
         s[i].arity = with_mod ? a3 : a2;
+        s[i].kmod = with_mod ? atom_key(c, a1) : 0;
+        s[i].kfun = atom_key(c, fun);
     }
-    qsort_r(s, n, sizeof *s, sym_cmp, c);
-    struct beam_mfa *m = arena_alloc(c->a, n * sizeof *m);
+    sym_sort(c, s, s + n, n);
+    struct beam_mfa *m = arena_alloc_raw(c->a, n * sizeof *m);
     for (size_t i = 0; i < n; i++) {
         m[i].mod = s[i].mod ? atom_text(c, s[i].mod) : NULL;
         m[i].fun = atom_text(c, s[i].fun);
         m[i].arity = s[i].arity;
     }
-    free(s);
     *out = m;
     *nout = n;
     return 0;
+}
+
+/* The MD5 implementation, fetched once: EVP_md5() would be looked up again in the
+ * provider tables at every EVP_DigestInit_ex, which costs as much as hashing a small beam */
+static EVP_MD *md5_impl;
+static pthread_once_t md5_once = PTHREAD_ONCE_INIT;
+
+static void md5_fetch(void)
+{
+    md5_impl = EVP_MD_fetch(NULL, "MD5", NULL);
 }
 
 /* compute_md5 - beam_lib:md5/1: the md5 chunks that are present, in its order; in FunT the
  * old-uniq word of each entry is hashed as zero (beam_lib's filter_funtab) */
 static int compute_md5(struct beam_ctx *c, uint8_t md5[16])
 {
-    static const uint8_t zero[4] = {0};
     int rc = -1;
     unsigned int mdlen = 0;
-    EVP_MD_CTX *md = EVP_MD_CTX_new();
-    if (!md || EVP_DigestInit_ex(md, EVP_md5(), NULL) != 1) {
+    pthread_once(&md5_once, md5_fetch);
+    EVP_MD_CTX *md = md5_impl ? EVP_MD_CTX_new() : NULL;
+    if (!md || EVP_DigestInit_ex(md, md5_impl, NULL) != 1) {
         bad(c->name, "cannot start md5");
         goto done;
     }
@@ -337,12 +417,19 @@ static int compute_md5(struct beam_ctx *c, uint8_t md5[16])
             EVP_DigestUpdate(md, ch->p, ch->n);
             continue;
         }
-        size_t pos = 4;
+        /* FunT in batches of whole entries, each with its old-uniq word zeroed */
+        uint8_t batch[24 * 64];
+        size_t pos = 4, k = 0;
         EVP_DigestUpdate(md, ch->p, 4);
         for (; ch->n - pos >= 24; pos += 24) {
-            EVP_DigestUpdate(md, ch->p + pos, 20);
-            EVP_DigestUpdate(md, zero, 4);
+            memcpy(batch + k, ch->p + pos, 20);
+            memset(batch + k + 20, 0, 4);
+            if ((k += 24) == sizeof batch) {
+                EVP_DigestUpdate(md, batch, k);
+                k = 0;
+            }
         }
+        EVP_DigestUpdate(md, batch, k);
         EVP_DigestUpdate(md, ch->p + pos, ch->n - pos);
     }
     if (EVP_DigestFinal_ex(md, md5, &mdlen) != 1 || mdlen != 16) {
@@ -459,30 +546,54 @@ static int read_attributes(struct beam_ctx *c, struct beam_info *out)
     return 0;
 }
 
-/* skip_atom_ext - past one ETF atom at H[*I]; false when it is not an atom or runs past N */
-static bool skip_atom_ext(const uint8_t *h, size_t n, size_t *i, const char *want)
+/* skip_atom_ext - past one ETF atom at H[*I]: 1 when it is one (and equals WANT, unless
+ * WANT is NULL), 0 when it is not, -1 when it runs past N */
+static int skip_atom_ext(const uint8_t *h, size_t n, size_t *i, const char *want)
 {
     if (*i >= n)
-        return false;
+        return -1;
     uint8_t tag = h[(*i)++];
     size_t len;
     if (tag == 100 || tag == 118) {
         if (n - *i < 2)
-            return false;
+            return -1;
         len = (size_t)h[*i] << 8 | h[*i + 1];
         *i += 2;
     } else if (tag == 115 || tag == 119) {
         if (n - *i < 1)
-            return false;
+            return -1;
         len = h[(*i)++];
     } else {
-        return false;
+        return 0;
     }
     if (len > n - *i)
-        return false;
+        return -1;
     bool match = !want || (strlen(want) == len && memcmp(h + *i, want, len) == 0);
     *i += len;
     return match;
+}
+
+/* head_is_none - whether the term text HEAD[0..HN) (after the version byte) starts
+ * {debug_info_v1, _, {none, ...: 1 yes, 0 no, -1 when HN bytes do not tell */
+static int head_is_none(const uint8_t *head, size_t hn)
+{
+    size_t i = 0;
+    if (hn < 2)
+        return -1;
+    if (head[0] != 104 || head[1] != 3)
+        return 0;
+    i = 2;
+    int r = skip_atom_ext(head, hn, &i, "debug_info_v1");
+    if (r != 1)
+        return r;
+    if ((r = skip_atom_ext(head, hn, &i, NULL)) != 1)
+        return r;
+    if (hn - i < 2)
+        return -1;
+    if (head[i] != 104 || head[i + 1] != 2)
+        return 0;
+    i += 2;
+    return skip_atom_ext(head, hn, &i, "none");
 }
 
 /* zlib's default allocator zeroes its 40 KB of state and window; inflate does not need it */
@@ -498,46 +609,326 @@ static void z_free(voidpf opaque, voidpf p)
     free(p);
 }
 
+/* ---- the head of a zlib stream, inflated here ----
+ * Telling whether Dbgi says {none, _} needs only its first bytes, and for those zlib's
+ * set-up (its state and window allocated, its decoding tables built) costs more than the
+ * decoding. This reader decodes canonical Huffman codes bit by bit (RFC 1950, RFC 1951)
+ * and gives up on anything unusual (a preset dictionary, an incomplete or invalid code,
+ * the stream's end, which zlib would check against the Adler-32): zlib then decides, so
+ * every answer is the one zlib gives. */
+
+struct hbits {
+    const uint8_t *p;
+    size_t n, pos;
+    uint64_t buf; /* bits read ahead and not yet used, the next one lowest */
+    int cnt;
+};
+
+static void hbits_fill(struct hbits *s)
+{
+    while (s->cnt <= 56 && s->pos < s->n) {
+        s->buf |= (uint64_t)s->p[s->pos++] << s->cnt;
+        s->cnt += 8;
+    }
+}
+
+/* hbits_get - the next K (<= 16) bits, first bit lowest; -1 at the end of the input */
+static int hbits_get(struct hbits *s, int k, uint32_t *v)
+{
+    if (s->cnt < k) {
+        hbits_fill(s);
+        if (s->cnt < k)
+            return -1;
+    }
+    *v = (uint32_t)(s->buf & ((1u << k) - 1));
+    s->buf >>= k;
+    s->cnt -= k;
+    return 0;
+}
+
+struct hcode {
+    uint16_t count[16]; /* codes of each length */
+    uint16_t sym[288];  /* symbols by code */
+};
+
+/* hcode_build - the canonical code of LENS[0..N); -1 unless the code is complete */
+static int hcode_build(struct hcode *h, const uint8_t *lens, int n)
+{
+    memset(h->count, 0, sizeof h->count);
+    for (int i = 0; i < n; i++)
+        h->count[lens[i]]++;
+    int left = 1;
+    for (int len = 1; len < 16; len++) {
+        left = 2 * left - h->count[len];
+        if (left < 0)
+            return -1;
+    }
+    if (left != 0)
+        return -1;
+    uint16_t next[16];
+    next[1] = 0;
+    for (int len = 1; len < 15; len++)
+        next[len + 1] = (uint16_t)(next[len] + h->count[len]);
+    for (int i = 0; i < n; i++)
+        if (lens[i])
+            h->sym[next[lens[i]]++] = (uint16_t)i;
+    return 0;
+}
+
+/* hcode_decode - the next symbol, its code read bit by bit (codes are sent first bit
+ * highest); -1 at the end of the input */
+static int hcode_decode(struct hbits *s, const struct hcode *h)
+{
+    if (s->cnt < 15)
+        hbits_fill(s);
+    uint64_t b = s->buf;
+    int code = 0, first = 0, index = 0;
+    for (int len = 1; len < 16 && len <= s->cnt; len++) {
+        code |= (int)(b & 1);
+        b >>= 1;
+        int count = h->count[len];
+        if (code - first < count) {
+            s->buf = b;
+            s->cnt -= len;
+            return h->sym[index + code - first];
+        }
+        index += count;
+        first = (first + count) << 1;
+        code <<= 1;
+    }
+    return -1;
+}
+
+/* hcode_table7 - T[b] = symbol << 3 | length of the code (of at most 7 bits, complete)
+ * that the next 7 bits B start with: the code-length code read a symbol at a time */
+static void hcode_table7(const struct hcode *h, uint8_t t[128])
+{
+    int code = 0, idx = 0;
+    for (int len = 1; len <= 7; len++) {
+        for (int k = 0; k < h->count[len]; k++, code++, idx++) {
+            int r = 0;
+            for (int b = 0; b < len; b++)
+                r |= ((code >> b) & 1) << (len - 1 - b);
+            for (int e = r; e < 128; e += 1 << len)
+                t[e] = (uint8_t)(h->sym[idx] << 3 | len);
+        }
+        code <<= 1;
+    }
+}
+
+/* hcode_dynamic - the literal/length and distance codes of a dynamic block */
+static int hcode_dynamic(struct hbits *s, struct hcode *lit, struct hcode *dist)
+{
+    static const uint8_t order[19] = {16, 17, 18, 0, 8, 7, 9, 6, 10, 5,
+                                      11, 4, 12, 3, 13, 2, 14, 1, 15};
+    uint32_t hlit, hdist, hclen, v;
+    if (hbits_get(s, 5, &hlit) || hbits_get(s, 5, &hdist) || hbits_get(s, 4, &hclen))
+        return -1;
+    int nlit = (int)hlit + 257, ndist = (int)hdist + 1;
+    if (nlit > 286 || ndist > 30)
+        return -1;
+    uint8_t lens[286 + 30];
+    memset(lens, 0, 19);
+    for (uint32_t i = 0; i < hclen + 4; i++) {
+        if (hbits_get(s, 3, &v))
+            return -1;
+        lens[order[i]] = (uint8_t)v;
+    }
+    struct hcode cl;
+    uint8_t clt[128];
+    if (hcode_build(&cl, lens, 19) != 0)
+        return -1;
+    hcode_table7(&cl, clt);
+    for (int i = 0; i < nlit + ndist;) {
+        int sym;
+        if (s->cnt < 7)
+            hbits_fill(s);
+        if (s->cnt >= 7) {
+            uint8_t e = clt[s->buf & 127];
+            s->buf >>= e & 7;
+            s->cnt -= e & 7;
+            sym = e >> 3;
+        } else {
+            sym = hcode_decode(s, &cl);
+        }
+        if (sym < 0)
+            return -1;
+        if (sym < 16) {
+            lens[i++] = (uint8_t)sym;
+            continue;
+        }
+        uint8_t val = 0;
+        int rep;
+        if (sym == 16) {
+            if (i == 0 || hbits_get(s, 2, &v))
+                return -1;
+            val = lens[i - 1];
+            rep = 3 + (int)v;
+        } else if (sym == 17) {
+            if (hbits_get(s, 3, &v))
+                return -1;
+            rep = 3 + (int)v;
+        } else {
+            if (hbits_get(s, 7, &v))
+                return -1;
+            rep = 11 + (int)v;
+        }
+        if (rep > nlit + ndist - i)
+            return -1;
+        while (rep--)
+            lens[i++] = val;
+    }
+    if (lens[256] == 0)
+        return -1;
+    if (hcode_build(lit, lens, nlit) != 0 || hcode_build(dist, lens + nlit, ndist) != 0)
+        return -1;
+    return 0;
+}
+
+/* hcode_fixed - the codes of a fixed block */
+static void hcode_fixed(struct hcode *lit, struct hcode *dist)
+{
+    uint8_t lens[288];
+    int i = 0;
+    for (; i < 144; i++)
+        lens[i] = 8;
+    for (; i < 256; i++)
+        lens[i] = 9;
+    for (; i < 280; i++)
+        lens[i] = 7;
+    for (; i < 288; i++)
+        lens[i] = 8;
+    hcode_build(lit, lens, 288);
+    /* 32 codes of 5 bits, of which 30 and 31 are invalid */
+    memset(dist->count, 0, sizeof dist->count);
+    dist->count[5] = 32;
+    for (i = 0; i < 32; i++)
+        dist->sym[i] = (uint16_t)i;
+}
+
+/* head_inflate - the first WANT bytes of the zlib stream P[0..N) into OUT; 0, or -1 when
+ * this reader gives up (see above) */
+static int head_inflate(const uint8_t *p, size_t n, uint8_t *out, size_t want)
+{
+    static const uint16_t len_base[29] = {3,  4,  5,  6,  7,  8,  9,  10, 11,  13,
+                                          15, 17, 19, 23, 27, 31, 35, 43, 51,  59,
+                                          67, 83, 99, 115, 131, 163, 195, 227, 258};
+    static const uint8_t len_extra[29] = {0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2,
+                                          2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0};
+    static const uint16_t dist_base[30] = {
+        1,   2,   3,   4,   5,   7,    9,    13,   17,   25,   33,   49,   65,    97,    129,
+        193, 257, 385, 513, 769, 1025, 1537, 2049, 3073, 4097, 6145, 8193, 12289, 16385, 24577};
+    static const uint8_t dist_extra[30] = {0, 0, 0, 0, 1, 1, 2, 2,  3,  3,  4,  4,  5,  5,  6,
+                                           6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13};
+    if (n < 2 || (p[0] & 0x0f) != 8 || (p[0] >> 4) > 7 || ((p[0] << 8) | p[1]) % 31 != 0 ||
+        (p[1] & 0x20))
+        return -1;
+    struct hbits s = {p + 2, n - 2, 0, 0, 0};
+    struct hcode lit, dist;
+    size_t o = 0;
+    while (o < want) {
+        uint32_t last, type, v;
+        if (hbits_get(&s, 1, &last) || hbits_get(&s, 2, &type))
+            return -1;
+        if (type == 0) {
+            /* to the byte boundary; whole bytes read ahead go back to the input */
+            s.pos -= (size_t)(s.cnt / 8);
+            s.buf = 0;
+            s.cnt = 0;
+            if (s.n - s.pos < 4)
+                return -1;
+            size_t len = s.p[s.pos] | (size_t)s.p[s.pos + 1] << 8;
+            size_t nlen = s.p[s.pos + 2] | (size_t)s.p[s.pos + 3] << 8;
+            s.pos += 4;
+            if (len != (~nlen & 0xffff) || len > s.n - s.pos)
+                return -1;
+            size_t k = len < want - o ? len : want - o;
+            memcpy(out + o, s.p + s.pos, k);
+            s.pos += len;
+            o += k;
+        } else {
+            if (type == 1)
+                hcode_fixed(&lit, &dist);
+            else if (type != 2 || hcode_dynamic(&s, &lit, &dist) != 0)
+                return -1;
+            for (;;) {
+                if (o == want)
+                    return 0;
+                int sym = hcode_decode(&s, &lit);
+                if (sym < 0 || sym > 285)
+                    return -1;
+                if (sym == 256)
+                    break;
+                if (sym < 256) {
+                    out[o++] = (uint8_t)sym;
+                    continue;
+                }
+                sym -= 257;
+                if (hbits_get(&s, len_extra[sym], &v))
+                    return -1;
+                size_t len = len_base[sym] + v;
+                int d = hcode_decode(&s, &dist);
+                if (d < 0 || d > 29 || hbits_get(&s, dist_extra[d], &v))
+                    return -1;
+                size_t back = dist_base[d] + v;
+                if (back > o)
+                    return -1;
+                for (; len > 0 && o < want; len--, o++)
+                    out[o] = out[o - back];
+            }
+        }
+        if (o < want && last)
+            return -1; /* the stream ends: zlib would check it */
+    }
+    return 0;
+}
+
 /* dbgi_is_none - whether Dbgi holds {debug_info_v1, Backend, {none, _}} (what erlc writes
- * without +debug_info), judged from the first bytes so nothing large is decoded */
+ * without +debug_info), judged from the first bytes so nothing large is decoded: 64 bytes
+ * tell for every backend name up to 30 bytes long, the rest are inflated only when needed
+ * (building the Huffman tables costs the most; each byte inflated costs too) */
 static bool dbgi_is_none(const uint8_t *p, size_t n)
 {
-    uint8_t head[256]; /* enough for {debug_info_v1, erl_abstract_code, {none, ...} */
-    size_t hn;
+    uint8_t head[256]; /* enough for {debug_info_v1, <any atom>, {none, ... */
     if (n < 2 || p[0] != 131)
         return false;
-    if (p[1] == 80) {
-        if (n < 6 || n - 6 > UINT_MAX)
-            return false;
-        z_stream z;
-        memset(&z, 0, sizeof z);
-        z.zalloc = z_alloc;
-        z.zfree = z_free;
-        if (inflateInit(&z) != Z_OK)
-            return false;
-        z.next_in = (Bytef *)(p + 6);
-        z.avail_in = (uInt)(n - 6);
-        z.next_out = head;
-        z.avail_out = sizeof head;
-        int zr = inflate(&z, Z_SYNC_FLUSH);
-        hn = sizeof head - z.avail_out;
-        inflateEnd(&z);
-        if (zr != Z_OK && zr != Z_STREAM_END && zr != Z_BUF_ERROR)
-            return false;
-    } else {
-        hn = n - 1 < sizeof head ? n - 1 : sizeof head;
-        memcpy(head, p + 1, hn);
+    if (p[1] != 80) {
+        size_t hn = n - 1 < sizeof head ? n - 1 : sizeof head;
+        return head_is_none(p + 1, hn) == 1;
     }
-    size_t i = 0;
-    if (hn < 2 || head[0] != 104 || head[1] != 3)
+    if (n < 6 || n - 6 > UINT_MAX)
         return false;
-    i = 2;
-    if (!skip_atom_ext(head, hn, &i, "debug_info_v1") || !skip_atom_ext(head, hn, &i, NULL))
+    if (head_inflate(p + 6, n - 6, head, 64) == 0) {
+        int r = head_is_none(head, 64);
+        if (r >= 0)
+            return r == 1;
+        if (head_inflate(p + 6, n - 6, head, sizeof head) == 0)
+            return head_is_none(head, sizeof head) == 1;
+    }
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    z.zalloc = z_alloc;
+    z.zfree = z_free;
+    if (inflateInit(&z) != Z_OK)
         return false;
-    if (hn - i < 2 || head[i] != 104 || head[i + 1] != 2)
-        return false;
-    i += 2;
-    return skip_atom_ext(head, hn, &i, "none");
+    z.next_in = (Bytef *)(p + 6);
+    z.avail_in = (uInt)(n - 6);
+    size_t got = 0;
+    int r = -1;
+    for (size_t want = 64;; want = sizeof head) {
+        z.next_out = head + got;
+        z.avail_out = (uInt)(want - got);
+        int zr = inflate(&z, Z_SYNC_FLUSH);
+        got = want - z.avail_out;
+        if (zr != Z_OK && zr != Z_STREAM_END && zr != Z_BUF_ERROR)
+            break;
+        r = head_is_none(head, got);
+        /* decided, or no more bytes to come */
+        if (r >= 0 || zr == Z_STREAM_END || z.avail_out != 0 || want == sizeof head)
+            break;
+    }
+    inflateEnd(&z);
+    return r == 1;
 }
 
 /* read_debug_info - Dbgi (or the older Abst): whether there is debug info, and its term */
@@ -593,8 +984,15 @@ static int walk_chunks(struct beam_ctx *c, const uint8_t *data, size_t len)
     return 0;
 }
 
+/* What beam_parse decodes besides the facts every reader gets. */
+enum beam_parts {
+    BEAM_DEBUG = 1,  /* the debug info term */
+    BEAM_LOCALS = 2, /* LocT */
+    BEAM_CINF = 4,   /* CInf */
+};
+
 static int beam_parse(struct arena *a, const char *name, const uint8_t *data, size_t len,
-                      bool decode_debug, struct beam_info *out)
+                      unsigned parts, struct beam_info *out)
 {
     struct beam_ctx c;
     memset(&c, 0, sizeof c);
@@ -616,7 +1014,8 @@ static int beam_parse(struct arena *a, const char *name, const uint8_t *data, si
         return -1;
     if (read_symbols(&c, CH_IMPT, true, &out->imports, &out->nimports) != 0 ||
         read_symbols(&c, CH_EXPT, false, &out->exports, &out->nexports) != 0 ||
-        read_symbols(&c, CH_LOCT, false, &out->locals, &out->nlocals) != 0)
+        ((parts & BEAM_LOCALS) &&
+         read_symbols(&c, CH_LOCT, false, &out->locals, &out->nlocals) != 0))
         return -1;
     const struct chunk *funt = &c.ch[CH_FUNT];
     if (funt->found) {
@@ -630,37 +1029,43 @@ static int beam_parse(struct arena *a, const char *name, const uint8_t *data, si
     }
     if (read_attributes(&c, out) != 0)
         return -1;
-    if (c.ch[CH_CINF].found &&
+    if ((parts & BEAM_CINF) && c.ch[CH_CINF].found &&
         !(out->compile_info = decode_chunk(&c, CH_CINF, c.ch[CH_CINF].p, c.ch[CH_CINF].n)))
         return -1;
-    return read_debug_info(&c, decode_debug, out);
+    return read_debug_info(&c, (parts & BEAM_DEBUG) != 0, out);
 }
 
 static int beam_read_any(struct arena *a, const char *name, const uint8_t *data, size_t len,
-                         bool decode_debug, struct beam_info *out)
+                         unsigned parts, struct beam_info *out)
 {
     if (len >= 2 && data[0] == 0x1f && data[1] == 0x8b) {
         uint8_t *raw = NULL;
         size_t rawlen = 0;
         if (gunzip(name, data, len, &raw, &rawlen) != 0)
             return -1;
-        int rc = beam_parse(a, name, raw, rawlen, decode_debug, out);
+        int rc = beam_parse(a, name, raw, rawlen, parts, out);
         free(raw);
         return rc;
     }
-    return beam_parse(a, name, data, len, decode_debug, out);
+    return beam_parse(a, name, data, len, parts, out);
 }
 
 int beam_read_buf(struct arena *a, const char *name, const uint8_t *data, size_t len,
                   struct beam_info *out)
 {
-    return beam_read_any(a, name, data, len, true, out);
+    return beam_read_any(a, name, data, len, BEAM_DEBUG | BEAM_LOCALS | BEAM_CINF, out);
 }
 
 int beam_read_facts(struct arena *a, const char *name, const uint8_t *data, size_t len,
                     struct beam_info *out)
 {
-    return beam_read_any(a, name, data, len, false, out);
+    return beam_read_any(a, name, data, len, BEAM_LOCALS | BEAM_CINF, out);
+}
+
+int beam_read_summary(struct arena *a, const char *name, const uint8_t *data, size_t len,
+                      struct beam_info *out)
+{
+    return beam_read_any(a, name, data, len, BEAM_CINF, out);
 }
 
 int beam_read_file(struct arena *a, const char *path, struct beam_info *out)

@@ -52,6 +52,11 @@ int beam_read_buf(struct arena *a, const char *name, const uint8_t *data, size_t
  * NULL, has_debug_info is still set): decoding it dominates the cost of reading a beam */
 int beam_read_facts(struct arena *a, const char *name, const uint8_t *data, size_t len,
                     struct beam_info *out);
+/* beam_read_summary - beam_read_facts without the locals (LocT), which beam_lib:chunks(F,
+ * [attributes, exports, imports]) does not read either: the facts `inspect` shows; locals
+ * stays NULL (nlocals 0). CInf is still decoded (and checked). */
+int beam_read_summary(struct arena *a, const char *name, const uint8_t *data, size_t len,
+                      struct beam_info *out);
 /* beam_read_file - read PATH and beam_read_buf it (KERR_IO when it cannot be read) */
 int beam_read_file(struct arena *a, const char *path, struct beam_info *out);
 /* beam_md5_hex - the md5 as 32 lower-case hex digits into HEX (33 bytes) */

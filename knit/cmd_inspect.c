@@ -27,24 +27,44 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <jansson.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #define INSPECT_MAX_THREADS 16
 #define INSPECT_WRAP 100
+#define INSPECT_IOV 1024 /* iovecs per writev (IOV_MAX on Linux) */
+#define INSPECT_HUGE ((size_t)2 << 20)
 
 struct inspect_job {
     const char *path;
-    struct buf out; /* this file's text, or its JSON object */
-    bool is_beam;
-    bool done;
+    const char *out; /* this file's text, or its JSON object, in its worker's keep arena */
+    size_t len;
+    size_t worker; /* the worker that did it */
     int rc;
-    struct kerr err; /* the worker's error when rc != 0 */
+    bool is_beam;
+};
+
+/* One per thread (the calling thread is worker 0). Everything a file needs is reused from
+ * one file to the next, so the run faults in few fresh pages. */
+struct inspect_worker {
+    struct inspect_run *run;
+    size_t id;
+    struct buf out;    /* the file being done's output */
+    struct buf tmp;    /* scratch text */
+    uint8_t *rbuf;     /* the file being read, rcap + 1 bytes */
+    size_t rcap;
+    bool rbuf_mapped;  /* rbuf is one huge page of our own mapping, not malloc'd */
+    struct arena a;    /* reset after every file */
+    struct arena keep; /* the outputs, kept to the end: pooled blocks, which the arena
+                          backs with huge pages, so a few faults instead of one per 4 KB */
+    struct kerr err;   /* the error of this worker's failed job, if any (it is its last) */
 };
 
 struct inspect_run {
@@ -52,65 +72,117 @@ struct inspect_run {
     size_t n;
     bool json;
     pthread_mutex_t mu;
-    pthread_cond_t cv;
     size_t next;      /* next job to start */
     size_t first_err; /* lowest failed job, n when none */
-    size_t waiting;   /* the job the collecting thread waits for */
 };
 
 /* Written forms of the atoms of one beam, keyed by name pointer: the beam reader hands out
- * one pointer per distinct atom, and import lists repeat module names many times. */
+ * one pointer per distinct atom, and import lists repeat module names many times. For
+ * --json the form kept is the one escaped for a JSON string. */
 struct atom_memo {
     struct arena *a;
+    struct buf *tmp;
+    bool json;
     size_t cap; /* a power of two */
     const char **keys;
     const char **texts;
     size_t *lens;
 };
 
-static void memo_init(struct atom_memo *m, struct arena *a, size_t atoms)
+static void memo_init(struct atom_memo *m, struct arena *a, struct buf *tmp, bool json,
+                      size_t atoms)
 {
     m->a = a;
+    m->tmp = tmp;
+    m->json = json;
     m->cap = 16;
     while (m->cap < 2 * atoms)
         m->cap *= 2;
-    m->keys = arena_alloc(a, m->cap * sizeof *m->keys);
-    m->texts = arena_alloc(a, m->cap * sizeof *m->texts);
-    m->lens = arena_alloc(a, m->cap * sizeof *m->lens);
+    m->keys = NULL; /* made when first needed: most atoms take the short way */
 }
 
-/* write_atom - an atom's name as ~tw writes it (quoted when it must be) */
-static void write_atom(struct atom_memo *m, struct buf *b, const char *name)
+/* put - buf_add without keeping the contents NUL-terminated, for the many small pieces of
+ * the export and import lists (a later buf_add terminates them) */
+static inline void put(struct buf *b, const void *p, size_t n)
 {
+    if (b->cap - b->len <= n)
+        buf_reserve(b, n);
+    memcpy(b->p + b->len, p, n);
+    b->len += n;
+}
+
+/* write_atom - an atom's name as ~tw writes it (quoted when it must be); -1 (nothing
+ * recorded) when the text cannot be put in a JSON string */
+static int write_atom(struct atom_memo *m, struct buf *b, const char *name)
+{
+    /* most names are [a-z][a-zA-Z0-9_@]*, written as they are (and so in JSON) unless
+     * they are reserved words, which are all 2 to 7 lower-case letters */
+    /* name characters as bits: '0'-'9' in the first word; '@', 'A'-'Z', '_', 'a'-'z' in
+     * the second (bit = character - 64) */
+    static const uint64_t name_lo = 0x03ff000000000000u, name_hi = 0x07fffffe87ffffffu;
+    const unsigned char *q = (const unsigned char *)name;
+    bool lower = true;
+    if (*q >= 'a' && *q <= 'z') {
+        for (q++; *q < 128 && ((*q < 64 ? name_lo >> *q : name_hi >> (*q - 64)) & 1); q++)
+            lower = lower && *q >= 'a';
+        size_t len = (size_t)((const char *)q - name);
+        if (*q == 0 && (!lower || len < 2 || len > 7 || !term_atom_needs_quotes(name, len))) {
+            put(b, name, len);
+            return 0;
+        }
+    }
+    if (!m->keys) {
+        m->keys = arena_alloc(m->a, m->cap * sizeof *m->keys);
+        m->texts = arena_alloc_raw(m->a, m->cap * sizeof *m->texts);
+        m->lens = arena_alloc_raw(m->a, m->cap * sizeof *m->lens);
+    }
     size_t i = (size_t)(((uintptr_t)name >> 3) * 0x9e3779b97f4a7c15u) & (m->cap - 1);
     while (m->keys[i] && m->keys[i] != name)
         i = (i + 1) & (m->cap - 1);
-    if (!m->keys[i]) {
-        size_t start = b->len;
-        term_write(b, term_atomz(m->a, name));
-        m->keys[i] = name;
-        m->lens[i] = b->len - start;
-        m->texts[i] = arena_memdup(m->a, b->p + start, m->lens[i]);
-        return;
+    if (m->keys[i]) {
+        buf_add(b, m->texts[i], m->lens[i]);
+        return 0;
     }
-    buf_add(b, m->texts[i], m->lens[i]);
+    size_t start = b->len;
+    if (m->json) {
+        buf_reset(m->tmp);
+        term_write(m->tmp, term_atomz(m->a, name));
+        if (report_json_chars(b, buf_cstr(m->tmp), m->tmp->len) != 0)
+            return -1;
+    } else {
+        term_write(b, term_atomz(m->a, name));
+    }
+    m->keys[i] = name;
+    m->lens[i] = b->len - start;
+    m->texts[i] = arena_memdup(m->a, b->p + start, m->lens[i]);
+    return 0;
 }
 
-static void write_mfa(struct atom_memo *a, struct buf *b, const struct beam_mfa *m)
+/* write_fa - "f/a" with the atom as ~tw writes it; -1 as write_atom */
+static int write_fa(struct atom_memo *a, struct buf *b, const struct beam_mfa *m)
 {
-    if (m->mod) {
-        write_atom(a, b, m->mod);
-        buf_addc(b, ':');
-    }
-    write_atom(a, b, m->fun);
+    if (write_atom(a, b, m->fun) != 0)
+        return -1;
     char num[16];
     int k = (int)sizeof num;
     unsigned v = m->arity;
     do
         num[--k] = (char)('0' + v % 10);
     while ((v /= 10) != 0);
-    buf_addc(b, '/');
-    buf_add(b, num + k, sizeof num - (size_t)k);
+    num[--k] = '/';
+    put(b, num + k, sizeof num - (size_t)k);
+    return 0;
+}
+
+/* write_mfa - "m:f/a" or "f/a" with the atoms as ~tw writes them; -1 as write_atom */
+static int write_mfa(struct atom_memo *a, struct buf *b, const struct beam_mfa *m)
+{
+    if (m->mod) {
+        if (write_atom(a, b, m->mod) != 0)
+            return -1;
+        put(b, ":", 1);
+    }
+    return write_fa(a, b, m);
 }
 
 /* add_wrapped - "  LABEL" then ITEMS separated by ", ", lines broken before INSPECT_WRAP
@@ -186,32 +258,6 @@ static void beam_text(struct atom_memo *a, const char *path, const struct beam_i
     add_mfas(a, out, "imports", b->imports, b->nimports);
 }
 
-/* json_text - a JSON string holding BYTES, or NULL (error recorded) if not valid UTF-8 */
-static json_t *json_text(const char *path, const char *s, size_t len)
-{
-    json_t *j = json_stringn(s, len);
-    if (!j)
-        kerr_set(KERR_INPUT, path, 0, 0, "text '%.60s' is not valid UTF-8", s);
-    return j;
-}
-
-static json_t *json_term(const char *path, const struct term *t)
-{
-    struct buf b = BUF_INIT;
-    term_print_line(&b, t);
-    json_t *j = json_text(path, buf_cstr(&b), b.len);
-    buf_free(&b);
-    return j;
-}
-
-/* put - json_object_set_new that fails cleanly when VAL is NULL */
-static int put(json_t *obj, const char *key, json_t *val)
-{
-    if (!val)
-        return -1;
-    return json_object_set_new(obj, key, val) == 0 ? 0 : -1;
-}
-
 /* jstr - a JSON string, or an error naming PATH when TEXT is not valid UTF-8 */
 static int jstr(struct buf *out, const char *path, const char *text, size_t len)
 {
@@ -220,17 +266,43 @@ static int jstr(struct buf *out, const char *path, const char *text, size_t len)
     return kerr_set(KERR_INPUT, path, 0, 0, "text '%.60s' is not valid UTF-8", text);
 }
 
-static int jmfas(struct atom_memo *a, struct buf *out, const char *path, const char *key,
-                 const struct beam_mfa *m, size_t n, struct buf *tmp)
+/* jterm - T as a JSON string holding its one-line ~tp text, printed through TMP */
+static int jterm(struct buf *out, const char *path, const struct term *t, struct buf *tmp)
 {
-    buf_addf(out, ",\"%s\":[", key);
+    buf_reset(tmp);
+    term_print_line(tmp, t);
+    return jstr(out, path, buf_cstr(tmp), tmp->len);
+}
+
+static int jmfas(struct atom_memo *a, struct buf *out, const char *path, const char *key,
+                 const struct beam_mfa *m, size_t n)
+{
+    buf_adds(out, ",\"");
+    buf_adds(out, key);
+    buf_adds(out, "\":[");
+    const char *mod = NULL; /* imports come sorted: a module's text is copied from the last */
+    size_t mod_at = 0, mod_len = 0;
     for (size_t i = 0; i < n; i++) {
-        buf_reset(tmp);
-        write_mfa(a, tmp, &m[i]);
         if (i)
-            buf_addc(out, ',');
-        if (jstr(out, path, buf_cstr(tmp), tmp->len) != 0)
-            return -1;
+            put(out, ",", 1);
+        put(out, "\"", 1);
+        int rc = 0;
+        if (m[i].mod && m[i].mod == mod) {
+            if (out->cap - out->len <= mod_len + 1)
+                buf_reserve(out, mod_len + 1);
+            memcpy(out->p + out->len, out->p + mod_at, mod_len + 1);
+            out->len += mod_len + 1;
+        } else if (m[i].mod) {
+            mod = m[i].mod;
+            mod_at = out->len;
+            rc = write_atom(a, out, mod);
+            mod_len = out->len - mod_at;
+            put(out, ":", 1);
+        }
+        if (rc != 0 || write_fa(a, out, &m[i]) != 0)
+            return kerr_set(KERR_INPUT, path, 0, 0, "text '%s%s%.60s' is not valid UTF-8",
+                            m[i].mod ? m[i].mod : "", m[i].mod ? ":" : "", m[i].fun);
+        put(out, "\"", 1);
     }
     buf_addc(out, ']');
     return 0;
@@ -240,7 +312,8 @@ static int jmfas(struct atom_memo *a, struct buf *out, const char *path, const c
  * first-seen order. The compiler stores -a(V) as {a, [V]} when V is not a list and as
  * {a, V} when it is, so a value [E] is given as E and any other value as it is: the text
  * is the value as written (-app_vsn("inets-8.2.2") gives "\"inets-8.2.2\"") */
-static int jattributes(struct buf *out, const char *path, const struct term *attrs)
+static int jattributes(struct buf *out, const char *path, const struct term *attrs,
+                       struct buf *tmp)
 {
     size_t n = 0;
     const struct term *const *el = term_list_els(attrs, &n);
@@ -271,7 +344,8 @@ static int jattributes(struct buf *out, const char *path, const struct term *att
             if (!first_val)
                 buf_addc(out, ',');
             first_val = false;
-            report_json_term(out, v);
+            if (jterm(out, path, v, tmp) != 0)
+                return -1;
         }
         buf_addc(out, ']');
     }
@@ -280,42 +354,40 @@ static int jattributes(struct buf *out, const char *path, const struct term *att
 }
 
 static int beam_json(struct atom_memo *a, const char *path, const struct beam_info *b,
-                     struct buf *out)
+                     struct buf *out, struct buf *tmp)
 {
     char hex[33];
     beam_md5_hex(b, hex);
-    struct buf tmp = BUF_INIT;
-    int rc = -1;
     buf_adds(out, "{\"path\":");
     if (jstr(out, path, path, strlen(path)) != 0)
-        goto done;
+        return -1;
     buf_adds(out, ",\"type\":\"beam\",\"module\":");
     if (jstr(out, path, b->module, strlen(b->module)) != 0)
-        goto done;
-    buf_addf(out, ",\"md5\":\"%s\",\"vsn\":", hex);
-    report_json_term(out, b->vsn);
+        return -1;
+    buf_adds(out, ",\"md5\":\"");
+    buf_add(out, hex, 32);
+    buf_adds(out, "\",\"vsn\":");
+    if (jterm(out, path, b->vsn, tmp) != 0)
+        return -1;
     buf_adds(out, ",\"behaviours\":[");
     for (size_t i = 0; i < b->nbehaviours; i++) {
         if (i)
             buf_addc(out, ',');
         if (jstr(out, path, b->behaviours[i], strlen(b->behaviours[i])) != 0)
-            goto done;
+            return -1;
     }
     buf_addc(out, ']');
-    if (jattributes(out, path, b->attributes) != 0 ||
-        jmfas(a, out, path, "exports", b->exports, b->nexports, &tmp) != 0 ||
-        jmfas(a, out, path, "imports", b->imports, b->nimports, &tmp) != 0)
-        goto done;
-    buf_addf(out, ",\"has_debug_info\":%s}", b->has_debug_info ? "true" : "false");
-    rc = 0;
-done:
-    buf_free(&tmp);
-    return rc;
+    if (jattributes(out, path, b->attributes, tmp) != 0 ||
+        jmfas(a, out, path, "exports", b->exports, b->nexports) != 0 ||
+        jmfas(a, out, path, "imports", b->imports, b->nimports) != 0)
+        return -1;
+    buf_adds(out, b->has_debug_info ? ",\"has_debug_info\":true}" : ",\"has_debug_info\":false}");
+    return 0;
 }
 
 /* terms_out - TERMS (a proper list) as "~tp.~n" each, or as a JSON object of ~tw texts */
 static int terms_out(const char *path, const char *type, const struct term *terms, bool json,
-                     struct buf *out)
+                     struct buf *out, struct buf *tmp)
 {
     size_t n = 0;
     const struct term *const *el = term_list_els(terms, &n);
@@ -326,33 +398,82 @@ static int terms_out(const char *path, const char *type, const struct term *term
         }
         return 0;
     }
-    json_t *o = json_object();
-    json_t *arr = json_array();
-    int rc = -1;
-    if (put(o, "path", json_text(path, path, strlen(path))) || put(o, "type", json_string(type)) ||
-        put(o, "terms", json_incref(arr)))
-        goto done;
-    for (size_t i = 0; i < n; i++)
-        if (json_array_append_new(arr, json_term(path, el[i])) != 0)
-            goto done;
-    char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    if (!s) {
-        kerr_set(KERR_IO, path, 0, 0, "cannot encode the report as JSON");
-        goto done;
+    buf_adds(out, "{\"path\":");
+    if (jstr(out, path, path, strlen(path)) != 0)
+        return -1;
+    buf_adds(out, ",\"type\":\"");
+    buf_adds(out, type);
+    buf_adds(out, "\",\"terms\":[");
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            buf_addc(out, ',');
+        if (jterm(out, path, el[i], tmp) != 0)
+            return -1;
     }
-    buf_adds(out, s);
-    free(s);
-    rc = 0;
-done:
-    json_decref(arr);
-    json_decref(o);
-    return rc;
+    buf_adds(out, "]}");
+    return 0;
 }
 
-/* read_whole - PATH's bytes into the worker's reusable buffer *BUF of *CAP bytes (grown as
- * needed, NUL-terminated), so no fresh pages are faulted in per file; -1 with a KERR_IO
- * error naming PATH */
-static int read_whole(const char *path, uint8_t **buf, size_t *cap, size_t *len)
+/* rbuf_huge - one 2 MB region the kernel may back with a huge page, or NULL: the read
+ * buffer is touched afresh up to the largest file, and each 4 KB page touched the first time
+ * costs a fault (many microseconds under virtualization) where one huge page costs one */
+static uint8_t *rbuf_huge(void)
+{
+#if defined(MADV_HUGEPAGE) && !defined(NO_THP)
+    size_t span = 2 * INSPECT_HUGE;
+    uint8_t *m = mmap(NULL, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED)
+        return NULL;
+    uint8_t *al = (uint8_t *)(((uintptr_t)m + INSPECT_HUGE - 1) & ~(uintptr_t)(INSPECT_HUGE - 1));
+    if (al > m)
+        munmap(m, (size_t)(al - m));
+    if (m + span > al + INSPECT_HUGE)
+        munmap(al + INSPECT_HUGE, (size_t)(m + span - (al + INSPECT_HUGE)));
+    madvise(al, INSPECT_HUGE, MADV_HUGEPAGE);
+    return al;
+#else
+    return NULL;
+#endif
+}
+
+static void rbuf_free(struct inspect_worker *w)
+{
+    if (w->rbuf_mapped)
+        munmap(w->rbuf, INSPECT_HUGE);
+    else
+        free(w->rbuf);
+    w->rbuf = NULL;
+    w->rcap = 0;
+    w->rbuf_mapped = false;
+}
+
+/* rbuf_grow - room for at least WANT bytes (and a NUL), the first KEEP bytes kept */
+static void rbuf_grow(struct inspect_worker *w, size_t want, size_t keep)
+{
+    if (!w->rbuf && want < INSPECT_HUGE && (w->rbuf = rbuf_huge()) != NULL) {
+        w->rcap = INSPECT_HUGE - 1;
+        w->rbuf_mapped = true;
+        return;
+    }
+    size_t cap = w->rcap ? 2 * w->rcap : (size_t)1 << 20;
+    while (cap < want)
+        cap *= 2;
+    if (w->rbuf_mapped || !keep) {
+        uint8_t *nb = xmalloc(cap + 1);
+        if (keep)
+            memcpy(nb, w->rbuf, keep);
+        rbuf_free(w);
+        w->rbuf = nb;
+    } else {
+        w->rbuf = xrealloc(w->rbuf, cap + 1);
+    }
+    w->rcap = cap;
+}
+
+/* read_whole - PATH's bytes into the worker's reusable buffer (NUL-terminated), so pages
+ * are faulted in once per run, not per file; -1 with a KERR_IO error naming PATH. A
+ * regular file is read up to the size fstat gave (no read to see the end). */
+static int read_whole(const char *path, struct inspect_worker *w, size_t *len)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
@@ -367,77 +488,71 @@ static int read_whole(const char *path, uint8_t **buf, size_t *cap, size_t *len)
         close(fd);
         return kerr_set(KERR_IO, path, 0, 0, "is a directory");
     }
-    size_t want = st.st_size > 0 ? (size_t)st.st_size + 1 : 4096, n = 0;
-    if (*cap < want) {
-        free(*buf);
-        *cap = want;
-        *buf = xmalloc(*cap + 1);
-    }
+    bool sized = S_ISREG(st.st_mode) && st.st_size > 0;
+    size_t want = sized ? (size_t)st.st_size : 4096, n = 0;
+    if (w->rcap < want)
+        rbuf_grow(w, want, 0);
     for (;;) {
-        if (n == *cap) {
-            *cap *= 2;
-            *buf = xrealloc(*buf, *cap + 1);
-        }
-        ssize_t r = read(fd, *buf + n, *cap - n);
+        if (n == w->rcap)
+            rbuf_grow(w, n + 1, n);
+        ssize_t r = read(fd, w->rbuf + n, w->rcap - n);
         if (r < 0 && errno == EINTR)
             continue;
         if (r < 0) {
             close(fd);
             return kerr_errno(path, "cannot read");
         }
-        if (r == 0)
-            break;
         n += (size_t)r;
+        if (r == 0 || (sized && n >= want))
+            break;
     }
     close(fd);
-    (*buf)[n] = 0;
+    w->rbuf[n] = 0;
     *len = n;
     return 0;
 }
 
-/* inspect_file - the output for one file into JOB->out; -1 with the error recorded */
-static int inspect_file(struct inspect_job *job, bool json, uint8_t **rbuf, size_t *rcap)
+/* inspect_file - the output for JOB appended to W->out; -1 with the error recorded */
+static int inspect_file(struct inspect_worker *w, struct inspect_job *job, bool json)
 {
-    struct arena a;
-    arena_init(&a);
     size_t len = 0;
     int rc = -1;
     const char *path = job->path;
-    if (read_whole(path, rbuf, rcap, &len) != 0)
+    struct arena *a = &w->a;
+    if (read_whole(path, w, &len) != 0)
         goto done;
-    const uint8_t *data = *rbuf;
+    const uint8_t *data = w->rbuf;
     if (beam_is_beam(data, len)) {
         struct beam_info b;
         job->is_beam = true;
-        if (beam_read_facts(&a, path, data, len, &b) != 0)
+        if (beam_read_summary(a, path, data, len, &b) != 0)
             goto done;
         struct atom_memo memo;
-        memo_init(&memo, &a, b.nexports + 2 * b.nimports + b.nbehaviours);
+        memo_init(&memo, a, &w->tmp, json, b.nexports + 2 * b.nimports + b.nbehaviours);
         if (json)
-            rc = beam_json(&memo, path, &b, &job->out);
+            rc = beam_json(&memo, path, &b, &w->out, &w->tmp);
         else {
-            beam_text(&memo, path, &b, &job->out);
+            beam_text(&memo, path, &b, &w->out);
             rc = 0;
         }
     } else if (len > 0 && data[0] == 131) {
-        const struct term *t = etf_decode(&a, path, data, len);
+        const struct term *t = etf_decode(a, path, data, len);
         if (t)
-            rc = terms_out(path, "etf", term_listv(&a, 1, t), json, &job->out);
+            rc = terms_out(path, "etf", term_listv(a, 1, t), json, &w->out, &w->tmp);
     } else {
-        const struct term *terms = term_consult_buf(&a, path, (const char *)data, len);
+        const struct term *terms = term_consult_buf(a, path, (const char *)data, len);
         if (terms)
-            rc = terms_out(path, "terms", terms, json, &job->out);
+            rc = terms_out(path, "terms", terms, json, &w->out, &w->tmp);
     }
 done:
-    arena_close(&a);
+    arena_reset(a);
     return rc;
 }
 
-static void *inspect_worker(void *p)
+static void *inspect_work(void *p)
 {
-    struct inspect_run *r = p;
-    uint8_t *rbuf = NULL;
-    size_t rcap = 0;
+    struct inspect_worker *w = p;
+    struct inspect_run *r = w->run;
     for (;;) {
         pthread_mutex_lock(&r->mu);
         size_t i = r->next++;
@@ -446,66 +561,100 @@ static void *inspect_worker(void *p)
         if (skip)
             break;
         struct inspect_job *job = &r->jobs[i];
+        job->worker = w->id;
         kerr_clear();
-        job->rc = inspect_file(job, r->json, &rbuf, &rcap);
+        buf_reset(&w->out);
+        job->rc = inspect_file(w, job, r->json);
         if (job->rc != 0)
-            kerr_copy(&job->err);
+            kerr_copy(&w->err); /* and no output */
+        else if (w->out.len) {
+            char *o = arena_alloc_raw(&w->keep, w->out.len);
+            memcpy(o, w->out.p, w->out.len);
+            job->out = o;
+            job->len = w->out.len;
+        }
         pthread_mutex_lock(&r->mu);
-        job->done = true;
         if (job->rc != 0 && i < r->first_err)
             r->first_err = i;
-        if (i == r->waiting)
-            pthread_cond_signal(&r->cv);
         pthread_mutex_unlock(&r->mu);
     }
-    free(rbuf);
     return NULL;
 }
 
-static int emit(const struct buf *b)
+/* struct out - iovecs gathered for stdout, written by writev as the array fills */
+struct out {
+    struct iovec iov[INSPECT_IOV];
+    int n;
+};
+
+static int out_flush(struct out *o)
 {
-    if (b->len && fwrite(b->p, 1, b->len, stdout) != b->len)
-        return kerr_errno("<stdout>", "cannot write");
+    struct iovec *v = o->iov;
+    int cnt = o->n;
+    o->n = 0;
+    while (cnt > 0) {
+        ssize_t w = writev(STDOUT_FILENO, v, cnt);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0)
+            return kerr_errno("<stdout>", "cannot write");
+        size_t done = (size_t)w;
+        while (cnt > 0 && done >= v->iov_len) {
+            done -= v->iov_len;
+            v++;
+            cnt--;
+        }
+        if (cnt > 0) {
+            v->iov_base = (char *)v->iov_base + done;
+            v->iov_len -= done;
+        }
+    }
     return 0;
 }
 
-/* collect - wait for the jobs in order, write (or gather, for JSON) their output */
-static int collect(struct inspect_run *r)
+static int out_add(struct out *o, const void *p, size_t len)
 {
-    struct buf doc = BUF_INIT;
+    if (len == 0)
+        return 0;
+    if (o->n == INSPECT_IOV && out_flush(o) != 0)
+        return -1;
+    o->iov[o->n].iov_base = (void *)p;
+    o->iov[o->n].iov_len = len;
+    o->n++;
+    return 0;
+}
+
+/* emit - the jobs' output in argument order: with --json the whole document, or nothing when
+ * a file failed; as text, the reports of the files before the first failed one */
+static int emit(struct inspect_run *r)
+{
+    size_t upto = r->first_err < r->n ? r->first_err : r->n;
+    if (r->json && upto < r->n)
+        return 0;
+    if (fflush(stdout) != 0)
+        return kerr_errno("<stdout>", "cannot write");
+    struct out *o = xmalloc(sizeof *o);
+    o->n = 0;
     int rc = 0;
     bool printed_any = false;
     if (r->json)
-        buf_adds(&doc, "{\"files\":[\n");
-    for (size_t i = 0; i < r->n && rc == 0; i++) {
-        struct inspect_job *job = &r->jobs[i];
-        pthread_mutex_lock(&r->mu);
-        r->waiting = i;
-        while (!job->done)
-            pthread_cond_wait(&r->cv, &r->mu);
-        pthread_mutex_unlock(&r->mu);
-        if (job->rc != 0) {
-            kerr_restore(&job->err);
-            rc = -1;
-        } else if (r->json) {
-            if (i)
-                buf_adds(&doc, ",\n");
-            buf_add(&doc, job->out.p, job->out.len);
-        } else {
-            /* a blank line sets a beam report apart from what came before it */
-            if (job->is_beam && printed_any && fputc('\n', stdout) == EOF)
-                rc = kerr_errno("<stdout>", "cannot write");
-            if (rc == 0)
-                rc = emit(&job->out);
-            printed_any = printed_any || job->out.len > 0;
-        }
-        buf_free(&job->out);
+        rc = out_add(o, "{\"files\":[\n", 11);
+    for (size_t i = 0; i < upto && rc == 0; i++) {
+        const struct inspect_job *job = &r->jobs[i];
+        if (r->json && i)
+            rc = out_add(o, ",\n", 2);
+        /* a blank line sets a beam report apart from what came before it */
+        else if (!r->json && job->is_beam && printed_any)
+            rc = out_add(o, "\n", 1);
+        if (rc == 0)
+            rc = out_add(o, job->out, job->len);
+        printed_any = printed_any || job->len > 0;
     }
-    if (rc == 0 && r->json) {
-        buf_adds(&doc, "\n]}\n");
-        rc = emit(&doc);
-    }
-    buf_free(&doc);
+    if (rc == 0 && r->json)
+        rc = out_add(o, "\n]}\n", 4);
+    if (rc == 0)
+        rc = out_flush(o);
+    free(o);
     return rc;
 }
 
@@ -521,7 +670,6 @@ int cmd_inspect(struct knit_ctx *ctx, int argc, char **argv)
         return -1;
     if (n == 0)
         return cmd_usage("inspect", "needs a FILE");
-    argc = (int)n + 1;
 
     struct inspect_run r;
     memset(&r, 0, sizeof r);
@@ -529,11 +677,9 @@ int cmd_inspect(struct knit_ctx *ctx, int argc, char **argv)
     r.n = n;
     r.json = ctx->json;
     r.first_err = n;
-    for (int i = 1, k = 0; i < argc; i++)
-        r.jobs[k++].path = argv[i];
+    for (size_t i = 0; i < n; i++)
+        r.jobs[i].path = argv[i + 1];
     pthread_mutex_init(&r.mu, NULL);
-    pthread_cond_init(&r.cv, NULL);
-    json_object_seed(0); /* seed jansson's hashing once, before any thread uses it */
 
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     size_t nthreads = cores > 1 ? (size_t)cores : 1;
@@ -541,32 +687,42 @@ int cmd_inspect(struct knit_ctx *ctx, int argc, char **argv)
         nthreads = INSPECT_MAX_THREADS;
     if (nthreads > n)
         nthreads = n;
+    struct inspect_worker w[INSPECT_MAX_THREADS];
+    memset(w, 0, sizeof w);
+    for (size_t i = 0; i < nthreads; i++) {
+        w[i].run = &r;
+        w[i].id = i;
+        arena_init(&w[i].a);
+        arena_init(&w[i].keep);
+    }
     pthread_t th[INSPECT_MAX_THREADS];
-    size_t started = 0;
+    size_t started = 1; /* worker 0 is this thread */
     if (nthreads > 1) {
         pthread_attr_t attr;
         pthread_attr_init(&attr);
         /* terms are printed recursively: give workers the stack the main thread has */
         pthread_attr_setstacksize(&attr, (size_t)1 << 30);
         for (; started < nthreads; started++)
-            if (pthread_create(&th[started], &attr, inspect_worker, &r) != 0)
+            if (pthread_create(&th[started], &attr, inspect_work, &w[started]) != 0)
                 break;
         pthread_attr_destroy(&attr);
     }
-    if (started == 0)
-        inspect_worker(&r); /* no threads: do it all here, then collect */
-    int rc = collect(&r);
-    /* on an early error the workers stop after the job they hold */
-    pthread_mutex_lock(&r.mu);
-    if (rc != 0 && r.first_err == n)
-        r.first_err = 0;
-    pthread_mutex_unlock(&r.mu);
-    for (size_t i = 0; i < started; i++)
+    inspect_work(&w[0]);
+    for (size_t i = 1; i < started; i++)
         pthread_join(th[i], NULL);
-    for (size_t i = 0; i < n; i++)
-        buf_free(&r.jobs[i].out);
+    int rc = emit(&r);
+    if (r.first_err < n) {
+        kerr_restore(&w[r.jobs[r.first_err].worker].err);
+        rc = -1;
+    }
+    for (size_t i = 0; i < nthreads; i++) {
+        buf_free(&w[i].out);
+        buf_free(&w[i].tmp);
+        rbuf_free(&w[i]);
+        arena_close(&w[i].a);
+        arena_close(&w[i].keep);
+    }
     pthread_mutex_destroy(&r.mu);
-    pthread_cond_destroy(&r.cv);
     free(r.jobs);
     return rc;
 }

@@ -195,6 +195,7 @@ AR_VOID(archive_entry_set_gname, (struct archive_entry *e, const char *s), (e, s
 CR(EVP_MD_CTX *, EVP_MD_CTX_new, (void), ())
 CR_VOID(EVP_MD_CTX_free, (EVP_MD_CTX *c), (c))
 CR(const EVP_MD *, EVP_md5, (void), ())
+CR(EVP_MD *, EVP_MD_fetch, (OSSL_LIB_CTX *x, const char *alg, const char *props), (x, alg, props))
 CR(const EVP_MD *, EVP_sha256, (void), ())
 CR(int, EVP_DigestInit_ex, (EVP_MD_CTX *c, const EVP_MD *t, ENGINE *e), (c, t, e))
 CR(int, EVP_DigestUpdate, (EVP_MD_CTX *c, const void *d, size_t n), (c, d, n))

@@ -81,9 +81,21 @@ int report_print(json_t *doc)
 
 int report_json_string(struct buf *out, const char *s, size_t len)
 {
-    const unsigned char *p = (const unsigned char *)s, *end = p + len;
     size_t mark = out->len;
     buf_addc(out, '"');
+    if (report_json_chars(out, s, len) != 0) {
+        out->len = mark;
+        out->p[mark] = 0;
+        return -1;
+    }
+    buf_addc(out, '"');
+    return 0;
+}
+
+int report_json_chars(struct buf *out, const char *s, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)s, *end = p + len;
+    size_t mark = out->len;
     while (p < end) {
         const unsigned char *run = p;
         while (p < end && *p >= 0x20 && *p != '"' && *p != '\\' && *p < 0x80)
@@ -97,7 +109,8 @@ int report_json_string(struct buf *out, const char *s, size_t len)
             utf8_decode(p, (size_t)(end - p), &k);
             if (k == 0) {
                 out->len = mark;
-                out->p[mark] = 0;
+                if (out->p)
+                    out->p[mark] = 0;
                 return -1;
             }
             buf_add(out, p, k);
@@ -113,7 +126,6 @@ int report_json_string(struct buf *out, const char *s, size_t len)
             buf_addf(out, "\\u%04X", c);
         p++;
     }
-    buf_addc(out, '"');
     return 0;
 }
 

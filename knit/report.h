@@ -20,6 +20,8 @@ int report_sha256_file(const char *path, char hex[65], long long *size);
 /* report_json_string - append S (LEN bytes of UTF-8) to OUT as a JSON string literal, escaped
  * as jansson escapes it; -1 (nothing recorded) when S is not valid UTF-8 */
 int report_json_string(struct buf *out, const char *s, size_t len);
+/* report_json_chars - report_json_string without the quotes around it */
+int report_json_chars(struct buf *out, const char *s, size_t len);
 /* report_json_term - append T as a JSON string holding its one-line ~tp text */
 void report_json_term(struct buf *out, const struct term *t);
 struct flow;

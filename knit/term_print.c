@@ -114,12 +114,26 @@ static bool atom_needs_quotes(const char *name, size_t len)
     const uint8_t *p = (const uint8_t *)name, *end = p + len;
     if (len == 0 || is_reserved(name, len))
         return true;
+    /* ASCII names, most of them, without decoding */
+    if (*p >= 'a' && *p <= 'z') {
+        const uint8_t *q = p + 1;
+        while (q < end && ((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') ||
+                           (*q >= '0' && *q <= '9') || *q == '_' || *q == '@'))
+            q++;
+        if (q == end)
+            return false;
+    }
     if (!is_name_start(utf8_next(&p, end)))
         return true;
     while (p < end)
         if (!is_name_char(utf8_next(&p, end)))
             return true;
     return false;
+}
+
+bool term_atom_needs_quotes(const char *name, size_t len)
+{
+    return atom_needs_quotes(name, len);
 }
 
 /* io_lib:write_atom/1 */
@@ -422,10 +436,18 @@ static void put_bigint(struct buf *b, const struct term *t)
         buf_addc(b, '-');
     if (nd == 0)
         buf_addc(b, '0');
-    else
-        buf_addf(b, "%u", d[nd - 1]);
-    for (size_t i = nd - 1; i-- > 0;)
-        buf_addf(b, "%09u", d[i]);
+    /* the leading group as it is, the others as nine digits each (no printf: a 128-bit
+     * vsn is printed for every beam inspected) */
+    for (size_t i = nd; i-- > 0;) {
+        char g[9];
+        uint32_t v = d[i];
+        int k = 9;
+        do {
+            g[--k] = (char)('0' + v % 10);
+            v /= 10;
+        } while (i + 1 == nd ? v != 0 : k > 0);
+        buf_add(b, g + k, (size_t)(9 - k));
+    }
     free(d);
     free(w);
 }

@@ -20,6 +20,9 @@ void term_print_line(struct buf *out, const struct term *t);
 char *term_show(struct arena *a, const struct term *t, size_t max);
 /* term_write - append io_lib:format("~tw", [T]): one line, no pretty-printing */
 void term_write(struct buf *out, const struct term *t);
+/* term_atom_needs_quotes - whether ~tw writes the atom NAME (LEN bytes of UTF-8) quoted
+ * (io_lib:quote_atom/2): a reserved word, or not a lower-case letter and name characters */
+bool term_atom_needs_quotes(const char *name, size_t len);
 /* term_print_file_terms - "%% coding: utf-8\n" followed by each element of the proper list
  * TERMS as "~tp.~n": the way OTP's tools write relup, .rel, .script, .appup and RELEASES */
 void term_print_file_terms(struct buf *out, const struct term *terms);
