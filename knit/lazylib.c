@@ -75,89 +75,68 @@ static void *lib_sym(struct lib *l, void (*open)(void), const char *name)
 #define FN_T(name) __typeof__(&name)
 
 /* resolve - the real NAME of library LIB, looked up once per process */
-#define RESOLVE(lib, open, name)                                                              \
-    static FN_T(name) real;                                                                   \
-    FN_T(name) fn = __atomic_load_n(&real, __ATOMIC_ACQUIRE);                                 \
-    if (!fn) {                                                                                \
-        fn = (FN_T(name))lib_sym(&lib, open, #name);                                          \
-        __atomic_store_n(&real, fn, __ATOMIC_RELEASE);                                        \
+#define RESOLVE(lib, open, name)                                                                   \
+    static FN_T(name) real;                                                                        \
+    FN_T(name) fn = __atomic_load_n(&real, __ATOMIC_ACQUIRE);                                      \
+    if (!fn) {                                                                                     \
+        fn = (FN_T(name))lib_sym(&lib, open, #name);                                               \
+        __atomic_store_n(&real, fn, __ATOMIC_RELEASE);                                             \
     }
 
-#define AR(ret, name, params, args)                                                           \
-    ret name params                                                                           \
-    {                                                                                         \
-        RESOLVE(archive_lib, open_archive, name)                                              \
-        return fn args;                                                                       \
+/* LAZY(L, ...) - the function NAME of library L (archive, crypto, isal), calling its real
+ * counterpart; LAZY_VOID for those that return nothing */
+#define LAZY(l, ret, name, params, args)                                                           \
+    ret name params                                                                                \
+    {                                                                                              \
+        RESOLVE(l##_lib, open_##l, name)                                                           \
+        return fn args;                                                                            \
     }
-#define AR_VOID(name, params, args)                                                           \
-    void name params                                                                          \
-    {                                                                                         \
-        RESOLVE(archive_lib, open_archive, name)                                              \
-        fn args;                                                                              \
-    }
-#define CR(ret, name, params, args)                                                           \
-    ret name params                                                                           \
-    {                                                                                         \
-        RESOLVE(crypto_lib, open_crypto, name)                                                \
-        return fn args;                                                                       \
-    }
-#define IS(ret, name, params, args)                                                           \
-    ret name params                                                                           \
-    {                                                                                         \
-        RESOLVE(isal_lib, open_isal, name)                                                    \
-        return fn args;                                                                       \
-    }
-#define IS_VOID(name, params, args)                                                           \
-    void name params                                                                          \
-    {                                                                                         \
-        RESOLVE(isal_lib, open_isal, name)                                                    \
-        fn args;                                                                              \
-    }
-#define CR_VOID(name, params, args)                                                           \
-    void name params                                                                          \
-    {                                                                                         \
-        RESOLVE(crypto_lib, open_crypto, name)                                                \
-        fn args;                                                                              \
+#define LAZY_VOID(l, name, params, args)                                                           \
+    void name params                                                                               \
+    {                                                                                              \
+        RESOLVE(l##_lib, open_##l, name)                                                           \
+        fn args;                                                                                   \
     }
 
 /* reading */
-AR(struct archive *, archive_read_new, (void), ())
-AR(int, archive_read_free, (struct archive *a), (a))
-AR(int, archive_read_support_format_tar, (struct archive *a), (a))
-AR(int, archive_read_support_format_gnutar, (struct archive *a), (a))
-AR(int, archive_read_support_filter_none, (struct archive *a), (a))
-AR(int, archive_read_open,
-   (struct archive *a, void *d, archive_open_callback *o, archive_read_callback *r,
-    archive_close_callback *c),
-   (a, d, o, r, c))
-AR(int, archive_read_next_header, (struct archive *a, struct archive_entry **e), (a, e))
-AR(int, archive_read_data_block,
-   (struct archive *a, const void **buff, size_t *size, la_int64_t *offset),
-   (a, buff, size, offset))
-AR(la_ssize_t, archive_read_data, (struct archive *a, void *p, size_t n), (a, p, n))
+LAZY(archive, struct archive *, archive_read_new, (void), ())
+LAZY(archive, int, archive_read_free, (struct archive * a), (a))
+LAZY(archive, int, archive_read_support_format_tar, (struct archive * a), (a))
+LAZY(archive, int, archive_read_support_format_gnutar, (struct archive * a), (a))
+LAZY(archive, int, archive_read_support_filter_none, (struct archive * a), (a))
+LAZY(archive, int, archive_read_open,
+     (struct archive * a, void *d, archive_open_callback *o, archive_read_callback *r,
+      archive_close_callback *c),
+     (a, d, o, r, c))
+LAZY(archive, int, archive_read_next_header, (struct archive * a, struct archive_entry **e), (a, e))
+LAZY(archive, int, archive_read_data_block,
+     (struct archive * a, const void **buff, size_t *size, la_int64_t *offset),
+     (a, buff, size, offset))
+LAZY(archive, la_ssize_t, archive_read_data, (struct archive * a, void *p, size_t n), (a, p, n))
 
 /* writing, to a stream and to disk */
-AR(struct archive *, archive_write_new, (void), ())
-AR(int, archive_write_free, (struct archive *a), (a))
-AR(int, archive_write_close, (struct archive *a), (a))
-AR(int, archive_write_set_format_pax_restricted, (struct archive *a), (a))
-AR(int, archive_write_add_filter_none, (struct archive *a), (a))
-AR(int, archive_write_set_bytes_in_last_block, (struct archive *a, int n), (a, n))
-AR(int, archive_write_open,
-   (struct archive *a, void *d, archive_open_callback *o, archive_write_callback *w,
-    archive_close_callback *c),
-   (a, d, o, w, c))
-AR(int, archive_write_header, (struct archive *a, struct archive_entry *e), (a, e))
-AR(la_ssize_t, archive_write_data, (struct archive *a, const void *p, size_t n), (a, p, n))
-AR(la_ssize_t, archive_write_data_block,
-   (struct archive *a, const void *p, size_t n, la_int64_t offset), (a, p, n, offset))
-AR(int, archive_write_finish_entry, (struct archive *a), (a))
-AR(struct archive *, archive_write_disk_new, (void), ())
-AR(int, archive_write_disk_set_options, (struct archive *a, int flags), (a, flags))
+LAZY(archive, struct archive *, archive_write_new, (void), ())
+LAZY(archive, int, archive_write_free, (struct archive * a), (a))
+LAZY(archive, int, archive_write_close, (struct archive * a), (a))
+LAZY(archive, int, archive_write_set_format_pax_restricted, (struct archive * a), (a))
+LAZY(archive, int, archive_write_add_filter_none, (struct archive * a), (a))
+LAZY(archive, int, archive_write_set_bytes_in_last_block, (struct archive * a, int n), (a, n))
+LAZY(archive, int, archive_write_open,
+     (struct archive * a, void *d, archive_open_callback *o, archive_write_callback *w,
+      archive_close_callback *c),
+     (a, d, o, w, c))
+LAZY(archive, int, archive_write_header, (struct archive * a, struct archive_entry *e), (a, e))
+LAZY(archive, la_ssize_t, archive_write_data, (struct archive * a, const void *p, size_t n),
+     (a, p, n))
+LAZY(archive, la_ssize_t, archive_write_data_block,
+     (struct archive * a, const void *p, size_t n, la_int64_t offset), (a, p, n, offset))
+LAZY(archive, int, archive_write_finish_entry, (struct archive * a), (a))
+LAZY(archive, struct archive *, archive_write_disk_new, (void), ())
+LAZY(archive, int, archive_write_disk_set_options, (struct archive * a, int flags), (a, flags))
 
 /* errors */
-AR(const char *, archive_error_string, (struct archive *a), (a))
-AR(int, archive_errno, (struct archive *a), (a))
+LAZY(archive, const char *, archive_error_string, (struct archive * a), (a))
+LAZY(archive, int, archive_errno, (struct archive * a), (a))
 
 /* the variadic one formats here and hands the library the finished text */
 void archive_set_error(struct archive *a, int err, const char *fmt, ...)
@@ -172,40 +151,44 @@ void archive_set_error(struct archive *a, int err, const char *fmt, ...)
 }
 
 /* entries */
-AR(struct archive_entry *, archive_entry_new, (void), ())
-AR_VOID(archive_entry_free, (struct archive_entry *e), (e))
-AR(struct archive_entry *, archive_entry_clear, (struct archive_entry *e), (e))
-AR(const char *, archive_entry_pathname, (struct archive_entry *e), (e))
-AR(const char *, archive_entry_symlink, (struct archive_entry *e), (e))
-AR(const char *, archive_entry_hardlink, (struct archive_entry *e), (e))
-AR(la_int64_t, archive_entry_size, (struct archive_entry *e), (e))
-AR(__LA_MODE_T, archive_entry_filetype, (struct archive_entry *e), (e))
-AR_VOID(archive_entry_set_pathname, (struct archive_entry *e, const char *s), (e, s))
-AR_VOID(archive_entry_set_symlink, (struct archive_entry *e, const char *s), (e, s))
-AR_VOID(archive_entry_set_size, (struct archive_entry *e, la_int64_t n), (e, n))
-AR_VOID(archive_entry_set_filetype, (struct archive_entry *e, unsigned int t), (e, t))
-AR_VOID(archive_entry_set_perm, (struct archive_entry *e, __LA_MODE_T m), (e, m))
-AR_VOID(archive_entry_set_mtime, (struct archive_entry *e, time_t t, long ns), (e, t, ns))
-AR_VOID(archive_entry_set_uid, (struct archive_entry *e, la_int64_t id), (e, id))
-AR_VOID(archive_entry_set_gid, (struct archive_entry *e, la_int64_t id), (e, id))
-AR_VOID(archive_entry_set_uname, (struct archive_entry *e, const char *s), (e, s))
-AR_VOID(archive_entry_set_gname, (struct archive_entry *e, const char *s), (e, s))
+LAZY(archive, struct archive_entry *, archive_entry_new, (void), ())
+LAZY_VOID(archive, archive_entry_free, (struct archive_entry * e), (e))
+LAZY(archive, struct archive_entry *, archive_entry_clear, (struct archive_entry * e), (e))
+LAZY(archive, const char *, archive_entry_pathname, (struct archive_entry * e), (e))
+LAZY(archive, const char *, archive_entry_symlink, (struct archive_entry * e), (e))
+LAZY(archive, const char *, archive_entry_hardlink, (struct archive_entry * e), (e))
+LAZY(archive, la_int64_t, archive_entry_size, (struct archive_entry * e), (e))
+LAZY(archive, __LA_MODE_T, archive_entry_filetype, (struct archive_entry * e), (e))
+LAZY_VOID(archive, archive_entry_set_pathname, (struct archive_entry * e, const char *s), (e, s))
+LAZY_VOID(archive, archive_entry_set_symlink, (struct archive_entry * e, const char *s), (e, s))
+LAZY_VOID(archive, archive_entry_set_size, (struct archive_entry * e, la_int64_t n), (e, n))
+LAZY_VOID(archive, archive_entry_set_filetype, (struct archive_entry * e, unsigned int t), (e, t))
+LAZY_VOID(archive, archive_entry_set_perm, (struct archive_entry * e, __LA_MODE_T m), (e, m))
+LAZY_VOID(archive, archive_entry_set_mtime, (struct archive_entry * e, time_t t, long ns),
+          (e, t, ns))
+LAZY_VOID(archive, archive_entry_set_uid, (struct archive_entry * e, la_int64_t id), (e, id))
+LAZY_VOID(archive, archive_entry_set_gid, (struct archive_entry * e, la_int64_t id), (e, id))
+LAZY_VOID(archive, archive_entry_set_uname, (struct archive_entry * e, const char *s), (e, s))
+LAZY_VOID(archive, archive_entry_set_gname, (struct archive_entry * e, const char *s), (e, s))
 
 /* digests (MD5 of beams and handshakes, SHA-256 of tarballs) */
-CR(EVP_MD_CTX *, EVP_MD_CTX_new, (void), ())
-CR_VOID(EVP_MD_CTX_free, (EVP_MD_CTX *c), (c))
-CR(const EVP_MD *, EVP_md5, (void), ())
-CR(EVP_MD *, EVP_MD_fetch, (OSSL_LIB_CTX *x, const char *alg, const char *props), (x, alg, props))
-CR(const EVP_MD *, EVP_sha256, (void), ())
-CR(int, EVP_DigestInit_ex, (EVP_MD_CTX *c, const EVP_MD *t, ENGINE *e), (c, t, e))
-CR(int, EVP_DigestUpdate, (EVP_MD_CTX *c, const void *d, size_t n), (c, d, n))
-CR(int, EVP_DigestFinal_ex, (EVP_MD_CTX *c, unsigned char *md, unsigned int *n), (c, md, n))
+LAZY(crypto, EVP_MD_CTX *, EVP_MD_CTX_new, (void), ())
+LAZY_VOID(crypto, EVP_MD_CTX_free, (EVP_MD_CTX * c), (c))
+LAZY(crypto, const EVP_MD *, EVP_md5, (void), ())
+LAZY(crypto, EVP_MD *, EVP_MD_fetch, (OSSL_LIB_CTX * x, const char *alg, const char *props),
+     (x, alg, props))
+LAZY(crypto, const EVP_MD *, EVP_sha256, (void), ())
+LAZY(crypto, int, EVP_DigestInit_ex, (EVP_MD_CTX * c, const EVP_MD *t, ENGINE *e), (c, t, e))
+LAZY(crypto, int, EVP_DigestUpdate, (EVP_MD_CTX * c, const void *d, size_t n), (c, d, n))
+LAZY(crypto, int, EVP_DigestFinal_ex, (EVP_MD_CTX * c, unsigned char *md, unsigned int *n),
+     (c, md, n))
 
 /* deflate (tarballs written) */
-IS_VOID(isal_deflate_init, (struct isal_zstream *s), (s))
-IS(int, isal_deflate_set_dict, (struct isal_zstream *s, uint8_t *dict, uint32_t len), (s, dict, len))
-IS(int, isal_deflate, (struct isal_zstream *s), (s))
+LAZY_VOID(isal, isal_deflate_init, (struct isal_zstream * s), (s))
+LAZY(isal, int, isal_deflate_set_dict, (struct isal_zstream * s, uint8_t *dict, uint32_t len),
+     (s, dict, len))
+LAZY(isal, int, isal_deflate, (struct isal_zstream * s), (s))
 
 /* inflate (earlier releases' tarballs) */
-IS_VOID(isal_inflate_init, (struct inflate_state *s), (s))
-IS(int, isal_inflate, (struct inflate_state *s), (s))
+LAZY_VOID(isal, isal_inflate_init, (struct inflate_state * s), (s))
+LAZY(isal, int, isal_inflate, (struct inflate_state * s), (s))
