@@ -106,15 +106,15 @@ struct cmod {
     bool forms_tried;
     /* what the record rules need of the abstract code, kept when the forms are not */
     bool sum_tried, sum_ok;
-    bool seen; /* in cx's cache of decoded abstract code */
     struct rec *recs;
     size_t nrecs;
 };
 
-/* The abstract code already decoded, by beam: earlier releases often ship the very same
- * beam (an application version two earlier releases share) and it is decoded once. */
-struct forms_seen {
-    const struct cmod **slot; /* open addressing on the md5; malloc'd */
+/* The modules loaded, by their bytes: earlier releases often ship the very same beam (an
+ * application version two earlier releases share); the first module read from those bytes
+ * owns their facts and decoded abstract code, and the others share them. */
+struct beam_table {
+    const struct cmod **slot; /* open addressing on bytes_hash; malloc'd */
     size_t cap, n;
 };
 
@@ -123,14 +123,13 @@ struct cx {
     struct arena *ra; /* the findings' strings */
     const struct lint_opts *o;
     struct lint_report *r;
-    struct forms_seen *seen; /* NULL: nothing kept (module data in a scratch arena) */
-    struct forms_seen *bytes; /* loaded modules by their bytes (NULL: none kept) */
+    struct beam_table *bytes; /* NULL: nothing shared (module data in a scratch arena) */
 };
 
 static void add(struct cx *c, const struct cmod *m, int rule, const char *file, unsigned line,
                 const char *func, const char *from, const char *what);
 
-/* bytes_hash - a hash of a beam's bytes for the facts cache: its length and first bytes */
+/* bytes_hash - the beam table's hash of a module's bytes: their length and first bytes */
 static size_t bytes_hash(const struct cmod *m)
 {
     size_t h = 1469598103934665603ULL ^ m->len, n = m->len < 512 ? m->len : 512;
@@ -142,7 +141,7 @@ static size_t bytes_hash(const struct cmod *m)
 /* bytes_find - a module loaded earlier from the same bytes as M, or NULL */
 static struct cmod *bytes_find(struct cx *c, const struct cmod *m)
 {
-    struct forms_seen *t = c->bytes;
+    struct beam_table *t = c->bytes;
     if (!t || !t->cap)
         return NULL;
     for (size_t i = bytes_hash(m) & (t->cap - 1); t->slot[i]; i = (i + 1) & (t->cap - 1)) {
@@ -153,10 +152,10 @@ static struct cmod *bytes_find(struct cx *c, const struct cmod *m)
     return NULL;
 }
 
-/* bytes_add - M (loaded) into the facts cache */
+/* bytes_add - M (loaded) into the beam table, as the owner of its bytes */
 static void bytes_add(struct cx *c, struct cmod *m)
 {
-    struct forms_seen *t = c->bytes;
+    struct beam_table *t = c->bytes;
     if (!t)
         return;
     if (2 * (t->n + 1) > t->cap) {
@@ -234,56 +233,6 @@ static bool code(struct cx *c, struct cmod *m)
 static const struct term *decode_forms(struct arena *a, struct cmod *m);
 static struct rec *records(struct arena *a, const struct term *fs, size_t *nout);
 
-/* seen_find - a module read earlier with the same bytes as M (SEEN's cache), or NULL */
-static struct cmod *seen_find(struct cx *c, const struct cmod *m)
-{
-    struct forms_seen *fs = c->seen;
-    if (!fs || !fs->cap)
-        return NULL;
-    size_t h;
-    memcpy(&h, m->info.md5, sizeof h);
-    for (size_t i = h & (fs->cap - 1); fs->slot[i]; i = (i + 1) & (fs->cap - 1)) {
-        struct cmod *o = (struct cmod *)fs->slot[i];
-        if (o != m && o->len == m->len && !memcmp(o->info.md5, m->info.md5, 16) &&
-            !memcmp(o->data, m->data, m->len))
-            return o;
-    }
-    return NULL;
-}
-
-/* seen_add - remember M in SEEN (once) */
-static void seen_add(struct cx *c, struct cmod *m)
-{
-    struct forms_seen *fs = c->seen;
-    if (!fs || m->seen)
-        return;
-    m->seen = true;
-    if (2 * (fs->n + 1) > fs->cap) {
-        size_t cap = fs->cap ? 2 * fs->cap : 256;
-        const struct cmod **slot = xcalloc(cap, sizeof *slot);
-        for (size_t k = 0; k < fs->cap; k++) {
-            if (!fs->slot[k])
-                continue;
-            size_t kh;
-            memcpy(&kh, fs->slot[k]->info.md5, sizeof kh);
-            size_t i = kh & (cap - 1);
-            while (slot[i])
-                i = (i + 1) & (cap - 1);
-            slot[i] = fs->slot[k];
-        }
-        free(fs->slot);
-        fs->slot = slot;
-        fs->cap = cap;
-    }
-    size_t h;
-    memcpy(&h, m->info.md5, sizeof h);
-    size_t i = h & (fs->cap - 1);
-    while (fs->slot[i])
-        i = (i + 1) & (fs->cap - 1);
-    fs->slot[i] = m;
-    fs->n++;
-}
-
 /* forms - the abstract code of M (erl_abstract_code in Dbgi, or an old Abst), or NULL; kept
  * for the module's life (the supervisor and state rules, and findings' lines, need it) */
 static const struct term *forms(struct cx *c, struct cmod *m)
@@ -293,13 +242,8 @@ static const struct term *forms(struct cx *c, struct cmod *m)
     m->forms_tried = true;
     if (!m->info.has_debug_info)
         return NULL;
-    struct cmod *o = seen_find(c, m);
-    if (o && o->forms_tried) {
-        m->forms = o->forms;
-        return m->forms;
-    }
-    m->forms = decode_forms(c->a, m);
-    seen_add(c, m);
+    struct cmod *own = bytes_find(c, m);
+    m->forms = own && own != m ? forms(c, own) : decode_forms(c->a, m);
     return m->forms;
 }
 
@@ -313,17 +257,17 @@ static bool summary(struct cx *c, struct cmod *m)
     m->sum_tried = true;
     if (!m->info.has_debug_info)
         return m->sum_ok = false;
-    struct cmod *o = m->forms_tried ? m : seen_find(c, m);
-    if (o && o->forms_tried) {
-        m->sum_ok = o->forms != NULL;
-        if (m->sum_ok)
-            m->recs = records(c->a, o->forms, &m->nrecs);
+    struct cmod *own = bytes_find(c, m);
+    if (own && own != m) {
+        m->sum_ok = summary(c, own);
+        m->recs = own->recs;
+        m->nrecs = own->nrecs;
         return m->sum_ok;
     }
-    if (o && o->sum_tried) {
-        m->sum_ok = o->sum_ok;
-        m->recs = o->recs;
-        m->nrecs = o->nrecs;
+    if (m->forms_tried) {
+        m->sum_ok = m->forms != NULL;
+        if (m->sum_ok)
+            m->recs = records(c->a, m->forms, &m->nrecs);
         return m->sum_ok;
     }
     struct arena s;
@@ -333,7 +277,6 @@ static bool summary(struct cx *c, struct cmod *m)
     if (f)
         m->recs = records(c->a, f, &m->nrecs);
     arena_close(&s);
-    seen_add(c, m);
     return m->sum_ok;
 }
 
@@ -1673,7 +1616,7 @@ int lint_beams(struct arena *a, const struct lint_opts *o, const char *const *pa
     /* one module at a time in a scratch arena: only the findings are kept */
     struct arena scratch;
     arena_init(&scratch);
-    struct cx c = {&scratch, a, o, r, NULL, NULL};
+    struct cx c = {&scratch, a, o, r, NULL};
     int rc = 0;
     for (size_t i = 0; i < npaths && rc == 0; i++) {
         struct cmod *m = arena_alloc(&scratch, sizeof *m);
@@ -1749,10 +1692,9 @@ static int release_run(struct cx *cx, const struct lint_app *apps, size_t napps,
 int lint_release(struct arena *a, const struct lint_opts *o, const struct lint_app *apps,
                  size_t napps, const struct upgrade_from *from, size_t nfrom, struct lint_report *r)
 {
-    struct forms_seen seen = {NULL, 0, 0}, bytes = {NULL, 0, 0};
-    struct cx c = {a, a, o, r, &seen, &bytes};
+    struct beam_table bytes = {NULL, 0, 0};
+    struct cx c = {a, a, o, r, &bytes};
     int rc = release_run(&c, apps, napps, from, nfrom);
-    free(seen.slot);
     free(bytes.slot);
     return rc;
 }
