@@ -57,35 +57,7 @@ has "one-app: the tarball has ERTS (include_erts defaults to true)" "$list" "ert
 
 # ---- 2. several applications: config/multi-app.reltool.config
 P=$T/multi
-mkdir -p "$P/src/store_core" "$P/src/store_web"
-cp -R "$TOP/config" "$P/config"
-cat >"$P/src/store_core/store_core.app.src" <<'ERL'
-{application, store_core,
- [{description, "store: data"}, {vsn, "1.0.0"}, {modules, [store_core_db]},
-  {registered, []}, {applications, [kernel, stdlib, crypto]}]}.
-ERL
-cat >"$P/src/store_core/store_core_db.erl" <<'ERL'
--module(store_core_db).
--export([key/1]).
-key(X) -> crypto:hash(sha256, term_to_binary(X)).
-ERL
-cat >"$P/src/store_web/store_web.app.src" <<'ERL'
-{application, store_web,
- [{description, "store: web front"}, {vsn, "1.2.0"}, {modules, [store_web_page]},
-  {registered, []}, {applications, [kernel, stdlib, store_core]}]}.
-ERL
-cat >"$P/src/store_web/store_web_page.erl" <<'ERL'
--module(store_web_page).
--export([render/1]).
-render(X) -> {page, store_core_db:key(X)}.
-ERL
-for app in store_core store_web; do
-    vsn=$(sed -n 's/.*{vsn, "\([^"]*\)"}.*/\1/p' "$P/src/$app/$app.app.src")
-    mkdir -p "$P/_build/lib/$app-$vsn/ebin"
-    erlc +debug_info -o "$P/_build/lib/$app-$vsn/ebin" "$P/src/$app"/*.erl 2>"$T/err" ||
-        fail "setup: compile $app" "$(cat "$T/err")"
-    cp "$P/src/$app/$app.app.src" "$P/_build/lib/$app-$vsn/ebin/$app.app"
-done
+"$TOP/tests/multi/mkproj.sh" "$TOP" "$P" >/dev/null 2>"$T/err" || fail "setup: the multi-app project" "$(cat "$T/err")"
 (cd "$P" && "$KNIT" -r config/multi-app.reltool.config) >"$T/out" 2>"$T/err"
 rc=$?
 eq "multi-app: knit -r config/multi-app.reltool.config" "$rc" 0

@@ -132,35 +132,9 @@ printf '%s' "$ERR" | grep -qF -- "--tarball-only" && ok "--tarball-only appup: t
 
 # ---- 4. config/multi-app.reltool.config: strip, OTP's crypto, overlays
 P=$T/multi
-mkdir -p "$P/src/store_core" "$P/src/store_web"
-cp -R "$TOP/config" "$P/config"
-cat >"$P/src/store_core/store_core.app.src" <<'ERL'
-{application, store_core,
- [{description, "store: data"}, {vsn, "1.0.0"}, {modules, [store_core_db]},
-  {registered, []}, {applications, [kernel, stdlib, crypto]}]}.
-ERL
-cat >"$P/src/store_core/store_core_db.erl" <<'ERL'
--module(store_core_db).
--export([key/1]).
-key(X) -> crypto:hash(sha256, term_to_binary(X)).
-ERL
-cat >"$P/src/store_web/store_web.app.src" <<'ERL'
-{application, store_web,
- [{description, "store: web front"}, {vsn, "1.2.0"}, {modules, [store_web_page]},
-  {registered, []}, {applications, [kernel, stdlib, store_core]}]}.
-ERL
-cat >"$P/src/store_web/store_web_page.erl" <<'ERL'
--module(store_web_page).
--export([render/1]).
-render(X) -> {page, store_core_db:key(X)}.
-ERL
-for app in store_core store_web; do
-    vsn=$(sed -n 's/.*{vsn, "\([^"]*\)"}.*/\1/p' "$P/src/$app/$app.app.src")
-    mkdir -p "$P/_build/lib/$app-$vsn/ebin" "$P/_build/lib/$app-$vsn/priv"
-    erlc +debug_info -o "$P/_build/lib/$app-$vsn/ebin" "$P/src/$app"/*.erl 2>"$T/err" ||
-        fail "setup: compile $app" "$(cat "$T/err")"
-    cp "$P/src/$app/$app.app.src" "$P/_build/lib/$app-$vsn/ebin/$app.app"
-    echo "$app data" >"$P/_build/lib/$app-$vsn/priv/data.txt"
+"$TOP/tests/multi/mkproj.sh" "$TOP" "$P" >/dev/null 2>"$T/err" || fail "setup: the multi-app project" "$(cat "$T/err")"
+for d in "$P"/_build/lib/*; do
+    mkdir -p "$d/priv" && echo "$(basename "$d") data" >"$d/priv/data.txt"
 done
 # an overlay that replaces a file of an application and adds one beside it
 echo "replaced by an overlay" >"$P/config/data.txt"
