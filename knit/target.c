@@ -1139,6 +1139,27 @@ const char *target_path(struct arena *a, const struct target_result *res, const 
     return arena_sprintf(a, "%s/%s", res->build_dir, rel);
 }
 
+/* swap_in - the new build dir T->dir in place of $target_dir/NAME; the earlier one is set
+ * aside (RES->old_dir, for target_finish), and goes only once the new one is complete */
+static int swap_in(struct tctx *t, struct target_result *res)
+{
+    const char *old = arena_sprintf(t->a, "%s/.%s.knit-old-%ld", t->c->target_dir,
+                                    t->c->boot_rel->name, (long)getpid());
+    bool had_old = access(res->build_dir, F_OK) == 0;
+    if (had_old && rename(res->build_dir, old) != 0)
+        return kerr_errno(res->build_dir, "cannot move the earlier build dir aside");
+    if (rename(t->dir, res->build_dir) != 0) {
+        kerr_errno(res->build_dir, "cannot move the new build dir into place");
+        if (had_old)
+            rename(old, res->build_dir);
+        return -1;
+    }
+    if (had_old)
+        res->old_dir = old;
+    log_info("built %s", res->build_dir);
+    return 0;
+}
+
 int target_build(struct arena *a, const struct release *r, bool force, bool pack, bool stream,
                  struct target_result *res)
 {
@@ -1182,54 +1203,26 @@ int target_build(struct arena *a, const struct release *r, bool force, bool pack
     if (build_tree(&t, res) != 0) /* overlays see $target_dir/NAME as {{build_dir}} */
         goto done;
     if (stream) {
-        res->build_dir = t.dir;
         /* no build dir: the staging dir stays until target_finish, for the later phases */
+        res->build_dir = t.dir;
         if (t.nvf)
             qsort(t.vf, t.nvf, sizeof *t.vf, cmp_vfile);
         res->streamed = true;
         res->vfiles = t.vf;
         res->nvfiles = t.nvf;
         log_info("streamed %s (%zu files from their sources, no build dir)", boot->name, t.nvf);
-        if (!pack) {
-            rc = 0;
-            goto done;
-        }
+    } else if (swap_in(&t, res) != 0) {
+        goto done;
+    }
+    if (pack) {
         log_progress("packing %s ...", res->tarball);
-        topts.force = true;
+        topts.force = true; /* the staged path is this run's own */
         if (fs_mkdirs(c->release_dir) != 0 ||
-            tarball_pack_tree(res->tarball_stage, t.dir, NULL, 0, t.vf, t.nvf, &topts) != 0)
+            tarball_pack_tree(res->tarball_stage, res->build_dir, NULL, 0, res->vfiles,
+                              res->nvfiles, &topts) != 0)
             goto done;
         log_verbose("packed %s (renamed into place when the run succeeds)", res->tarball_stage);
-        rc = 0;
-        goto done;
     }
-    /* swap the new build dir in; the old one goes only once the new one is complete */
-    const char *old =
-        arena_sprintf(a, "%s/.%s.knit-old-%ld", c->target_dir, boot->name, (long)getpid());
-    bool had_old = access(res->build_dir, F_OK) == 0;
-    if (had_old && rename(res->build_dir, old) != 0) {
-        kerr_errno(res->build_dir, "cannot move the earlier build dir aside");
-        goto done;
-    }
-    if (rename(t.dir, res->build_dir) != 0) {
-        kerr_errno(res->build_dir, "cannot move the new build dir into place");
-        if (had_old)
-            rename(old, res->build_dir);
-        goto done;
-    }
-    if (had_old)
-        res->old_dir = old;
-    log_info("built %s", res->build_dir);
-    if (!pack) {
-        rc = 0;
-        goto done;
-    }
-    log_progress("packing %s ...", res->tarball);
-    topts.force = true; /* the staged path is this run's own */
-    if (fs_mkdirs(c->release_dir) != 0 ||
-        tarball_pack(res->tarball_stage, res->build_dir, NULL, 0, &topts) != 0)
-        goto done;
-    log_verbose("packed %s (renamed into place when the run succeeds)", res->tarball_stage);
     rc = 0;
 done:
     if (rc != 0) {
